@@ -1,0 +1,3 @@
+"""ffviz: see and drive the theory of feed-forward neural networks."""
+
+__version__ = "0.1.0"
