@@ -1,0 +1,404 @@
+"""The one source of truth for a run: a small frozen config (layers, loss, optimizer, data, init, seed).
+
+Reset rebuilds from it, network files and sessions store it, the command line reads it. `from_dict` and
+`to_dict` are the JSON contract documented in docs/file-formats.md; every problem becomes one FfvizError line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from ffviz.errors import FfvizError
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "perceptron")
+OPTIMIZER_ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
+INITIALIZERS = ("normal", "xavier", "he", "zeros")
+TASKS = ("auto", "binary", "multiclass", "regression")
+
+
+def _tuplify(value):
+    """Nested lists → nested tuples of floats, so a config stays hashable and immutable."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_tuplify(v) for v in value)
+    return float(value)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer after the input: units, activation, bias, and optionally explicit parameters."""
+
+    units: int
+    activation: str = "tanh"
+    use_bias: bool = True
+    train_bias: bool = True
+    kernel: tuple | None = None  # inputs × units, as Keras' Dense stores it
+    bias: tuple | None = None
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """The update rule and its hyper-parameters; batch_size None means full batch."""
+
+    name: str = "sgd"
+    learning_rate: float = 0.03
+    batch_size: int | None = None
+    shuffle: bool = True
+    momentum: float = 0.9
+    rho: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+
+
+@dataclass(frozen=True)
+class InitSpec:
+    """How kernels start: N(0, σ²), Xavier/Glorot normal, He normal or zeros; biases start at `bias`."""
+
+    name: str = "normal"
+    sigma: float = 0.5
+    bias: float = 0.0
+
+
+@dataclass(frozen=True)
+class RegularizationSpec:
+    kind: str = "none"  # none | l1 | l2
+    rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A built-in dataset by name with its parameters, a CSV file, or inline x/y."""
+
+    name: str = "circle"  # a built-in name, "csv" or "inline"
+    samples: int = 200
+    noise: float = 0.0
+    test_fraction: float = 0.5
+    features: tuple[str, ...] | None = None  # None: the raw inputs as they are
+    seed: int | None = None  # None: derived from the run's seed
+    classes: int = 3
+    path: str | None = None
+    label: str | None = None
+    task: str = "auto"
+    x: tuple | None = None
+    y: tuple | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    layers: tuple[LayerSpec, ...]  # hidden and output layers; the input width is `input_units`
+    input_units: int = 2
+    loss: str = "binary_crossentropy"
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    init: InitSpec = field(default_factory=InitSpec)
+    regularization: RegularizationSpec = field(default_factory=RegularizationSpec)
+    data: DataSpec = field(default_factory=DataSpec)
+    seed: int = 0
+    fused_output_gradient: bool = True  # sigmoid+BCE and softmax+CE use ∂L/∂z = ŷ − y
+    name: str = ""
+    description: str = ""
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        return (self.input_units,) + tuple(layer.units for layer in self.layers)
+
+    def with_learning_rate(self, lr: float) -> "RunConfig":
+        return replace(self, optimizer=replace(self.optimizer, learning_rate=float(lr)))
+
+    def without_parameters(self) -> "RunConfig":
+        """The same run with its explicit kernels/biases dropped, so they are initialised from the seed."""
+        return replace(self, layers=tuple(replace(l, kernel=None, bias=None) for l in self.layers))
+
+
+# ---------------------------------------------------------------- validation helpers
+
+def _num(value, where: str, *, lo=None, hi=None, integer=False, allow_none=False, lo_open=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FfvizError(f"{where} must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise FfvizError(f"{where} must be a finite number, not {value!r}")
+    if integer:
+        if float(value) != int(value):
+            raise FfvizError(f"{where} must be a whole number, not {value!r}")
+        value = int(value)
+    if lo is not None and (value <= lo if lo_open else value < lo):
+        raise FfvizError(f"{where} must be {'>' if lo_open else '≥'} {lo}, not {value!r}")
+    if hi is not None and value > hi:
+        raise FfvizError(f"{where} must be ≤ {hi}, not {value!r}")
+    return value
+
+
+def _bool(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise FfvizError(f"{where} must be true or false, not {value!r}")
+    return value
+
+
+def _str(value, where: str) -> str:
+    if not isinstance(value, str):
+        raise FfvizError(f"{where} must be a string, not {value!r}")
+    return value
+
+
+def _obj(value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise FfvizError(f"{where} must be an object ({{...}}), not {type(value).__name__}")
+    return value
+
+
+def _no_unknown(d: dict, allowed, where: str):
+    unknown = sorted(set(d) - set(allowed))
+    if unknown:
+        raise FfvizError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(allowed))}")
+
+
+def _matrix(value, rows: int, cols: int, where: str) -> tuple:
+    if not isinstance(value, (list, tuple)) or len(value) != rows or any(
+            not isinstance(r, (list, tuple)) or len(r) != cols for r in value):
+        raise FfvizError(f"{where} must be a {rows} × {cols} list of lists (inputs × units)")
+    for i, row in enumerate(value):
+        for j, v in enumerate(row):
+            _num(v, f"{where}[{i}][{j}]")
+    return _tuplify(value)
+
+
+def _vector(value, n: int, where: str) -> tuple:
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise FfvizError(f"{where} must be a list of {n} numbers")
+    for i, v in enumerate(value):
+        _num(v, f"{where}[{i}]")
+    return _tuplify(value)
+
+
+# ---------------------------------------------------------------- validate a whole config
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """Check a config is coherent (names exist, shapes agree, loss suits output); return it or raise FfvizError."""
+    from ffviz.engine.activations import get_activation
+    from ffviz.engine.losses import REGULARIZATIONS, get_loss
+
+    if not cfg.layers:
+        raise FfvizError("the network needs at least one layer after the input")
+    _num(cfg.input_units, "the input layer's units", lo=1, integer=True)
+    fan_in = cfg.input_units
+    for idx, layer in enumerate(cfg.layers, start=1):
+        where = f"layer {idx}"
+        _num(layer.units, f"{where} units", lo=1, hi=4096, integer=True)
+        act = get_activation(layer.activation)
+        if act.name == "softmax" and idx != len(cfg.layers):
+            raise FfvizError(f"{where}: softmax is for the output layer only")
+        if layer.kernel is not None:
+            _matrix(layer.kernel, fan_in, layer.units, f"{where} kernel")
+        if layer.bias is not None:
+            if not layer.use_bias:
+                raise FfvizError(f"{where} gives a bias but use_bias is false")
+            _vector(layer.bias, layer.units, f"{where} bias")
+        fan_in = layer.units
+    loss = get_loss(cfg.loss)
+    out_act = cfg.layers[-1].activation
+    if cfg.optimizer.name == "perceptron":
+        if len(cfg.layers) != 1 or out_act != "step":
+            raise FfvizError("the perceptron rule trains a single layer of step neurons; "
+                             "use one layer with activation 'step'")
+    elif loss.output_activations is not None and out_act not in loss.output_activations:
+        raise FfvizError(f"{loss.label} needs outputs between 0 and 1: give the output layer "
+                         f"{' or '.join(loss.output_activations)}, not {out_act}")
+    if loss.name == "softmax_crossentropy" and cfg.layers[-1].units < 2 and out_act == "softmax":
+        raise FfvizError("a softmax output needs at least 2 units (one per class)")
+    opt = cfg.optimizer
+    if opt.name not in OPTIMIZERS:
+        raise FfvizError(f"unknown optimizer {opt.name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    _num(opt.learning_rate, "the learning rate", lo=0, lo_open=True, hi=1e6)
+    _num(opt.batch_size, "the batch size", lo=1, integer=True, allow_none=True)
+    _num(opt.momentum, "momentum", lo=0, hi=1)
+    _num(opt.rho, "rho", lo=0, hi=1)
+    _num(opt.beta_1, "beta_1", lo=0, hi=1)
+    _num(opt.beta_2, "beta_2", lo=0, hi=1)
+    _num(opt.epsilon, "epsilon", lo=0, lo_open=True)
+    if cfg.init.name not in INITIALIZERS:
+        raise FfvizError(f"unknown init {cfg.init.name!r}; choose one of: {', '.join(INITIALIZERS)}")
+    _num(cfg.init.sigma, "init sigma", lo=0)
+    _num(cfg.init.bias, "init bias")
+    if cfg.regularization.kind not in REGULARIZATIONS:
+        raise FfvizError(f"unknown regularization {cfg.regularization.kind!r}; "
+                         f"choose one of: {', '.join(REGULARIZATIONS)}")
+    _num(cfg.regularization.rate, "the regularization rate", lo=0)
+    _num(cfg.seed, "seed", lo=0, integer=True)
+    d = cfg.data
+    _num(d.samples, "data samples", lo=1, hi=1_000_000, integer=True)
+    _num(d.noise, "data noise", lo=0, hi=10)
+    _num(d.test_fraction, "data test_fraction", lo=0, hi=0.95)
+    _num(d.classes, "data classes", lo=2, hi=16, integer=True)
+    _num(d.seed, "data seed", lo=0, integer=True, allow_none=True)
+    if d.task not in TASKS:
+        raise FfvizError(f"unknown data task {d.task!r}; choose one of: {', '.join(TASKS)}")
+    if d.features is not None:
+        from ffviz.engine.datasets import FEATURES
+        for f in d.features:
+            if f not in FEATURES:
+                raise FfvizError(f"unknown input feature {f!r}; choose from: {', '.join(FEATURES)}")
+        if len(set(d.features)) != len(d.features):
+            raise FfvizError("an input feature is listed twice")
+        if len(d.features) != cfg.input_units:
+            raise FfvizError(f"the input layer has {cfg.input_units} units but {len(d.features)} input "
+                             f"features are selected")
+    return cfg
+
+
+# ---------------------------------------------------------------- dict (JSON) ↔ config
+
+_LAYER_KEYS = {"units", "activation", "use_bias", "train_bias", "kernel", "bias"}
+_OPT_KEYS = {f.name for f in fields(OptimizerSpec)}
+_INIT_KEYS = {f.name for f in fields(InitSpec)}
+_REG_KEYS = {f.name for f in fields(RegularizationSpec)}
+_DATA_KEYS = {f.name for f in fields(DataSpec)} | {"csv"}
+_TOP_KEYS = {"format", "version", "name", "description", "layers", "loss", "optimizer", "init",
+             "regularization", "data", "seed", "fused_output_gradient", "trained"}
+
+
+def from_dict(d: Any) -> RunConfig:
+    """Build and validate a RunConfig from the network-file dict; raise FfvizError with what is wrong."""
+    d = _obj(d, "the network file")
+    _no_unknown(d, _TOP_KEYS, "the network file")
+    if "layers" not in d:
+        raise FfvizError("the network file has no 'layers' list")
+    layers = d["layers"]
+    if not isinstance(layers, list) or len(layers) < 2:
+        raise FfvizError("'layers' must be a list: the input ({\"units\": 2}) and at least one more layer")
+    first = _obj(layers[0], "layers[0]")
+    _no_unknown(first, {"units", "name"}, "layers[0] (the input)")
+    input_units = _num(first.get("units"), "layers[0].units", lo=1, integer=True)
+    specs = []
+    for idx, raw in enumerate(layers[1:], start=1):
+        raw = _obj(raw, f"layers[{idx}]")
+        _no_unknown(raw, _LAYER_KEYS | {"name"}, f"layers[{idx}]")
+        if "units" not in raw:
+            raise FfvizError(f"layers[{idx}] has no 'units'")
+        units = _num(raw["units"], f"layers[{idx}].units", lo=1, hi=4096, integer=True)
+        fan_in = input_units if idx == 1 else specs[-1].units
+        kernel = raw.get("kernel")
+        bias = raw.get("bias")
+        specs.append(LayerSpec(
+            units=units,
+            activation=_str(raw.get("activation", "tanh" if idx < len(layers) - 1 else "sigmoid"),
+                            f"layers[{idx}].activation"),
+            use_bias=_bool(raw.get("use_bias", True), f"layers[{idx}].use_bias"),
+            train_bias=_bool(raw.get("train_bias", True), f"layers[{idx}].train_bias"),
+            kernel=None if kernel is None else _matrix(kernel, fan_in, units, f"layers[{idx}].kernel"),
+            bias=None if bias is None else _vector(bias, units, f"layers[{idx}].bias"),
+        ))
+    opt = d.get("optimizer", {})
+    if isinstance(opt, str):
+        opt = {"name": opt}
+    opt = dict(_obj(opt, "optimizer"))
+    _no_unknown(opt, _OPT_KEYS, "optimizer")
+    if "name" in opt:
+        opt["name"] = OPTIMIZER_ALIASES.get(_str(opt["name"], "optimizer.name"), opt["name"])
+    if opt.get("batch_size") in ("full", 0):
+        opt["batch_size"] = None
+    init = d.get("init", {})
+    if isinstance(init, str):
+        init = {"name": init}
+    init = _obj(init, "init")
+    _no_unknown(init, _INIT_KEYS, "init")
+    reg = _obj(d.get("regularization", {}), "regularization")
+    _no_unknown(reg, _REG_KEYS, "regularization")
+    data = d.get("data", {})
+    if isinstance(data, str):
+        data = {"name": data}
+    data = dict(_obj(data, "data"))
+    _no_unknown(data, _DATA_KEYS, "data")
+    if "csv" in data:
+        data["path"] = _str(data.pop("csv"), "data.csv")
+        data.setdefault("name", "csv")
+    if "x" in data or "y" in data:
+        if "x" not in data or "y" not in data:
+            raise FfvizError("inline data needs both 'x' and 'y'")
+        data["x"], data["y"] = _inline(data["x"], "data.x"), _inline(data["y"], "data.y")
+        if len(data["x"]) != len(data["y"]):
+            raise FfvizError(f"data.x has {len(data['x'])} rows but data.y has {len(data['y'])}")
+        data.setdefault("name", "inline")
+        data.setdefault("test_fraction", 0.0)
+    if "features" in data and data["features"] is not None:
+        if not isinstance(data["features"], list) or not all(isinstance(f, str) for f in data["features"]):
+            raise FfvizError("data.features must be a list of feature names")
+        data["features"] = tuple(data["features"])
+    for key in ("name", "path", "label", "task"):
+        if data.get(key) is not None:
+            _str(data[key], f"data.{key}")
+    cfg = RunConfig(
+        layers=tuple(specs),
+        input_units=input_units,
+        loss=_str(d.get("loss", "binary_crossentropy"), "loss"),
+        optimizer=_construct(OptimizerSpec, opt, "optimizer"),
+        init=_construct(InitSpec, init, "init"),
+        regularization=_construct(RegularizationSpec, reg, "regularization"),
+        data=_construct(DataSpec, data, "data"),
+        seed=_num(d.get("seed", 0), "seed", lo=0, integer=True),
+        fused_output_gradient=_bool(d.get("fused_output_gradient", True), "fused_output_gradient"),
+        name=_str(d.get("name", ""), "name"),
+        description=_str(d.get("description", ""), "description"),
+    )
+    from ffviz.engine.losses import ALIASES
+    cfg = replace(cfg, loss=ALIASES.get(cfg.loss, cfg.loss))
+    return validate(cfg)
+
+
+def _inline(value, where):
+    if not isinstance(value, list) or not value:
+        raise FfvizError(f"{where} must be a non-empty list of rows")
+    rows = [r if isinstance(r, list) else [r] for r in value]
+    width = len(rows[0])
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            raise FfvizError(f"{where} row {i} has {len(r)} values, row 0 has {width}")
+        for j, v in enumerate(r):
+            _num(v, f"{where}[{i}][{j}]")
+    return _tuplify(rows)
+
+
+def _construct(cls, values: dict, where: str):
+    try:
+        return cls(**values)
+    except TypeError as exc:  # pragma: no cover - unknown keys are caught earlier
+        raise FfvizError(f"{where}: {exc}") from None
+
+
+def to_dict(cfg: RunConfig, *, kernels=None, biases=None) -> dict:
+    """The network-file dict; explicit kernels/biases (e.g. trained ones) replace those in the config."""
+    layers: list[dict] = [{"units": cfg.input_units}]
+    for idx, layer in enumerate(cfg.layers):
+        entry = {"units": layer.units, "activation": layer.activation,
+                 "use_bias": layer.use_bias, "train_bias": layer.train_bias}
+        kernel = kernels[idx] if kernels is not None else layer.kernel
+        bias = biases[idx] if biases is not None else layer.bias
+        if kernel is not None:
+            entry["kernel"] = [[float(v) for v in row] for row in kernel]
+        if bias is not None and layer.use_bias:
+            entry["bias"] = [float(v) for v in bias]
+        layers.append(entry)
+    data = {k: v for k, v in asdict(cfg.data).items() if v is not None}
+    for key in ("x", "y"):
+        if key in data:
+            data[key] = [list(row) for row in data[key]]
+    if "features" in data:
+        data["features"] = list(data["features"])
+    opt = asdict(cfg.optimizer)
+    out = {
+        "format": "ffviz-network",
+        "version": 1,
+        "name": cfg.name,
+        "description": cfg.description,
+        "seed": cfg.seed,
+        "layers": layers,
+        "loss": cfg.loss,
+        "optimizer": opt,
+        "init": asdict(cfg.init),
+        "regularization": asdict(cfg.regularization),
+        "data": data,
+        "fused_output_gradient": cfg.fused_output_gradient,
+    }
+    return out

@@ -1,0 +1,616 @@
+"""The trainer: one run of gradient descent, steppable one update or one phase at a time.
+
+An update is: forward pass (layer by layer) → loss → backward pass (layer by layer, output first) → update.
+Whatever has been computed in the current update can be read after any phase (`trace`), and a snapshot
+for views can be taken at any moment. Arrays are never mutated once created: updates build new ones, so
+snapshots and checkpoints share them by reference.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ffviz.engine.activations import get_activation
+from ffviz.engine.config import RunConfig, validate
+from ffviz.engine.datasets import Dataset, build_dataset
+from ffviz.engine.initializers import initial_parameters
+from ffviz.engine.losses import get_loss, regularization_grad, regularization_penalty
+from ffviz.engine.optimizers import Optimizer
+from ffviz.engine.params import ParamLayout
+from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly,
+                                   readonly_tuple)
+from ffviz.errors import FfvizError
+
+
+class _Series:
+    """Append-only float columns. Growth or truncation allocates new buffers, so views handed out stay valid."""
+
+    def __init__(self, names: tuple[str, ...], capacity: int = 1024):
+        self.names = names
+        self.n = 0
+        self._buf = np.full((len(names), capacity), np.nan)
+
+    def append(self, *values: float) -> None:
+        if self.n == self._buf.shape[1]:
+            bigger = np.full((len(self.names), 2 * self.n), np.nan)
+            bigger[:, :self.n] = self._buf[:, :self.n]
+            self._buf = bigger
+        self._buf[:, self.n] = values
+        self.n += 1
+
+    def column(self, name: str) -> np.ndarray:
+        return readonly(self._buf[self.names.index(name), :self.n])
+
+    def last(self, name: str) -> float:
+        return float(self._buf[self.names.index(name), self.n - 1]) if self.n else math.nan
+
+    def truncate(self, keep: int) -> None:
+        """Keep the first `keep` rows, in a new buffer (older views keep the old one)."""
+        buf = np.full((len(self.names), max(1024, 2 * keep)), np.nan)
+        buf[:, :keep] = self._buf[:, :keep]
+        self._buf, self.n = buf, keep
+
+
+class _Trace:
+    """What the current update has computed so far (mutable while the update runs, frozen into TraceView)."""
+
+    def __init__(self, n_layers: int, step: int, indices, x, y, lr: float):
+        self.step = step
+        self.last_phase: Phase | None = None
+        self.indices, self.x, self.y = indices, x, y
+        self.z: list = [None] * n_layers
+        self.a: list = [x] + [None] * n_layers
+        self.grad_a: list = [None] * (n_layers + 1)  # ∂J/∂a per layer; grad_a[-1] is ∂J/∂ŷ
+        self.delta: list = [None] * n_layers
+        self.grad_flat: np.ndarray | None = None  # ∂J/∂params, filled layer by layer by the backward pass
+        self.grad_kernels: list = [None] * n_layers  # views into grad_flat, set as each layer is done
+        self.grad_biases: list = [None] * n_layers
+        self.per_sample_loss = None
+        self.loss: float | None = None
+        self.reg_loss: float | None = None
+        self.old: np.ndarray | None = None  # the flat parameters before the update
+        self.new: np.ndarray | None = None
+        self.lr = lr
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    train_loss: float
+    test_loss: float
+    train_accuracy: float
+    test_accuracy: float
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    """Everything needed to put the run back to the start of an update (all by reference)."""
+
+    params: np.ndarray
+    optimizer: tuple
+    step: int
+    samples_seen: int
+    perm: np.ndarray | None
+    cursor: int
+    rng_state: dict
+    updates_len: int
+    evals_len: int
+
+
+class Trainer:
+    """Owns a network, its data and optimizer; trains it one update or one phase at a time."""
+
+    _run_counter = 0
+
+    def __init__(self, config: RunConfig, base_dir=None):
+        self._base_dir = base_dir
+        self.config = validate(config)
+        self._serial = 0
+        self._build(rebuild_data=True)
+
+    # ------------------------------------------------------------------ building
+
+    def _rngs(self, cfg: RunConfig):
+        # One seed → independent streams for data, initial weights and shuffling, so that changing the
+        # network does not change the data and vice versa.
+        data_ss, init_ss, shuffle_ss = np.random.SeedSequence(cfg.seed).spawn(3)
+        data_rng = np.random.default_rng(cfg.data.seed if cfg.data.seed is not None else data_ss)
+        return data_rng, np.random.default_rng(init_ss), np.random.default_rng(shuffle_ss)
+
+    def _build(self, rebuild_data: bool) -> None:
+        cfg = self.config
+        data_rng, init_rng, shuffle_rng = self._rngs(cfg)
+        if rebuild_data:
+            self.dataset = self._checked_dataset(cfg, build_dataset(cfg.data, data_rng, self._base_dir))
+        self.activations = [get_activation(layer.activation) for layer in cfg.layers]
+        self.loss_fn = get_loss(cfg.loss)
+        self.perceptron = cfg.optimizer.name == "perceptron"
+        self.fused = self.perceptron or (cfg.fused_output_gradient
+                                         and self.loss_fn.fuses_with(cfg.layers[-1].activation))
+        self.layout = ParamLayout(cfg.layer_sizes, tuple(l.use_bias for l in cfg.layers),
+                                  tuple(l.train_bias for l in cfg.layers))
+        self._set_params(self.layout.pack(*initial_parameters(cfg, init_rng)))
+        self._shuffle_rng = shuffle_rng
+        self._rng_state = shuffle_rng.bit_generator.state
+        self.optimizer = Optimizer(cfg.optimizer)
+        self.learning_rate = float(cfg.optimizer.learning_rate)
+        self.step_count = 0
+        self.samples_seen = 0
+        self._perm: np.ndarray | None = None
+        self._cursor = 0
+        self._updates = _Series(("step", "batch_loss"))
+        self._evals = _Series(("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy"))
+        self._ones_cache = np.ones(0)
+        self._trace: _Trace | None = None
+        self._last_trace: _Trace | None = None
+        self._next = Phase("forward", 1)
+        self.diverged: Divergence | None = None
+        self._ckpt = self._ckpt_prev = self._checkpoint()
+        Trainer._run_counter += 1
+        self.run_id = Trainer._run_counter
+        self.record_evaluation()
+
+    def _checked_dataset(self, cfg: RunConfig, data: Dataset) -> Dataset:
+        """The data must fit the network's input and output widths and the loss's target range."""
+        if data.n_inputs != cfg.input_units:
+            raise FfvizError(f"the data has {data.n_inputs} input column(s) but the input layer has "
+                             f"{cfg.input_units} unit(s)")
+        out = cfg.layers[-1].units
+        if data.n_outputs != out:
+            what = f"{data.n_classes} classes" if data.task == "multiclass" else f"{data.n_outputs} target column(s)"
+            raise FfvizError(f"the data has {what} but the output layer has {out} unit(s)")
+        if self._needs_unit_targets(cfg) and data.y_train.size and (
+                np.min(data.y_train) < 0 or np.max(data.y_train) > 1):
+            raise FfvizError(f"{get_loss(cfg.loss).label} needs targets between 0 and 1; "
+                             f"this data has targets from {np.min(data.y_train):g} to {np.max(data.y_train):g}")
+        return data
+
+    @staticmethod
+    def _needs_unit_targets(cfg: RunConfig) -> bool:
+        return get_loss(cfg.loss).output_activations is not None
+
+    def reset(self) -> None:
+        """Start the run again from its config: same seed, same data, same initial weights."""
+        self._build(rebuild_data=True)
+
+    def apply_config(self, new: RunConfig) -> str:
+        """Adopt a changed config. Returns "live" (weights kept), "data" (new data, weights kept) or "rebuilt"."""
+        new = validate(new)
+        old = self.config
+        structural = ("layers", "input_units", "loss", "init", "seed", "fused_output_gradient")
+        if any(getattr(old, f) != getattr(new, f) for f in structural) or (
+                (old.optimizer.name == "perceptron") != (new.optimizer.name == "perceptron")):
+            self.config = new
+            self._build(rebuild_data=True)
+            return "rebuilt"
+        if old.data != new.data:
+            data_rng = self._rngs(new)[0]
+            dataset = self._checked_dataset(new, build_dataset(new.data, data_rng, self._base_dir))
+            self.config, self.dataset = new, dataset
+            self._perm, self._cursor = None, 0
+            self._abandon_update()
+            self.record_evaluation(force=True)
+            self._apply_live(old, new)
+            return "data"
+        self._apply_live(old, new)
+        self.config = new
+        return "live"
+
+    def _apply_live(self, old: RunConfig, new: RunConfig) -> None:
+        o, n = old.optimizer, new.optimizer
+        if replace(o, learning_rate=n.learning_rate, batch_size=n.batch_size, shuffle=n.shuffle) != n:
+            self.optimizer = Optimizer(n)  # a new rule starts with fresh state
+        if o.batch_size != n.batch_size or o.shuffle != n.shuffle:
+            self._perm, self._cursor = None, 0
+        self.learning_rate = float(n.learning_rate)
+
+    def set_learning_rate(self, lr) -> None:
+        """Change η between any two updates (or phases); a non-finite or non-positive value is refused."""
+        try:
+            lr = float(lr)
+        except (TypeError, ValueError):
+            raise FfvizError(f"the learning rate must be a number, not {lr!r}") from None
+        if not math.isfinite(lr) or lr <= 0 or lr > 1e6:
+            raise FfvizError(f"the learning rate must be a finite number between 0 and 1e6, not {lr!r}")
+        self.learning_rate = lr
+        self.config = self.config.with_learning_rate(lr)
+
+    def set_parameter(self, layer: int, kind: str, index: tuple, value) -> None:
+        """Set one kernel entry (index (i, j)) or bias entry (index (j,)) of layer `layer` (1-based) by hand."""
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise FfvizError(f"a weight must be a number, not {value!r}") from None
+        if not math.isfinite(value):
+            raise FfvizError(f"a weight must be a finite number, not {value!r}")
+        try:
+            pos = self.layout.index(layer, kind, index)
+        except (TypeError, ValueError) as exc:
+            raise FfvizError(str(exc) if isinstance(exc, FfvizError) else
+                             f"layer {layer} has no {kind} entry {index!r}") from None
+        flat = self.params.copy()
+        flat[pos] = value
+        self._set_params(flat)
+        self._abandon_update()
+        self.record_evaluation(force=True)
+
+    # ------------------------------------------------------------------ stepping
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.kernels)
+
+    @property
+    def next_phase(self) -> Phase:
+        return self._next
+
+    @property
+    def epoch(self) -> float:
+        return self.samples_seen / max(1, self.dataset.x_train.shape[0])
+
+    def phases(self) -> list[Phase]:
+        """All phases of one update, in order."""
+        n = self.n_layers
+        return ([Phase("forward", l) for l in range(1, n + 1)] + [Phase("loss")]
+                + [Phase("backward", l) for l in range(n, 0, -1)] + [Phase("update")])
+
+    def _following(self, ph: Phase) -> Phase:
+        n = self.n_layers
+        if ph.kind == "forward":
+            return Phase("forward", ph.layer + 1) if ph.layer < n else Phase("loss")
+        if ph.kind == "loss":
+            return Phase("backward", n)
+        if ph.kind == "backward":
+            return Phase("backward", ph.layer - 1) if ph.layer > 1 else Phase("update")
+        return Phase("forward", 1)
+
+    def step_phase(self) -> Phase | None:
+        """Do the next phase of the current update; return it (None if training has diverged)."""
+        if self.diverged is not None:
+            return None
+        ph = self._next
+        if ph.kind == "forward":
+            if ph.layer == 1:
+                self._begin_update()
+            self._forward(ph.layer - 1)
+        elif ph.kind == "loss":
+            self._loss()
+        elif ph.kind == "backward":
+            self._backward(ph.layer - 1)
+        else:
+            self._update()
+        if self._trace is not None:
+            self._trace.last_phase = ph
+        self._next = self._following(ph) if self.diverged is None else Phase("forward", 1)
+        return ph
+
+    def step(self, n: int = 1) -> int:
+        """Complete the update in progress, then run whole updates until `n` are done; returns how many."""
+        done = 0
+        while done < n and self.diverged is None:
+            if self._next.kind != "forward" or self._next.layer != 1:
+                while self.diverged is None and self._next != Phase("forward", 1):
+                    self.step_phase()
+            else:
+                self._run_update()
+            if self.diverged is None:
+                done += 1
+        return done
+
+    def _run_update(self) -> None:
+        # The same phase functions step_phase uses, called without the per-phase bookkeeping.
+        n = self.n_layers
+        self._begin_update()
+        for i in range(n):
+            self._forward(i)
+        self._loss()
+        if self.diverged is not None:
+            self._trace.last_phase = Phase("loss")
+            return
+        for i in range(n - 1, -1, -1):
+            self._backward(i)
+        self._update()
+        self._trace.last_phase = Phase("update")
+
+    def _abandon_update(self) -> None:
+        """Drop a half-done update (after a hand edit or a data change): the next phase is a fresh forward
+        on the same batch, as if the update had not begun."""
+        if self._trace is not None and self._next != Phase("forward", 1):
+            c = self._ckpt
+            self._perm, self._cursor, self._rng_state = c.perm, c.cursor, c.rng_state
+            self._shuffle_rng.bit_generator.state = c.rng_state
+            self._updates.truncate(c.updates_len)
+            self._trace, self._ckpt = self._last_trace, self._ckpt_prev
+        self._next = Phase("forward", 1)
+
+    def _next_batch(self):
+        n = self.dataset.x_train.shape[0]
+        b = self.config.optimizer.batch_size
+        if b is None or b >= n:
+            return None
+        if self._perm is None or self._cursor >= n:
+            self._perm = (self._shuffle_rng.permutation(n) if self.config.optimizer.shuffle
+                          else np.arange(n))
+            readonly(self._perm)
+            self._rng_state = self._shuffle_rng.bit_generator.state  # read once per epoch, not per update
+            self._cursor = 0
+        idx = self._perm[self._cursor:self._cursor + b]
+        self._cursor += idx.shape[0]
+        return idx
+
+    def _set_params(self, flat: np.ndarray) -> None:
+        """Adopt a new flat parameter vector; kernels and biases become read-only views into it."""
+        self.params = readonly(flat)
+        self.kernels, self.biases = self.layout.views(flat)
+
+    def _checkpoint(self) -> _Checkpoint:
+        return _Checkpoint(self.params, self.optimizer.state(), self.step_count,
+                           self.samples_seen, self._perm, self._cursor, self._rng_state,
+                           self._updates.n, self._evals.n)
+
+    def _begin_update(self) -> None:
+        self._ckpt_prev, self._ckpt = self._ckpt, self._checkpoint()
+        idx = self._next_batch()
+        ds = self.dataset
+        if idx is None:
+            x, y = ds.x_train, ds.y_train
+        else:
+            x, y = readonly(ds.x_train[idx]), readonly(ds.y_train[idx])
+        self._last_trace = self._trace
+        self._trace = _Trace(self.n_layers, self.step_count + 1, idx, x, y, self.learning_rate)
+        self._trace.grad_flat = np.zeros(self.layout.size)  # frozen biases keep a zero gradient
+
+    def _forward(self, i: int) -> None:
+        """z = a_prev · kernel + bias;  a = g(z)."""
+        tr = self._trace
+        z = tr.a[i] @ self.kernels[i]
+        b = self.biases[i]
+        if b is not None:
+            z += b  # z is a fresh array from the product, so adding in place mutates nothing shared
+        tr.z[i] = z
+        tr.a[i + 1] = self.activations[i].fn(z)
+
+    def _loss(self) -> None:
+        """J = mean over the batch of L(y, ŷ), plus the regularization penalty; and ∂J/∂ŷ."""
+        tr = self._trace
+        y, yhat, n = tr.y, tr.a[-1], tr.x.shape[0]
+        out_act = self.activations[-1].name
+        if self.fused and not self.perceptron:
+            per = self.loss_fn.value_from_logits[out_act](y, tr.z[-1])  # stable: from the logits
+        else:
+            per = self.loss_fn.value(y, yhat)
+        tr.per_sample_loss = per
+        tr.loss = float(per.sum()) / n if n else 0.0  # .sum()/n: np.mean costs 3x more on small arrays
+        tr.reg_loss = regularization_penalty(self.config.regularization.kind, self.config.regularization.rate,
+                                             self.kernels)
+        if not self.fused:
+            tr.grad_a[-1] = self.loss_fn.grad(y, yhat) / n
+        self._updates.append(self.step_count, tr.loss)
+        if not math.isfinite(tr.loss):
+            # W_t (finite, from the previous update) gives a non-finite loss: W_(t-1) is the last good one.
+            self._diverge(self._ckpt_prev)
+
+    def _backward(self, i: int) -> None:
+        """δ = ∂J/∂z = ∂J/∂a ⊙ g'(z); ∂J/∂kernel = a_prevᵀ δ; ∂J/∂bias = Σ δ; ∂J/∂a_prev = δ kernelᵀ."""
+        tr = self._trace
+        if i == self.n_layers - 1 and self.fused:
+            # sigmoid+BCE, softmax+CE (and the perceptron rule): ∂J/∂z = (ŷ − y) / n, no g'(z) needed
+            delta = (tr.a[-1] - tr.y) / tr.x.shape[0]
+        else:
+            delta = self.activations[i].backward(tr.z[i], tr.a[i + 1], tr.grad_a[i + 1])
+        tr.delta[i] = delta
+        grad_k, grad_b = self.layout.views(tr.grad_flat)
+        gk = grad_k[i]
+        np.matmul(tr.a[i].T, delta, out=gk)  # written straight into the flat gradient
+        reg = self.config.regularization
+        if not self.perceptron:
+            rg = regularization_grad(reg.kind, reg.rate, self.kernels[i])
+            if rg is not None:
+                gk += rg
+        tr.grad_kernels[i] = gk
+        if grad_b[i] is not None and self.config.layers[i].train_bias:
+            np.matmul(self._ones(delta.shape[0]), delta, out=grad_b[i])  # 4x faster than delta.sum(axis=0)
+            tr.grad_biases[i] = grad_b[i]
+        if i > 0:
+            tr.grad_a[i] = delta @ self.kernels[i].T
+
+    def _update(self) -> None:
+        """W ← W − η·∂J/∂W (or the chosen optimizer's rule)."""
+        tr = self._trace
+        readonly(tr.grad_flat)
+        tr.old = self.params
+        self._set_params(self.optimizer.update(self.params, tr.grad_flat, self.learning_rate))
+        tr.new = self.params
+        tr.lr = self.learning_rate
+        self.step_count += 1
+        self.samples_seen += tr.x.shape[0]
+        if not math.isfinite(self.params.sum()):  # one sum checks every weight: NaN and inf spread through it
+            self._diverge(self._ckpt)
+
+    def _ones(self, n: int) -> np.ndarray:
+        if self._ones_cache.shape[0] != n:
+            self._ones_cache = np.ones(n)
+        return self._ones_cache
+
+    def _nonfinite_weights(self) -> bool:
+        return not np.all(np.isfinite(self.params))
+
+    def _diverge(self, restore: _Checkpoint) -> None:
+        """Stop training: say why, and remember the checkpoint whose weights had a finite loss."""
+        if self._nonfinite_weights():
+            reason = f"a weight became non-finite (NaN or ±inf) at step {self.step_count}"
+        else:
+            reason = f"the loss became non-finite (NaN or ±inf) at step {self.step_count}"
+        self.diverged = Divergence(self.step_count, reason + "; try a smaller learning rate", restore.step)
+        self._restore_point = restore
+
+    def restore_last_finite(self) -> None:
+        """After divergence: go back to the last weights whose loss was finite (history is cut there)."""
+        if self.diverged is None:
+            return
+        self._restore(self._restore_point)
+        self.diverged = None
+
+    def _restore(self, c: _Checkpoint) -> None:
+        self._set_params(c.params)
+        self.optimizer.load_state(c.optimizer)
+        self.step_count, self.samples_seen = c.step, c.samples_seen
+        self._perm, self._cursor = c.perm, c.cursor
+        self._shuffle_rng.bit_generator.state = c.rng_state
+        self._updates.truncate(c.updates_len)
+        self._evals.truncate(c.evals_len)
+        self._trace = self._last_trace = None
+        self._next = Phase("forward", 1)
+        self._ckpt = self._ckpt_prev = self._checkpoint()
+        self.record_evaluation()
+
+    # ------------------------------------------------------------------ reading
+
+    def predict(self, x: np.ndarray, kernels=None, biases=None) -> list[np.ndarray]:
+        """Activations of every layer for inputs x (a[0] = x), with the current or the given parameters."""
+        kernels = self.kernels if kernels is None else kernels
+        biases = self.biases if biases is None else biases
+        a = [x]
+        for k, b, act in zip(kernels, biases, self.activations):
+            z = a[-1] @ k
+            if b is not None:
+                z += b
+            a.append(act.fn(z))
+        return a
+
+    def loss_on(self, x: np.ndarray, y: np.ndarray, kernels=None, biases=None) -> float:
+        """J on (x, y) without regularization: the empirical loss the history shows."""
+        if x.shape[0] == 0:
+            return math.nan
+        kernels = self.kernels if kernels is None else kernels
+        biases = self.biases if biases is None else biases
+        a = x
+        z = None
+        for k, b, act in zip(kernels, biases, self.activations):
+            z = a @ k
+            if b is not None:
+                z += b
+            a = act.fn(z)
+        with np.errstate(all="ignore"):
+            if self.fused and not self.perceptron:
+                per = self.loss_fn.value_from_logits[self.activations[-1].name](y, z)
+            else:
+                per = self.loss_fn.value(y, a)
+            return float(np.mean(per))
+
+    def accuracy(self, yhat: np.ndarray, y: np.ndarray) -> float:
+        """Share of samples classified right: argmax for several classes, ŷ ≥ 0.5 for one output."""
+        if y.shape[0] == 0 or self.dataset.task == "regression":
+            return math.nan
+        if y.shape[1] > 1:
+            return float(np.mean(np.argmax(yhat, axis=1) == np.argmax(y, axis=1)))
+        return float(np.mean((yhat[:, 0] >= 0.5) == (y[:, 0] >= 0.5)))
+
+    def evaluate(self) -> Evaluation:
+        """Loss and accuracy of the current weights on the train and test sets."""
+        ds = self.dataset
+        with np.errstate(all="ignore"):
+            tr_hat = self.predict(ds.x_train)[-1]
+            te_hat = self.predict(ds.x_test)[-1] if ds.x_test.shape[0] else None
+        return Evaluation(self.loss_on(ds.x_train, ds.y_train), self.loss_on(ds.x_test, ds.y_test),
+                          self.accuracy(tr_hat, ds.y_train),
+                          self.accuracy(te_hat, ds.y_test) if te_hat is not None else math.nan)
+
+    def record_evaluation(self, force: bool = False) -> Evaluation | None:
+        """Evaluate and append to the history, unless this step is already recorded (or `force`)."""
+        if not force and self._evals.n and self._evals.last("step") == self.step_count:
+            return None
+        ev = self.evaluate()
+        if force and self._evals.n and self._evals.last("step") == self.step_count:
+            self._evals.truncate(self._evals.n - 1)  # a hand edit replaces this step's evaluation
+        self._evals.append(self.step_count, ev.train_loss, ev.test_loss, ev.train_accuracy, ev.test_accuracy)
+        if self.diverged is None and self.step_count > 0 and not math.isfinite(ev.train_loss):
+            self._diverge(self._ckpt)  # the last update made the weights unusable: go back to its start
+        return ev
+
+    def history(self) -> History:
+        u, e = self._updates, self._evals
+        return History(u.column("step"), u.column("batch_loss"), e.column("step"), e.column("train_loss"),
+                       e.column("test_loss"), e.column("train_accuracy"), e.column("test_accuracy"))
+
+    @property
+    def trace(self) -> TraceView | None:
+        """What the current (or, between updates, the last) update computed."""
+        return None if self._trace is None else self._freeze(self._trace)
+
+    def _freeze(self, tr: _Trace) -> TraceView:
+        n_layers = self.n_layers
+        g_prime = []
+        for i in range(n_layers):
+            z, a = tr.z[i], tr.a[i + 1]
+            g_prime.append(None if z is None else readonly(self.activations[i].der(z, a)))
+        old = (None, None) if tr.old is None else tuple(map(tuple, self.layout.views(tr.old)))
+        new = (None, None) if tr.new is None else tuple(map(tuple, self.layout.views(tr.new)))
+        dj = tr.grad_a[-1]
+        if dj is None and tr.loss is not None and not self.perceptron:
+            dj = self.loss_fn.grad(tr.y, tr.a[-1]) / tr.x.shape[0]  # shown even when the fused path skips it
+        return TraceView(
+            step=tr.step, last_phase=tr.last_phase, batch_indices=tr.indices, x=tr.x, y=tr.y,
+            z=readonly_tuple(tr.z), a=readonly_tuple(tr.a), g_prime=tuple(g_prime),
+            per_sample_loss=readonly(tr.per_sample_loss), loss=tr.loss, reg_loss=tr.reg_loss,
+            dJ_dyhat=readonly(dj), delta=readonly_tuple(tr.delta), grad_kernels=readonly_tuple(tr.grad_kernels),
+            grad_biases=readonly_tuple(tr.grad_biases),
+            old_kernels=old[0], old_biases=old[1], new_kernels=new[0], new_biases=new[1],
+            learning_rate=tr.lr, fused=self.fused, perceptron=self.perceptron)
+
+    def latest_gradients(self) -> tuple[tuple, tuple]:
+        """∂J/∂kernel and ∂J/∂bias per layer: from the update in progress where computed, else the last one."""
+        ks, bs = [], []
+        for i in range(self.n_layers):
+            src = self._trace if self._trace is not None and self._trace.grad_kernels[i] is not None \
+                else self._last_trace
+            ks.append(None if src is None else src.grad_kernels[i])
+            bs.append(None if src is None else src.grad_biases[i])
+        return readonly_tuple(ks), readonly_tuple(bs)
+
+    def grad_norms(self) -> tuple[float, ...]:
+        """‖∂J/∂kernel‖ (Frobenius) per layer: the vanishing-gradient view's numbers."""
+        ks, _ = self.latest_gradients()
+        return tuple(math.nan if k is None else float(np.linalg.norm(k)) for k in ks)
+
+    def last_update(self) -> tuple[tuple, tuple]:
+        """The change the last completed update applied to each kernel and bias."""
+        tr = self._trace if self._trace is not None and self._trace.new is not None else self._last_trace
+        n = self.n_layers
+        if tr is None or tr.new is None:
+            return (None,) * n, (None,) * n
+        dk, db = self.layout.views(readonly(tr.new - tr.old))
+        return tuple(dk), tuple(db)
+
+    def snapshot(self, plane_resolution: int | None = None) -> Snapshot:
+        """An immutable picture of the run now; with a plane of the given resolution for 2-D inputs."""
+        self._serial += 1
+        ev = self._evals
+        gk, gb = self.latest_gradients()
+        uk, ub = self.last_update()
+        plane = None
+        if plane_resolution and self.dataset.extent is not None:
+            from ffviz.engine.plane import evaluate_plane
+            plane = evaluate_plane(self, plane_resolution)
+        return Snapshot(
+            serial=self._serial, run_id=self.run_id, step=self.step_count, epoch=self.epoch,
+            config=self.config, dataset=self.dataset,
+            activations=tuple(a.name for a in self.activations),
+            kernels=tuple(self.kernels), biases=tuple(self.biases), grad_kernels=gk, grad_biases=gb,
+            update_kernels=uk, update_biases=ub, grad_norms=self.grad_norms(), trace=self.trace,
+            next_phase=self._next, learning_rate=self.learning_rate,
+            train_loss=ev.last("train_loss"), test_loss=ev.last("test_loss"),
+            train_accuracy=ev.last("train_accuracy"), test_accuracy=ev.last("test_accuracy"),
+            history=self.history(), diverged=self.diverged, plane=plane)
+
+    def chain_rule(self, layer: int, kind: str, index):
+        """Chain-rule factors of one weight's gradient in the current (or last) update; see engine.chain."""
+        from ffviz.engine.chain import chain_rule
+        tr = self.trace
+        if tr is None:
+            raise FfvizError("no update has been computed yet: step through a forward and backward pass first")
+        kernels = tr.old_kernels if tr.old_kernels is not None else tuple(self.kernels)
+        reg = self.config.regularization
+        return chain_rule(tr, kernels, self.activations, layer, kind, index, (reg.kind, reg.rate))

@@ -1,0 +1,245 @@
+"""The trainer's mechanics: phases, reproducibility, history, snapshots, divergence, live changes."""
+
+from dataclasses import FrozenInstanceError, replace
+
+import numpy as np
+import pytest
+
+from ffviz.engine import Phase, Trainer, load_preset
+from ffviz.errors import FfvizError
+
+
+def test_same_config_and_seed_give_an_identical_run():
+    a, b = Trainer(load_preset("circle")), Trainer(load_preset("circle"))
+    a.step(200)
+    b.step(200)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(a.history().batch_loss, b.history().batch_loss)
+
+
+def test_another_seed_gives_another_run():
+    a = Trainer(load_preset("circle"))
+    b = Trainer(replace(load_preset("circle"), seed=99))
+    assert not np.array_equal(a.params, b.params)
+
+
+def test_reset_restores_the_initial_weights_and_history():
+    tr = Trainer(load_preset("circle"))
+    initial = tr.params.copy()
+    run = tr.run_id
+    tr.step(50)
+    assert not np.array_equal(tr.params, initial)
+    tr.reset()
+    np.testing.assert_array_equal(tr.params, initial)
+    assert tr.step_count == 0 and tr.run_id != run and len(tr.history().eval_step) == 1
+
+
+def test_phases_run_in_the_lecture_order():
+    tr = Trainer(load_preset("circle"))  # 3 layers
+    assert tr.phases() == [Phase("forward", 1), Phase("forward", 2), Phase("forward", 3), Phase("loss"),
+                           Phase("backward", 3), Phase("backward", 2), Phase("backward", 1), Phase("update")]
+    done = [tr.step_phase() for _ in range(8)]
+    assert done == tr.phases() and tr.step_count == 1
+
+
+def test_every_number_of_the_update_is_readable_after_the_backward_pass():
+    tr = Trainer(load_preset("circle"))
+    for _ in range(7):
+        tr.step_phase()
+    t = tr.trace
+    n = t.x.shape[0]
+    assert all(z.shape == (n, u) for z, u in zip(t.z, (4, 2, 1)))
+    # δ of a tanh layer is ∂J/∂a ⊙ g'(z), with ∂J/∂a = δ_next · kernel_nextᵀ
+    np.testing.assert_allclose(t.delta[1], (t.delta[2] @ tr.kernels[2].T) * t.g_prime[1], rtol=1e-12)
+    np.testing.assert_allclose(t.grad_kernels[0], t.x.T @ t.delta[0], rtol=1e-12)
+    np.testing.assert_allclose(t.grad_biases[0], t.delta[0].sum(axis=0), rtol=1e-12, atol=1e-16)
+    assert t.old_kernels is None  # no update yet
+    tr.step_phase()
+    t = tr.trace
+    for old, new, g in zip(t.old_kernels, t.new_kernels, t.grad_kernels):
+        np.testing.assert_allclose(new, old - 0.1 * g, rtol=1e-12, atol=1e-15)  # plain SGD, η = 0.1
+
+
+def test_minibatches_cover_each_epoch_once_and_reshuffle():
+    tr = Trainer(load_preset("circle"))  # batch size 10
+    n = tr.dataset.x_train.shape[0]
+    seen = []
+    for _ in range(n // 10):
+        tr.step_phase()
+        seen.append(tr.trace.batch_indices.copy())
+        while tr.next_phase != Phase("forward", 1):
+            tr.step_phase()
+    epoch1 = np.concatenate(seen)
+    assert sorted(epoch1) == list(range(n)) and tr.epoch == pytest.approx(1.0)
+    tr.step_phase()
+    assert not np.array_equal(tr.trace.batch_indices, epoch1[:10])  # a fresh order for epoch 2
+
+
+def test_full_batch_uses_the_whole_training_set():
+    tr = Trainer(load_preset("lecture"))
+    tr.step_phase()
+    assert tr.trace.batch_indices is None
+
+
+def test_snapshot_is_immutable_and_unaffected_by_later_training():
+    tr = Trainer(load_preset("circle"))
+    tr.step(3)
+    tr.record_evaluation()
+    snap = tr.snapshot(plane_resolution=16)
+    kernel = snap.kernels[0].copy()
+    hist = snap.history.train_loss.copy()
+    with pytest.raises(FrozenInstanceError):
+        snap.step = 7
+    with pytest.raises(ValueError):
+        snap.kernels[0][0, 0] = 1.0
+    with pytest.raises(ValueError):
+        snap.history.train_loss[0] = 1.0
+    with pytest.raises(ValueError):
+        snap.trace.z[0][0, 0] = 1.0
+    tr.step(20)
+    tr.record_evaluation()
+    np.testing.assert_array_equal(snap.kernels[0], kernel)
+    np.testing.assert_array_equal(snap.history.train_loss, hist)
+    assert snap.step == 3 and tr.snapshot().serial > snap.serial
+
+
+def test_snapshot_plane_matches_the_network():
+    tr = Trainer(load_preset("circle"))
+    snap = tr.snapshot(plane_resolution=9)
+    p = snap.plane
+    assert p.output.shape == (9, 9, 1) and [l.shape[0] for l in p.layers] == [2, 4, 2, 1]
+    r, c = 2, 7
+    x = np.array([[p.x1[c], p.x2[r]]])
+    assert p.output[r, c, 0] == pytest.approx(tr.predict(x)[-1][0, 0], rel=1e-12)
+    assert p.layers[1][3, r, c] == pytest.approx(tr.predict(x)[1][0, 3], rel=1e-12)
+
+
+def test_learning_rate_changes_between_updates_without_reset():
+    tr = Trainer(load_preset("lecture"))
+    tr.step(1)
+    tr.set_learning_rate(0.5)
+    before = tr.params.copy()
+    tr.step_phase(), tr.step_phase(), tr.step_phase()
+    g = tr.trace.grad_kernels[0]
+    tr.step_phase()
+    np.testing.assert_allclose(tr.kernels[0], before.reshape(2, 1) - 0.5 * g, rtol=1e-14)
+    assert tr.step_count == 2
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 0.0, -1.0, "abc", None, 1e9])
+def test_bad_learning_rates_are_refused_and_change_nothing(bad):
+    tr = Trainer(load_preset("lecture"))
+    with pytest.raises(FfvizError) as err:
+        tr.set_learning_rate(bad)
+    assert "\n" not in str(err.value)
+    assert tr.learning_rate == 1.0
+
+
+def test_divergence_stops_training_and_the_last_finite_weights_come_back():
+    tr = Trainer(load_preset("regression"))
+    tr.apply_config(replace(tr.config, optimizer=replace(tr.config.optimizer, name="sgd")))
+    tr.set_learning_rate(1e5)
+    done = tr.step(500)
+    assert done < 500 and tr.diverged is not None
+    assert "non-finite" in tr.diverged.reason and "\n" not in tr.diverged.reason
+    assert tr.step(10) == 0  # refuses to go on
+    tr.restore_last_finite()
+    assert tr.diverged is None and tr.step_count == tr.history().eval_step[-1]
+    assert np.all(np.isfinite(tr.params)) and np.isfinite(tr.evaluate().train_loss)
+    tr.set_learning_rate(0.001)
+    assert tr.step(5) == 5
+
+
+def test_hand_edited_weight_is_used_and_recorded():
+    tr = Trainer(load_preset("lecture"))
+    tr.set_parameter(1, "kernel", (1, 0), 0.1)
+    assert tr.kernels[0][1, 0] == 0.1
+    tr.step_phase()
+    assert tr.trace.z[0][0, 0] == pytest.approx(0.35 * 0.5 + 0.1 * 0.51)
+    with pytest.raises(FfvizError):
+        tr.set_parameter(1, "kernel", (5, 0), 1.0)
+    with pytest.raises(FfvizError):
+        tr.set_parameter(1, "bias", (0,), 1.0)  # the lecture's neuron has no bias
+    with pytest.raises(FfvizError):
+        tr.set_parameter(1, "kernel", (0, 0), float("nan"))
+
+
+def test_editing_mid_update_restarts_that_update_on_the_same_batch():
+    tr = Trainer(load_preset("circle"))
+    tr.step_phase()
+    idx = tr.trace.batch_indices.copy()
+    tr.step_phase()
+    tr.set_parameter(2, "bias", (0,), 0.5)
+    assert tr.next_phase == Phase("forward", 1)
+    tr.step_phase()
+    np.testing.assert_array_equal(tr.trace.batch_indices, idx)
+
+
+def test_apply_config_live_data_and_rebuild():
+    tr = Trainer(load_preset("circle"))
+    tr.step(10)
+    params = tr.params.copy()
+    cfg = tr.config
+    assert tr.apply_config(replace(cfg, optimizer=replace(cfg.optimizer, name="adam"))) == "live"
+    np.testing.assert_array_equal(tr.params, params)
+    assert tr.apply_config(replace(tr.config, data=replace(cfg.data, noise=0.3))) == "data"
+    np.testing.assert_array_equal(tr.params, params)
+    assert tr.step_count == 10
+    layers = cfg.layers[:1] + (replace(cfg.layers[1], units=3),) + cfg.layers[2:]
+    assert tr.apply_config(replace(tr.config, layers=layers)) == "rebuilt"
+    assert tr.step_count == 0 and tr.kernels[1].shape == (4, 3)
+
+
+def test_data_must_fit_the_network():
+    cfg = load_preset("circle")
+    with pytest.raises(FfvizError, match="output layer"):
+        Trainer(replace(cfg, data=replace(cfg.data, name="blobs-k")))
+
+
+def test_every_optimizer_lowers_the_loss():
+    for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"):
+        cfg = load_preset("circle")
+        lr = 0.01 if name in ("adam", "rmsprop") else 0.1
+        tr = Trainer(replace(cfg, optimizer=replace(cfg.optimizer, name=name, learning_rate=lr)))
+        start = tr.evaluate().train_loss
+        tr.step(600)
+        assert tr.evaluate().train_loss < 0.8 * start, name
+
+
+def test_adam_first_step_is_learning_rate_times_sign_of_gradient():
+    cfg = load_preset("lecture")
+    tr = Trainer(replace(cfg, optimizer=replace(cfg.optimizer, name="adam", learning_rate=0.01)))
+    tr.step(1)
+    np.testing.assert_allclose(tr.trace.new_kernels[0] - tr.trace.old_kernels[0],
+                               -0.01 * np.sign(tr.trace.grad_kernels[0]), rtol=1e-6)
+
+
+def test_momentum_accumulates_velocity():
+    cfg = load_preset("lecture")
+    tr = Trainer(replace(cfg, optimizer=replace(cfg.optimizer, name="momentum", learning_rate=0.1,
+                                                momentum=0.9)))
+    tr.step(1)
+    g1 = tr.trace.grad_kernels[0]
+    tr.step(1)
+    t = tr.trace
+    np.testing.assert_allclose(t.new_kernels[0] - t.old_kernels[0], 0.9 * (-0.1 * g1) - 0.1 * t.grad_kernels[0],
+                               rtol=1e-12)
+
+
+def test_frozen_bias_does_not_train():
+    cfg = load_preset("circle")
+    layers = (replace(cfg.layers[0], train_bias=False, bias=(0.5, 0.5, 0.5, 0.5)),) + cfg.layers[1:]
+    tr = Trainer(replace(cfg, layers=layers))
+    tr.step(20)
+    np.testing.assert_array_equal(tr.biases[0], [0.5] * 4)
+    assert not np.all(tr.biases[1] == 0)
+
+
+def test_history_records_batch_loss_per_update_and_evaluations_on_request():
+    tr = Trainer(load_preset("lecture"))
+    tr.step(3)
+    h = tr.history()
+    np.testing.assert_array_equal(h.update_step, [0, 1, 2])
+    assert h.batch_loss[0] == pytest.approx(0.12184, abs=5e-6)
+    tr.record_evaluation()
+    assert list(tr.history().eval_step) == [0, 3]
