@@ -1,0 +1,191 @@
+"""Read a numeric CSV table: a header line of column names, then one sample per line.
+
+Every problem becomes one FfvizError line naming the file, the line as a text editor numbers it (the header is
+line 1) and the column, so a person can go and fix it. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import os
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ffviz.errors import FfvizError
+
+MAX_BYTES = 100 * 1024 * 1024  # refuse larger files: parsing them would freeze the app for minutes
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value
+class CsvTable:
+    """The input columns x (n, d), the label column y (n, 1), and their names from the header."""
+
+    x: np.ndarray
+    y: np.ndarray
+    input_names: tuple[str, ...]
+    label_name: str
+
+
+def read_csv_table(path: str | os.PathLike, label: str | None = None) -> CsvTable:
+    """Read a CSV with a header and numeric cells; the label is the column named `label`, else the last one."""
+    path = Path(path)
+    name = path.name or str(path)
+    text = _decode(_read_bytes(path, name), name)
+    records = _records(text, name)
+    first = next(records, None)
+    if first is None:  # nothing but blank lines and empty cells
+        raise FfvizError(f"{name} is empty")
+    header_line, header = first
+    columns = _columns(header, header_line, name)
+    label_at = _label_index(columns, label, name)
+    data = _numbers(records, columns, name)
+    inputs = [i for i in range(len(columns)) if i != label_at]
+    return CsvTable(x=data[:, inputs], y=data[:, [label_at]],
+                    input_names=tuple(columns[i] for i in inputs), label_name=columns[label_at])
+
+
+def _show(text: str, limit: int = 40) -> str:
+    """Text fit for a one-line message: control characters escaped, long text cut."""
+    shown = repr(text)[1:-1]
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing folders, missing files and files over MAX_BYTES."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError
+        size = path.stat().st_size
+        if size <= MAX_BYTES:
+            with path.open("rb") as f:
+                data = f.read(MAX_BYTES + 1)  # +1: notice a file that grew since stat
+                size = len(data)
+    except FileNotFoundError:
+        raise FfvizError(f"CSV file not found: {_show(str(path), 200)}") from None
+    except IsADirectoryError:
+        raise FfvizError(f"{name} is a folder, not a CSV file") from None
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL character
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FfvizError(f"cannot read {name}: {reason}") from None
+    if size > MAX_BYTES:
+        raise FfvizError(f"{name} is {size / 2**20:.0f} MB; ffviz reads CSV files of at most "
+                         f"{MAX_BYTES // 2**20} MB")
+    return data
+
+
+def _decode(data: bytes, name: str) -> str:
+    """UTF-8 text; a byte-order mark (Excel's "CSV UTF-8") is dropped."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8")
+        line = len(io.StringIO(before + "x", newline="").readlines())  # "x": count the line the bad byte is on
+        raise FfvizError(f"{name} line {line} is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                         f"save the file as UTF-8 CSV") from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, unless the header has none but a semicolon or tab (spreadsheets in some locales write those)."""
+    header = next((line for line in io.StringIO(text, newline="") if line.strip()), "")  # lazy: files can be big
+    for candidate in (",", ";", "\t"):
+        if candidate in header:
+            return candidate
+    return ","
+
+
+def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) for each record that is not blank; blank lines and rows of empty cells are skipped."""
+    # skipinitialspace: `a, "b"` is the quoted name b, as people write it by hand
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), skipinitialspace=True)
+    while True:
+        line = reader.line_num + 1  # the record about to be read starts on the next physical line
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FfvizError(f"{name} line {line} cannot be read as CSV: {exc}") from None
+        if any(cell.strip() for cell in row):
+            yield line, row
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _columns(header: list[str], line: int, name: str) -> tuple[str, ...]:
+    """Column names from the header record, checked: at least 2, all named, none twice, not all numbers."""
+    columns = tuple(cell.strip() for cell in header)
+    if len(columns) < 2:
+        raise FfvizError(f'{name} has 1 column ("{_show(columns[0])}"); it needs at least 2: '
+                         f"one or more inputs and a label")
+    if all(_is_number(c) for c in columns):
+        raise FfvizError(f"{name} line {line} holds numbers, but the first line must name the columns "
+                         f"(a header such as x1,x2,label)")
+    seen = set()
+    for i, col in enumerate(columns, start=1):
+        if not col:
+            raise FfvizError(f"{name} line {line}: column {i} has no name; the header must name every column")
+        if col in seen:
+            raise FfvizError(f'{name} line {line}: column "{_show(col)}" appears twice; names must be unique')
+        seen.add(col)
+    return columns
+
+
+def _label_index(columns: tuple[str, ...], label: str | None, name: str) -> int:
+    """Where the label column is: the one named `label`, else the last."""
+    if label is None:
+        return len(columns) - 1
+    wanted = str(label).strip()
+    if wanted not in columns:
+        listed = ", ".join(f'"{_show(c)}"' for c in columns[:20]) + (", …" if len(columns) > 20 else "")
+        raise FfvizError(f'{name} has no column "{_show(wanted)}" for the label; its columns are: {listed}')
+    return columns.index(wanted)
+
+
+def _numbers(records: Iterator[tuple[int, list[str]]], columns: tuple[str, ...], name: str) -> np.ndarray:
+    """The data records as an (n, columns) float64 array; the first bad cell raises with line and column."""
+    values = array("d")  # 8 bytes a number, where lists of Python floats would take 32
+    rows = 0
+    for line, row in records:
+        if len(row) != len(columns):
+            raise FfvizError(f"{name} line {line} has {len(row)} values but the header names "
+                             f"{len(columns)} columns")
+        try:
+            numbers = [float(cell) for cell in row]  # float() allows surrounding whitespace
+        except ValueError:
+            numbers = []
+        if len(numbers) != len(row) or not all(map(math.isfinite, numbers)):
+            _raise_bad_cell(row, columns, line, name)
+        values.extend(numbers)
+        rows += 1
+    if rows == 0:
+        raise FfvizError(f"{name} has a header line but no data rows")
+    return np.frombuffer(values, dtype=np.float64).reshape(rows, len(columns)).copy()
+
+
+def _raise_bad_cell(row: list[str], columns: tuple[str, ...], line: int, name: str):
+    """Say which cell of a bad row is not a finite number."""
+    for col, cell in zip(columns, row):
+        where = f'{name} line {line}, column "{_show(col)}"'
+        text = cell.strip()
+        if not text:
+            raise FfvizError(f"{where} is empty")
+        if not _is_number(text):
+            raise FfvizError(f'{where}: "{_show(text)}" is not a number')
+        if not math.isfinite(float(text)):
+            raise FfvizError(f'{where}: "{_show(text)}" is not a finite number')
+    raise FfvizError(f"{name} line {line} holds a value that is not a number")  # pragma: no cover - unreachable

@@ -1,0 +1,157 @@
+"""Reading and writing ffviz's files: network JSON, trained weights, history CSV. Writes are atomic."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from ffviz.engine.config import RunConfig, from_dict, to_dict
+from ffviz.errors import FfvizError
+
+MAX_JSON_BYTES = 50 * 1024 * 1024
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """Write to a temp file beside `path`, then rename over it: a crash never leaves half a file."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FfvizError(f"cannot write {path}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise FfvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise FfvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def atomic_write_text(path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json(path) -> object:
+    """Parse a JSON file; any problem (missing, too big, not UTF-8, bad syntax) is one FfvizError line."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FfvizError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FfvizError(f"{path}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise FfvizError(f"{path} is a folder, not a network file")
+    if size > MAX_JSON_BYTES:
+        raise FfvizError(f"{name} is {size // (1024 * 1024)} MB; network files over 50 MB are refused")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FfvizError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise FfvizError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise FfvizError(f"{name} line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise FfvizError(f"{name}: nested too deeply to be a network file") from None
+
+
+def _reject_constant(name):
+    raise FfvizError(f"{name} is not a number a network file may hold")
+
+
+def load_network_file(path) -> RunConfig:
+    """A network file (JSON, see docs/file-formats.md) → validated RunConfig; relative CSV paths stay
+    relative to the file's folder (pass that folder to the Trainer as base_dir)."""
+    data = read_json(path)
+    if isinstance(data, dict) and data.get("format", "ffviz-network") != "ffviz-network":
+        raise FfvizError(f"{Path(path).name} is a {data.get('format')!r} file, not an ffviz network file")
+    try:
+        return from_dict(data)
+    except FfvizError as exc:
+        raise FfvizError(f"{Path(path).name}: {exc}") from None
+
+
+def load_spec(spec: str) -> tuple[RunConfig, Path | None]:
+    """A preset name or a network file path → (config, folder relative data paths are resolved against)."""
+    from ffviz.engine.presets import load_preset, preset_names
+    if spec in preset_names():
+        return load_preset(spec), None
+    path = Path(spec)
+    if not path.exists():
+        raise FfvizError(f"{spec!r} is neither a preset ({', '.join(preset_names())}) nor an existing file")
+    return load_network_file(path), path.resolve().parent
+
+
+def network_dict(cfg: RunConfig, kernels=None, biases=None, base_dir=None, trained: dict | None = None) -> dict:
+    """The network-file dict of a run, with its (trained) parameters; a relative CSV path is made absolute
+    so the file can be used from anywhere."""
+    d = to_dict(cfg, kernels=None if kernels is None else [k.tolist() for k in kernels],
+                biases=None if biases is None else [None if b is None else b.tolist() for b in biases])
+    if d["data"].get("path") and base_dir is not None and not Path(d["data"]["path"]).is_absolute():
+        d["data"]["path"] = str((Path(base_dir) / d["data"]["path"]).resolve())
+    if trained:
+        d["trained"] = trained
+    return d
+
+
+def dumps(value, indent: int = 0) -> str:
+    """JSON with objects indented and lists of numbers on one line, so a kernel reads as a matrix."""
+    pad, inner = "  " * indent, "  " * (indent + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(k)}: {dumps(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return json.dumps(list(value), allow_nan=False)
+        return "[\n" + ",\n".join(inner + dumps(v, indent + 1) for v in value) + "\n" + pad + "]"
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+
+def save_network_file(path, cfg: RunConfig, kernels=None, biases=None, base_dir=None,
+                      trained: dict | None = None) -> Path:
+    d = network_dict(cfg, kernels, biases, base_dir, trained)
+    try:
+        text = dumps(d)
+    except ValueError:
+        raise FfvizError("the weights are not finite numbers (did training diverge?); nothing was written") from None
+    return atomic_write_text(path, text + "\n")
+
+
+HISTORY_COLUMNS = ("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+
+def history_csv(history) -> str:
+    """The evaluation history as CSV text: one row per evaluated step; empty cells where not applicable."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(HISTORY_COLUMNS)
+    cols = [history.eval_step, history.train_loss, history.test_loss, history.train_accuracy,
+            history.test_accuracy]
+    for row in zip(*cols):
+        step, *vals = row
+        w.writerow([int(step)] + ["" if not math.isfinite(v) else repr(float(v)) for v in vals])
+    return buf.getvalue()
+
+
+def write_history_csv(path, history) -> Path:
+    return atomic_write_text(path, history_csv(history))
