@@ -1,0 +1,39 @@
+"""UI test fixtures. Every UI test is checked for QThreads left running and top-level windows left open
+(after napari's `_dangling_qthreads`): either would crash or leak in the real app."""
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+_started: list = []
+_original_start = QtCore.QThread.start
+
+
+def _recording_start(self, *args, **kwargs):
+    _started.append(self)
+    return _original_start(self, *args, **kwargs)
+
+
+QtCore.QThread.start = _recording_start
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_threads_or_windows(qapp):
+    _started.clear()
+    yield
+    qapp.processEvents()
+    running = []
+    for thread in _started:
+        try:
+            if thread.isRunning():
+                running.append(thread)
+        except RuntimeError:  # the C++ object is gone: it cannot be running
+            pass
+    windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()]
+    for thread in running:  # do not let one test's leak break the next
+        thread.quit()
+        thread.wait(2000)
+    for w in windows:
+        w.close()
+    _started.clear()
+    assert not running, f"{len(running)} QThread(s) still running after the test"
+    assert not windows, f"top-level window(s) left open: {[type(w).__name__ for w in windows]}"
