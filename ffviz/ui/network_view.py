@@ -1,0 +1,1200 @@
+"""The network diagram: every weight, bias and neuron of one snapshot, drawn so a lecture hall can read it.
+
+Items are built once per network *structure* (layer sizes, which layers have a bias, the input features) and
+updated in place on every later snapshot: pens, brushes, texts and heatmap pixmaps change, the items stay.
+The layout is computed for the viewport's size (scene units are pixels at zoom 1, so text keeps
+theme.BASE_POINT_SIZE whenever the network fits) and recomputed on resize unless the user zoomed or panned.
+
+Colour choices (other views should match them):
+- Edges and bias rings use theme's diverging map on ONE scale for the whole network: the largest finite
+  |value| over every kernel and bias (biases are the lecture's w₀). One scale makes colours comparable across
+  layers; in gradient mode the same holds for ∂J/∂w, which is what shows vanishing gradients (deep-sigmoid's
+  first layers go pale and thin). Edge width grows linearly with |value| / scale, from 0.7 px to ~8 px.
+- A node's box is filled with its bias colour and its heatmap is inset, so the bias shows as a ring.
+- Node heatmaps show the neuron's output a over the input plane (as TensorFlow Playground does). Activations
+  with outputs in [0, 1] (sigmoid, softmax, step) map 0 → orange, 0.5 → neutral, 1 → blue, so 0.5 always
+  looks the same; the others (tanh, linear, ReLU, leaky ReLU) are symmetric around 0 with the layer's largest
+  |a| on the plane as the scale. Input features are scaled one by one (x₁ and sin(x₁) have unrelated ranges).
+  Heatmaps are drawn nearest-neighbour: smooth scaling of ~130 pixmaps doubled the paint time of an 8 × 16
+  network; ask the engine for a plane resolution near the node size (32–48) for smooth-looking maps.
+- NaN and ±inf (after divergence) are theme.NONFINITE wherever they appear.
+
+Edges are one QGraphicsLineItem each: per-item pens make an in-place update a diff (only edges whose
+quantised colour or width changed get a new pen, from a pen cache), and the selected edge can be raised and
+haloed on its own. Hit testing (hover, click, double-click) is done with NumPy over the edge end points
+instead of Qt's item index, which would have to be updated whenever a pen width changes; the scene runs
+without an index for that reason. Tooltips are composed when Qt asks for one (QEvent.ToolTip), not set on
+~2000 items per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ffviz.engine.activations import ACTIVATIONS
+from ffviz.engine.datasets import FEATURES
+from ffviz.ui import theme
+
+COLOR_MODES = ("weight", "gradient")
+
+# 255 colours so that index 127 is exactly zero; index 255 is reserved for NaN/inf.
+_N_COLORS = 255
+_CENTRE = (_N_COLORS - 1) // 2
+_NONFINITE_INDEX = 255
+_LUT = theme.diverging_lut(_N_COLORS)
+_ARGB = np.empty(256, dtype=np.uint32)
+_ARGB[:_N_COLORS] = (0xFF000000 | (_LUT[:, 0].astype(np.uint32) << 16)
+                     | (_LUT[:, 1].astype(np.uint32) << 8) | _LUT[:, 2].astype(np.uint32))
+_ARGB[_NONFINITE_INDEX] = theme.NONFINITE.rgba()
+_QCOLORS = [QtGui.QColor(int(r), int(g), int(b)) for r, g, b, _ in _LUT] + [QtGui.QColor(theme.NONFINITE)]
+
+_UNKNOWN_KEY = -1  # edge pen when no gradient is known yet
+_UNKNOWN_COLOR = QtGui.QColor(175, 175, 175)
+_WIDTH_STEP = 0.25  # edge widths are quantised so that most frames re-use the previous pen
+_BACKGROUND = QtGui.QColor(252, 252, 252)
+_INK = QtGui.QColor(40, 40, 40)
+_MUTED = QtGui.QColor(110, 110, 110)
+_OUTLINE = QtGui.QColor(120, 120, 120)
+_PHASE_TINTS = {  # subtle; orange and blue are reserved for values
+    "forward": QtGui.QColor(255, 214, 102, 70),
+    "loss": QtGui.QColor(255, 214, 102, 70),
+    "backward": QtGui.QColor(190, 150, 230, 70),
+    "update": QtGui.QColor(130, 200, 130, 28),  # after every step while training: barely there
+}
+_EDGE_Z, _SELECTED_EDGE_Z, _HALO_Z, _NODE_Z, _HEAT_Z, _LABEL_Z = 1.0, 1.8, 1.5, 2.0, 3.0, 5.0
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+# ---------------------------------------------------------------- small helpers
+
+def lut_index(values, scale: float) -> np.ndarray:
+    """Diverging-map indices (0 … 254, 127 = zero) of values on [-scale, +scale]; 255 marks NaN/inf."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    with np.errstate(all="ignore"):
+        t = np.where(finite, v, 0.0) / scale if scale > 0 else np.zeros_like(v)
+    idx = np.rint((np.clip(t, -1.0, 1.0) + 1.0) * _CENTRE).astype(np.intp)
+    idx[~finite] = _NONFINITE_INDEX
+    return idx
+
+
+def _abs_max(arrays) -> float:
+    """The largest finite |value| over the arrays (None entries skipped); 0 when there is none."""
+    best = 0.0
+    for a in arrays:
+        if a is None or a.size == 0:
+            continue
+        m = np.abs(a[np.isfinite(a)]) if not np.all(np.isfinite(a)) else np.abs(a)
+        if m.size:
+            best = max(best, float(m.max()))
+    return best
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "−")
+
+
+def format_short(value: float) -> str:
+    """A signed value short enough for a label: +0.123, −1.20e-05, NaN, +∞."""
+    v = float(value)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+∞" if v > 0 else "−∞"
+    if v == 0 or 1e-3 <= abs(v) < 1e4:
+        return _minus(f"{v:+.3f}")
+    return _minus(f"{v:+.2e}")
+
+
+def format_scale(value: float) -> str:
+    """An unsigned magnitude for the legend's ends: 1.84, 0.00123, 2.5e-07."""
+    return _minus(f"{value:.3g}")
+
+
+def parse_number(text: str) -> float | None:
+    """A finite float typed by a person (accepts the Unicode minus and a decimal comma), else None."""
+    t = text.strip().replace("−", "-").replace("\u2009", "").replace(" ", "")
+    if "," in t and "." not in t:
+        t = t.replace(",", ".")
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def feature_label(name: str | None, i: int) -> str:
+    if name is not None and name in FEATURES:
+        return FEATURES[name].label
+    if name:
+        return name
+    return "X" + str(i + 1).translate(_SUBSCRIPTS)
+
+
+def _heat_indices(a: np.ndarray, activation: str | None) -> np.ndarray:
+    """LUT indices for one layer's plane (units, res, res), flipped so that large x₂ is at the top."""
+    a = a[:, ::-1, :]
+    if activation is None:  # input features: each on its own symmetric scale
+        finite = np.where(np.isfinite(a), np.abs(a), 0.0)
+        scale = finite.reshape(a.shape[0], -1).max(axis=1)
+        scale = np.where(scale > 0, scale, 1.0)[:, None, None]
+        with np.errstate(all="ignore"):
+            return lut_index(a / scale, 1.0)
+    act = ACTIVATIONS.get(activation)
+    if act is not None and act.output_range == (0.0, 1.0):
+        with np.errstate(all="ignore"):
+            return lut_index(2.0 * a - 1.0, 1.0)  # 0.5 is neutral
+    scale = _abs_max([a])
+    return lut_index(a, scale if scale > 0 else 1.0)
+
+
+def _rect_union(a: QtCore.QRectF, b: QtCore.QRectF) -> QtCore.QRectF:
+    return a.united(b) if b is not None and not b.isNull() else a
+
+
+class _Label:
+    """A text item anchored at a point (left/centre/right, top/centre), optionally on a pale background."""
+
+    __slots__ = ("text", "bg", "halign", "valign", "_x", "_y", "_s")
+
+    def __init__(self, scene, font, color, halign="center", valign="top", background=None, z=_LABEL_Z):
+        self.text = QtWidgets.QGraphicsSimpleTextItem()
+        self.text.setFont(font)
+        self.text.setBrush(color)
+        self.text.setZValue(z + 0.1)
+        self.bg = None
+        if background is not None:
+            self.bg = QtWidgets.QGraphicsRectItem()
+            self.bg.setBrush(background)
+            self.bg.setPen(QtCore.Qt.PenStyle.NoPen)
+            self.bg.setZValue(z)
+            scene.addItem(self.bg)
+        scene.addItem(self.text)
+        self.halign, self.valign = halign, valign
+        self._x = self._y = 0.0
+        self._s = None
+
+    def set_text(self, s: str) -> None:
+        if s != self._s:
+            self._s = s
+            self.text.setText(s)
+            self._place()
+
+    def set_anchor(self, x: float, y: float) -> None:
+        self._x, self._y = x, y
+        self._place()
+
+    def set_visible(self, on: bool) -> None:
+        self.text.setVisible(on)
+        if self.bg is not None:
+            self.bg.setVisible(on)
+
+    def rect(self) -> QtCore.QRectF:
+        if self.bg is not None:
+            return self.bg.rect()
+        return self.text.sceneBoundingRect()
+
+    def _place(self) -> None:
+        br = self.text.boundingRect()
+        w, h = br.width(), br.height()
+        left = self._x - {"left": 0.0, "center": w / 2, "right": w}[self.halign]
+        top = self._y - (h / 2 if self.valign == "center" else 0.0)
+        self.text.setPos(left, top)
+        if self.bg is not None:
+            self.bg.setRect(left - 3, top, w + 6, h)
+
+
+class _Node:
+    __slots__ = ("box", "heat", "bias", "name", "has_bias", "heat_inset", "brush_key", "heat_res")
+
+    def __init__(self, box, heat, bias, name, has_bias):
+        self.box, self.heat, self.bias, self.name, self.has_bias = box, heat, bias, name, has_bias
+        self.heat_inset = 0.0
+        self.brush_key = None  # the LUT index the box's brush shows, so unchanged brushes are not re-set
+        self.heat_res = 0  # the heatmap pixmap's width: the item is re-scaled only when it changes
+
+
+@dataclass(frozen=True)
+class _Structure:
+    sizes: tuple
+    has_bias: tuple
+    features: tuple
+
+
+@dataclass
+class _Geometry:
+    canvas: QtCore.QRectF
+    xs: list
+    ys: list  # per column, the node centres
+    size: float  # node side
+    col_w: float
+    top: float  # the phase caption row
+    header_y: float
+    body_top: float
+    body_bottom: float
+    footer_y: float
+
+
+# ---------------------------------------------------------------- overlays (viewport-fixed)
+
+class _Legend(QtWidgets.QWidget):
+    """The colour bar with its numeric scale and what it shows; a child of the view, so it never scrolls."""
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._title = ""
+        self._scale = 0.0
+        self._known = True
+        self._nonfinite = False
+        bar = np.ascontiguousarray(_ARGB[:_N_COLORS][None, :])
+        self._bar = QtGui.QImage(bar.data, _N_COLORS, 1, _N_COLORS * 4, QtGui.QImage.Format.Format_RGB32).copy()
+        self._font = QtGui.QFont(self.font())
+        self._font.setPointSizeF(theme.BASE_POINT_SIZE)
+        self._bold = QtGui.QFont(self._font)
+        self._bold.setBold(True)
+        self.resize(self.sizeHint())
+
+    def set_state(self, title: str, scale: float, known: bool, nonfinite: bool) -> None:
+        state = (title, scale, known, nonfinite)
+        if state != (self._title, self._scale, self._known, self._nonfinite):
+            self._title, self._scale, self._known, self._nonfinite = state
+            self.update()
+
+    def tick_labels(self) -> tuple[str, str, str]:
+        if not self._known:
+            return ("", "not computed yet", "")
+        s = format_scale(self._scale)
+        return ("−" + s, "0", "+" + s)
+
+    def text(self) -> str:
+        """What the legend says, as one line (for tests and screen readers)."""
+        extra = "  NaN/inf" if self._nonfinite else ""
+        if not self._known:
+            return f"{self._title}: not computed yet{extra}"
+        lo, mid, hi = self.tick_labels()
+        return f"{self._title}: {lo} … {mid} … {hi}{extra}"
+
+    def sizeHint(self) -> QtCore.QSize:
+        lh = QtGui.QFontMetrics(self._font).height()
+        return QtCore.QSize(self._title_width() + 250, 2 * lh + 14)
+
+    def _title_width(self) -> int:
+        fm = QtGui.QFontMetrics(self._bold)
+        return max(fm.horizontalAdvance(t) for t in ("gradient ∂J/∂w", "weight w", self._title)) + 16
+
+    def paintEvent(self, event) -> None:
+        # one row: title, then the bar; under them the NaN/inf swatch (when needed) and −max … 0 … +max
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        r = QtCore.QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        p.setPen(QtGui.QPen(QtGui.QColor(200, 200, 200), 1))
+        p.setBrush(QtGui.QColor(255, 255, 255, 235))
+        p.drawRoundedRect(r, 6, 6)
+        fm = QtGui.QFontMetrics(self._font)
+        lh = fm.height()
+        pad, top = 10, 6
+        left = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
+        p.setFont(self._bold)
+        p.setPen(_INK)
+        p.drawText(QtCore.QRectF(pad, top, self._title_width(), lh), left, self._title)
+        p.setFont(self._font)
+        if self._nonfinite:
+            sw = QtCore.QRectF(pad, top + lh + 2 + lh * 0.2, lh * 0.8, lh * 0.6)
+            p.fillRect(sw, theme.NONFINITE)
+            p.drawText(QtCore.QRectF(sw.right() + 5, top + lh + 2, 100, lh), left, "NaN/inf")
+        bx = pad + self._title_width()
+        bar = QtCore.QRectF(bx, top + lh * 0.15, r.width() - pad - bx, lh * 0.75)
+        if self._known:
+            p.drawImage(bar, self._bar)
+        else:
+            p.fillRect(bar, _UNKNOWN_COLOR)
+        p.setPen(QtGui.QPen(_OUTLINE, 1))
+        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        p.drawRect(bar)
+        cx = bar.center().x()
+        p.drawLine(QtCore.QPointF(cx, bar.bottom()), QtCore.QPointF(cx, bar.bottom() + 3))
+        p.setPen(_INK)
+        lo, mid, hi = self.tick_labels()
+        row = QtCore.QRectF(bar.left(), top + lh + 2, bar.width(), lh)
+        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignLeft, lo)
+        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignHCenter, mid)
+        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignRight, hi)
+        p.end()
+
+
+class _InlineEditor(QtWidgets.QLineEdit):
+    cancelled = QtCore.Signal()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == QtCore.Qt.Key.Key_Escape:
+            self.cancelled.emit()
+            return
+        super().keyPressEvent(event)
+
+
+# ---------------------------------------------------------------- the view
+
+class NetworkView(QtWidgets.QGraphicsView):
+    """The feed-forward network of the newest snapshot: nodes with heatmaps and biases, weighted edges.
+
+    Layers are 1-based as in the engine's API (layer 0 is the input). A target is (layer, kind, index):
+    ("kernel", (i, j)) for the weight from unit i of layer-1 to unit j of layer, ("bias", (j,)) for a bias.
+    The view never changes a weight: it emits `weight_edit_requested` and waits for the next snapshot.
+    """
+
+    weight_selected = QtCore.Signal(int, str, tuple)  # layer (1-based), "kernel" | "bias", index
+    weight_edit_requested = QtCore.Signal(int, str, tuple, float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._scene = QtWidgets.QGraphicsScene(self)
+        self._scene.setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.setScene(self._scene)
+        self.setRenderHints(QtGui.QPainter.RenderHint.Antialiasing | QtGui.QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTransformationAnchor(QtWidgets.QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setBackgroundBrush(_BACKGROUND)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.viewport().setMouseTracking(True)
+        self.setMinimumSize(200, 150)
+
+        self._font = QtGui.QFont(self.font())
+        self._font.setPointSizeF(theme.BASE_POINT_SIZE)
+        self._bold = QtGui.QFont(self._font)
+        self._bold.setBold(True)
+        self._big = QtGui.QFont(self._bold)
+        self._big.setPointSizeF(theme.BASE_POINT_SIZE + 2)
+        self._italic = QtGui.QFont(self._font)
+        self._italic.setItalic(True)
+
+        self._mode = "weight"
+        self._snap = None
+        self._last_key: tuple[int, int] | None = None
+        self._structure: _Structure | None = None
+        self._geom: _Geometry | None = None
+        self._selection: tuple | None = None
+        self._user_zoomed = False
+        self._press_pos: QtCore.QPoint | None = None
+        self._panning = False
+        self._swallow_release = False
+        self._pens: dict[int, QtGui.QPen] = {}
+        self._clear_items()
+
+        self._legend = _Legend(self)
+        self._legend.hide()
+        self._message = QtWidgets.QLabel(self)
+        self._message.setStyleSheet(
+            "QLabel { background: rgba(255, 240, 240, 240); color: rgb(160, 0, 30);"
+            " border: 1px solid rgb(220, 160, 160); border-radius: 4px; padding: 3px 8px; }")
+        self._message.setFont(self._font)
+        self._message.hide()
+        self._message_timer = QtCore.QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.setInterval(5000)
+        self._message_timer.timeout.connect(self._message.hide)
+        self._editor = _InlineEditor(self.viewport())
+        self._editor.setFont(self._font)
+        self._editor.setPlaceholderText("new value, Enter")
+        self._editor.setToolTip("Type a number and press Enter; Esc cancels")
+        self._editor.hide()
+        self._editor.returnPressed.connect(self._on_editor_return)
+        self._editor.cancelled.connect(self.cancel_edit)
+        self._edit_target: tuple | None = None
+
+    # ------------------------------------------------------------ public API
+
+    def show_snapshot(self, snap) -> bool:
+        """Draw `snap` unless it is older than the snapshot drawn last; returns whether it was drawn."""
+        key = (snap.run_id, snap.serial)
+        if self._last_key is not None and key < self._last_key:
+            return False
+        self._last_key = key
+        structure = _Structure(tuple(snap.layer_sizes), tuple(b is not None for b in snap.biases),
+                               tuple(snap.dataset.feature_names or ()))
+        self._snap = snap
+        if structure != self._structure:
+            self._build(structure)  # lays out and draws
+        else:
+            self._draw()
+        return True
+
+    def snapshot(self):
+        return self._snap
+
+    def set_color_mode(self, mode: str) -> None:
+        """Colour (and size) edges and bias rings by "weight" w or "gradient" ∂J/∂w."""
+        if mode not in COLOR_MODES:
+            raise ValueError(f"colour mode must be one of {COLOR_MODES}, not {mode!r}")
+        if mode != self._mode:
+            self._mode = mode
+            if self._snap is not None:
+                self._draw()
+
+    def color_mode(self) -> str:
+        return self._mode
+
+    def selection(self) -> tuple | None:
+        return self._selection
+
+    def set_selection(self, layer: int | None, kind: str = "kernel", index: tuple = ()) -> None:
+        """Select a weight without emitting weight_selected (so views can mirror each other); None clears."""
+        if layer is None:
+            target = None
+        else:
+            target = (int(layer), kind, tuple(int(v) for v in index))
+            if not self._valid(target):
+                raise ValueError(f"there is no {kind} {tuple(index)} in layer {layer} of this network")
+        self._selection = target
+        self._draw_selection()
+
+    def fit(self) -> None:
+        """Lay the network out for the viewport and show all of it (undoes the user's zoom and pan)."""
+        self._user_zoomed = False
+        if self._structure is None:
+            return
+        self._apply_layout()
+        self.resetTransform()
+        canvas = self._geom.canvas
+        vp = self.viewport().rect()
+        s = min(vp.width() / canvas.width(), vp.height() / canvas.height(), 1.0)
+        self.scale(s, s)
+        self.centerOn(canvas.center())
+
+    def edit_weight(self, layer: int, kind: str, index: tuple, at: QtCore.QPoint | None = None) -> None:
+        """Open the inline editor for a weight or bias (what a double-click does)."""
+        target = (int(layer), kind, tuple(int(v) for v in index))
+        if kind not in ("kernel", "bias") or not self._valid(target):
+            raise ValueError(f"there is no {kind} {tuple(index)} in layer {layer} of this network")
+        self._edit_target = target
+        if at is None:
+            at = self.mapFromScene(self.scene_anchor(*target))
+        value = self._value(target)
+        self._editor.setText(repr(value) if value is not None else "")
+        self._editor.selectAll()
+        h = self._editor.sizeHint().height()
+        w = max(190, self._editor.fontMetrics().horizontalAdvance("−0.00000000000000000") + 16)
+        vp = self.viewport().rect()
+        x = min(max(0, at.x() - w // 2), max(0, vp.width() - w))
+        y = min(max(0, at.y() + 12), max(0, vp.height() - h))
+        self._editor.setGeometry(x, y, w, h)
+        self._editor.show()
+        self._editor.raise_()
+        self._editor.setFocus()
+
+    def submit_edit(self, text: str) -> bool:
+        """Send the typed value for the weight being edited; invalid text shows a message and sends nothing."""
+        if self._edit_target is None:
+            return False
+        value = parse_number(text)
+        if value is None:
+            self.show_message(f"“{text.strip()}” is not a finite number; type e.g. 0.25 or -1.5e-3")
+            return False
+        layer, kind, index = self._edit_target
+        self.cancel_edit()
+        self.weight_edit_requested.emit(layer, kind, index, value)
+        return True
+
+    def cancel_edit(self) -> None:
+        self._edit_target = None
+        self._editor.hide()
+
+    def editor(self) -> QtWidgets.QLineEdit:
+        return self._editor
+
+    def show_message(self, text: str) -> None:
+        self._message.setText(text)
+        self._message.adjustSize()
+        self._message.move(8, 8)
+        self._message.show()
+        self._message.raise_()
+        self._message_timer.start()
+
+    def message(self) -> str:
+        """The one-line message on screen, or ""."""
+        return "" if self._message.isHidden() else self._message.text()
+
+    def legend_text(self) -> str:
+        return self._legend.text()
+
+    def legend(self) -> QtWidgets.QWidget:
+        return self._legend
+
+    def tooltip_for(self, layer: int, kind: str, index: tuple) -> str:
+        """The hover text of a weight ("kernel"), a bias ("bias") or a neuron ("neuron", layer 0 = input)."""
+        return self._tooltip((int(layer), kind, tuple(int(v) for v in index)))
+
+    def target_at(self, pos: QtCore.QPoint) -> tuple | None:
+        """The (layer, kind, index) under a viewport position: "kernel", "bias" or "neuron"; None if nothing."""
+        return self._hit(pos)
+
+    def scene_anchor(self, layer: int, kind: str, index: tuple) -> QtCore.QPointF:
+        """A scene point that hits the target: 30 % along an edge, a node's centre."""
+        if kind == "kernel":
+            k = self._edge_flat(layer, index[0], index[1])
+            p = self._p0[k] + 0.3 * (self._p1[k] - self._p0[k])
+            return QtCore.QPointF(float(p[0]), float(p[1]))
+        g = self._geom
+        j = index[0]
+        return QtCore.QPointF(g.xs[layer], g.ys[layer][j])
+
+    def edge_item(self, layer: int, i: int, j: int) -> QtWidgets.QGraphicsLineItem:
+        return self._edges[self._edge_flat(layer, i, j)]
+
+    def node_item(self, layer: int, j: int) -> QtWidgets.QGraphicsRectItem:
+        """The node box (its brush is the bias colour; layer 0 is the input)."""
+        return self._nodes[layer][j].box
+
+    def heatmap_item(self, layer: int, j: int) -> QtWidgets.QGraphicsPixmapItem:
+        return self._nodes[layer][j].heat
+
+    def bias_label(self, layer: int, j: int) -> QtWidgets.QGraphicsSimpleTextItem | None:
+        lab = self._nodes[layer][j].bias
+        return None if lab is None else lab.text
+
+    def layer_footer(self, layer: int) -> str:
+        """The text under a layer: its activation, and "no bias" where it has none."""
+        return self._footers[layer].text.text()
+
+    def edge_count(self) -> int:
+        return len(self._edges)
+
+    def node_count(self) -> int:
+        return sum(len(col) for col in self._nodes)
+
+    def highlighted_phase(self):
+        """The Phase the tinted band marks, or None."""
+        return self._band_phase
+
+    def phase_band(self) -> QtWidgets.QGraphicsRectItem | None:
+        """The tinted band behind the layer of the last phase (hidden when there is none)."""
+        return self._band
+
+    def selection_highlight(self) -> QtWidgets.QGraphicsItem | None:
+        """The SELECTED-coloured halo around the selected edge or bias, or None when nothing is selected."""
+        for item in (self._edge_halo, self._bias_halo):
+            if item is not None and item.isVisible():
+                return item
+        return None
+
+    # ------------------------------------------------------------ building (once per structure)
+
+    def _clear_items(self) -> None:
+        self._scene.clear()
+        self._edges: list[QtWidgets.QGraphicsLineItem] = []
+        self._edge_offsets: list[int] = []
+        self._edge_keys = np.empty(0, dtype=np.intp)
+        self._p0 = np.zeros((0, 2))
+        self._p1 = np.zeros((0, 2))
+        self._widths = np.zeros(0)
+        self._nodes: list[list[_Node]] = []
+        self._headers: list[tuple[_Label, _Label]] = []
+        self._footers: list[_Label] = []
+        self._out_labels: list[_Label] = []
+        self._band = None
+        self._band_caption = None
+        self._band_phase = None
+        self._edge_halo = None
+        self._bias_halo = None
+        self._raised_edge: int | None = None
+        self._bias_nodes: list[tuple[int, int, _Node]] = []  # (layer index, unit, node) of every bias
+        self._bias_offsets: dict[int, int] = {}  # layer index → its first entry in _bias_nodes
+
+    def _build(self, structure: _Structure) -> None:
+        self.cancel_edit()
+        self._selection = None
+        self._clear_items()
+        self._structure = structure
+        sizes = structure.sizes
+        scene = self._scene
+        label_bg = QtGui.QColor(252, 252, 252, 215)
+
+        self._band = scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
+                                   QtGui.QBrush(_PHASE_TINTS["forward"]))
+        self._band.setZValue(-10)
+        self._band.hide()
+        self._band_caption = _Label(scene, self._italic, _MUTED, z=-9)
+        self._band_caption.set_visible(False)
+
+        off = 0
+        edge_pen = QtGui.QPen(_UNKNOWN_COLOR, 1.0)
+        for layer in range(1, len(sizes)):
+            self._edge_offsets.append(off)
+            for _ in range(sizes[layer - 1] * sizes[layer]):
+                item = QtWidgets.QGraphicsLineItem()
+                item.setPen(edge_pen)
+                item.setZValue(_EDGE_Z)
+                scene.addItem(item)
+                self._edges.append(item)
+            off += sizes[layer - 1] * sizes[layer]
+        n_edges = len(self._edges)
+        self._edge_keys = np.full(n_edges, -2, dtype=np.intp)
+        self._p0 = np.zeros((n_edges, 2))
+        self._p1 = np.zeros((n_edges, 2))
+        self._widths = np.ones(n_edges)
+
+        for col, units in enumerate(sizes):
+            has_bias = col > 0 and structure.has_bias[col - 1]
+            column = []
+            for j in range(units):
+                box = QtWidgets.QGraphicsRectItem()
+                box.setPen(QtGui.QPen(_OUTLINE, 1.0))
+                box.setBrush(QtGui.QColor(255, 255, 255))
+                box.setZValue(_NODE_Z)
+                scene.addItem(box)
+                heat = QtWidgets.QGraphicsPixmapItem()
+                # nearest-neighbour: smooth scaling of ~130 pixmaps doubled the paint time (see module doc)
+                heat.setTransformationMode(QtCore.Qt.TransformationMode.FastTransformation)
+                heat.setZValue(_HEAT_Z)
+                heat.hide()
+                scene.addItem(heat)
+                bias = _Label(scene, self._font, _INK, background=label_bg) if has_bias else None
+                name = None
+                if col == 0:
+                    feats = structure.features
+                    name = _Label(scene, self._big, _INK, halign="right", valign="center")
+                    name.set_text(feature_label(feats[j] if j < len(feats) else None, j))
+                elif col == len(sizes) - 1:
+                    name = _Label(scene, self._big, _INK, halign="left", valign="center")
+                    name.set_text("ŷ" if units == 1 else "ŷ" + str(j + 1).translate(_SUBSCRIPTS))
+                column.append(_Node(box, heat, bias, name, has_bias))
+            self._nodes.append(column)
+            if has_bias:
+                self._bias_offsets[col - 1] = len(self._bias_nodes)
+                self._bias_nodes += [(col - 1, j, node) for j, node in enumerate(column)]
+            title = "Input" if col == 0 else ("Output" if col == len(sizes) - 1 else f"Hidden {col}")
+            sub = f"{units} feature{'s' if units != 1 else ''}" if col == 0 else f"layer {col}"
+            h1 = _Label(scene, self._bold, _INK)
+            h1.set_text(title)
+            h2 = _Label(scene, self._font, _MUTED)
+            h2.set_text(sub)
+            self._headers.append((h1, h2))
+            foot = _Label(scene, self._font, _INK)
+            foot.set_text("" if col == 0 else ("" if has_bias else "no bias"))
+            self._footers.append(foot)
+
+        halo_pen = QtGui.QPen(theme.SELECTED, 4.0)
+        halo_pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
+        self._edge_halo = scene.addLine(QtCore.QLineF(), halo_pen)
+        self._edge_halo.setZValue(_HALO_Z)
+        self._edge_halo.hide()
+        self._bias_halo = scene.addPath(QtGui.QPainterPath(), QtGui.QPen(theme.SELECTED, 3.0))
+        self._bias_halo.setZValue(_LABEL_Z + 1)
+        self._bias_halo.hide()
+        if self._user_zoomed:
+            self._apply_layout()
+        else:
+            self.fit()
+
+    # ------------------------------------------------------------ layout (on build, resize and fit)
+
+    def _geometry(self) -> _Geometry:
+        sizes = self._structure.sizes
+        ncol = len(sizes)
+        maxu = max(sizes)
+        fm = QtGui.QFontMetricsF(self._font)
+        fb = QtGui.QFontMetricsF(self._big)
+        lh = fm.height()
+        vp = self.viewport().rect()
+        W, H = max(vp.width(), 200), max(vp.height(), 150)
+        margin = 10.0
+        legend_h = self._legend.sizeHint().height() + 8
+        caption_h = lh + 4
+        header_h = 2 * lh + 8
+        footer_h = lh + 8
+        any_bias = any(self._structure.has_bias)
+        bias_h = lh + 3 if any_bias else 0.0
+        gap = 6.0
+        left_w = max((fb.horizontalAdvance(n.name.text.text()) for n in self._nodes[0]), default=0) + 14
+        right_w = max((fb.horizontalAdvance(n.name.text.text()) for n in self._nodes[-1]), default=0) + 12
+        # columns leave room for a typical bias label in e-notation; the right margin for the widest one
+        text_w = max(fm.horizontalAdvance("b −0.00e-00"),
+                     QtGui.QFontMetricsF(self._bold).horizontalAdvance("Hidden 00")) + 16
+        widest_bias = fm.horizontalAdvance("b −0.00e+000") + 8 if self._structure.has_bias[-1] else 0.0
+
+        def layout(reserve: float):
+            avail_h = H - 2 * margin - caption_h - header_h - footer_h - reserve
+            slot = avail_h / maxu
+            s = min(slot - bias_h - gap, 80.0)
+            col_w = (W - 2 * margin - left_w - max(right_w, widest_bias / 2 - s / 2) - s) / max(ncol - 1, 1)
+            s = max(min(s, col_w / 2.4), 22.0)  # room for the edges between columns
+            col_w = min(max(col_w, text_w, 2.4 * s), 360.0)
+            slot = max(slot, s + bias_h + gap)
+            body_h = maxu * slot
+            need_w = 2 * margin + left_w + max(right_w, widest_bias / 2 - s / 2) + s + (ncol - 1) * col_w
+            need_h = 2 * margin + caption_h + header_h + footer_h + body_h + reserve
+            return s, col_w, slot, body_h, need_w, need_h
+
+        s, col_w, slot, body_h, need_w, need_h = layout(legend_h)
+        scale = min(W / need_w, H / need_h, 1.0)
+        if scale < 1.0:  # the legend keeps its pixel size: reserve more canvas for it
+            s, col_w, slot, body_h, need_w, need_h = layout(legend_h / scale)
+        cw, ch = max(W, need_w), max(H, need_h)
+        x0 = (cw - need_w) / 2 + margin + left_w + s / 2
+        xs = [x0 + c * col_w for c in range(ncol)]
+        top = (ch - need_h) / 2 + margin
+        body_top = top + caption_h + header_h
+        mid = body_top + body_h / 2
+        ys = [[mid + (j - (n - 1) / 2) * slot - bias_h / 2 for j in range(n)] for n in sizes]
+        body_bottom = body_top + body_h
+        return _Geometry(QtCore.QRectF(0, 0, cw, ch), xs, ys, s, col_w, top, top + caption_h, body_top,
+                         body_bottom, body_bottom + 4)
+
+    def _apply_layout(self) -> None:
+        if self._structure is None:
+            return
+        g = self._geom = self._geometry()
+        s = g.size
+        sizes = self._structure.sizes
+        lh = QtGui.QFontMetricsF(self._font).height()
+        self._scene.setSceneRect(g.canvas.adjusted(-g.canvas.width(), -g.canvas.height(),
+                                                   g.canvas.width(), g.canvas.height()))
+        for col, column in enumerate(self._nodes):
+            x = g.xs[col]
+            for j, node in enumerate(column):
+                y = g.ys[col][j]
+                node.box.setRect(QtCore.QRectF(x - s / 2, y - s / 2, s, s))
+                inset = max(3.0, 0.12 * s) if node.has_bias else 1.5
+                node.heat_inset = inset
+                self._place_heat(node, x, y, s)
+                if node.bias is not None:
+                    node.bias.set_anchor(x, y + s / 2 + 2)
+                if node.name is not None:
+                    if col == 0:
+                        node.name.set_anchor(x - s / 2 - 8, y)
+                    else:
+                        node.name.set_anchor(x + s / 2 + 8, y)
+            h1, h2 = self._headers[col]
+            h1.set_anchor(x, g.header_y)
+            h2.set_anchor(x, g.header_y + lh)
+            self._footers[col].set_anchor(x, g.footer_y)
+        k = 0
+        for layer in range(1, len(sizes)):
+            xa, xb = g.xs[layer - 1] + s / 2, g.xs[layer] - s / 2
+            for i in range(sizes[layer - 1]):
+                ya = g.ys[layer - 1][i]
+                for j in range(sizes[layer]):
+                    yb = g.ys[layer][j]
+                    self._edges[k].setLine(xa, ya, xb, yb)
+                    self._p0[k] = (xa, ya)
+                    self._p1[k] = (xb, yb)
+                    k += 1
+        self._pens.clear()
+        self._edge_keys[:] = -2  # widths scale with the node size: re-pen every edge
+        if self._snap is not None:
+            self._draw()
+
+    def _place_heat(self, node: _Node, x: float, y: float, s: float) -> None:
+        pm = node.heat.pixmap()
+        inner = s - 2 * node.heat_inset
+        if not pm.isNull() and pm.width() > 0:
+            node.heat.setScale(inner / pm.width())
+        node.heat.setPos(x - inner / 2, y - inner / 2)
+
+    # ------------------------------------------------------------ drawing (every snapshot, in place)
+
+    def _draw(self) -> None:
+        snap = self._snap
+        if snap is None or self._geom is None:
+            return
+        if self._mode == "weight":
+            kernels, biases = snap.kernels, snap.biases
+        else:
+            kernels, biases = snap.grad_kernels, snap.grad_biases
+        # every kernel and bias as one flat vector each, so the maths below is a handful of NumPy calls
+        vals = np.full(len(self._edges), np.nan)
+        known = np.zeros(len(self._edges), dtype=bool)
+        for li, k in enumerate(kernels):
+            if k is not None:
+                a = self._edge_offsets[li]
+                vals[a:a + k.size] = k.ravel()
+                known[a:a + k.size] = True
+        bvals = np.full(len(self._bias_nodes), np.nan)
+        bknown = np.zeros(len(self._bias_nodes), dtype=bool)
+        for li, a in self._bias_offsets.items():
+            b = biases[li]
+            if b is not None:
+                bvals[a:a + b.size] = b
+                bknown[a:a + b.size] = True
+        finite, bfinite = np.isfinite(vals), np.isfinite(bvals)
+        mags = np.abs(np.concatenate([vals[finite], bvals[bfinite]]))
+        scale = float(mags.max()) if mags.size else 0.0
+        scale = scale if scale > 0 else 1.0
+        nonfinite = bool(np.any(known & ~finite) or np.any(bknown & ~bfinite))
+
+        # edges: quantised (colour, width) keys; new pens only where a key changed
+        s = self._geom.size
+        w_min, w_max = 0.7, min(max(0.16 * s, 3.0), 8.0)
+        with np.errstate(all="ignore"):
+            mag = np.where(finite, np.minimum(np.abs(vals) / scale, 1.0), 0.5)
+        wq = np.rint((w_min + (w_max - w_min) * mag) / _WIDTH_STEP).astype(np.intp)
+        keys = np.where(known, lut_index(vals, scale) * 1000 + wq, _UNKNOWN_KEY)
+        self._widths = np.where(known, wq * _WIDTH_STEP, 0.8)
+        changed = np.flatnonzero(keys != self._edge_keys)
+        edges, pens = self._edges, self._pens
+        for e, key in zip(changed.tolist(), keys[changed].tolist()):
+            pen = pens.get(key)
+            if pen is None:
+                pen = pens[key] = self._make_pen(key)
+            edges[e].setPen(pen)
+        self._edge_keys = keys
+
+        # nodes: the box (ring) takes the bias colour, the label its value
+        bkeys = np.where(bknown, lut_index(bvals, scale), -1).tolist()
+        for (li, j, node), key in zip(self._bias_nodes, bkeys):
+            if node.brush_key != key:
+                node.brush_key = key
+                node.box.setBrush(_UNKNOWN_COLOR if key < 0 else _QCOLORS[key])
+            node.bias.set_text("b " + format_short(snap.biases[li][j]))
+        self._draw_heatmaps(snap)
+        for li, act in enumerate(snap.activations):
+            label = ACTIVATIONS[act].label if act in ACTIVATIONS else act
+            if not self._structure.has_bias[li]:
+                label += "  ·  no bias"
+            self._footers[li + 1].set_text(label)
+        self._draw_phase(snap)
+        title = "weight w" if self._mode == "weight" else "gradient ∂J/∂w"
+        any_known = bool(known.any() or bknown.any())
+        self._legend.set_state(title, scale if any_known else 0.0, any_known, nonfinite)
+        self._legend.show()
+        self._draw_selection()
+
+    def _make_pen(self, key: int) -> QtGui.QPen:
+        if key == _UNKNOWN_KEY:
+            pen = QtGui.QPen(_UNKNOWN_COLOR, 0.8)
+        else:
+            idx, wq = divmod(key, 1000)
+            pen = QtGui.QPen(_QCOLORS[idx], wq * _WIDTH_STEP)
+        pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+        return pen
+
+    def _draw_heatmaps(self, snap) -> None:
+        plane = snap.plane
+        if plane is None or len(plane.layers) != len(self._nodes):
+            for column in self._nodes:
+                for node in column:
+                    node.heat.hide()
+                    node.heat_res = 0
+            return
+        s = self._geom.size
+        for col, column in enumerate(self._nodes):
+            act = None if col == 0 else snap.activations[col - 1]
+            # one LUT step for the whole layer: values → indices → 0xffRRGGBB pixels
+            rgb = np.ascontiguousarray(_ARGB[_heat_indices(np.asarray(plane.layers[col], dtype=np.float64), act)])
+            units, h, w = rgb.shape
+            for j, node in enumerate(column):
+                img = QtGui.QImage(rgb[j].data, w, h, w * 4, QtGui.QImage.Format.Format_RGB32)
+                node.heat.setPixmap(QtGui.QPixmap.fromImage(img))  # fromImage copies: rgb may go
+                if node.heat_res != w:
+                    node.heat_res = w
+                    c = node.box.rect().center()
+                    self._place_heat(node, c.x(), c.y(), s)
+                    node.heat.show()
+
+    def _draw_phase(self, snap) -> None:
+        phase = snap.trace.last_phase if snap.trace is not None else None
+        self._band_phase = phase
+        if phase is None:
+            self._band.hide()
+            self._band_caption.set_visible(False)
+            return
+        g = self._geom
+        s = g.size
+        half = min(g.col_w * 0.42, max(s / 2 + 40, s))
+        last = len(g.xs) - 1
+        if phase.kind in ("forward", "backward") and phase.layer is not None and 1 <= phase.layer <= last:
+            left, right = g.xs[phase.layer - 1] + s / 2 + 2, g.xs[phase.layer] + half
+        elif phase.kind == "loss":
+            left, right = g.xs[last] - half, g.xs[last] + half + 12
+        else:  # update: every weight changed
+            left, right = g.xs[0] - half, g.xs[last] + half
+        lh = QtGui.QFontMetricsF(self._font).height()
+        rect = QtCore.QRectF(left, g.top, right - left, g.footer_y + lh + 6 - g.top)
+        self._band.setRect(rect)
+        self._band.setBrush(_PHASE_TINTS.get(phase.kind, _PHASE_TINTS["forward"]))
+        self._band.show()
+        self._band_caption.set_text(phase.label)
+        self._band_caption.set_anchor(rect.center().x(), g.top)
+        self._band_caption.set_visible(True)
+
+    # ------------------------------------------------------------ selection
+
+    def _draw_selection(self) -> None:
+        if self._edge_halo is None:
+            return
+        if self._raised_edge is not None:
+            self._edges[self._raised_edge].setZValue(_EDGE_Z)
+            self._raised_edge = None
+        sel = self._selection
+        self._edge_halo.setVisible(sel is not None and sel[1] == "kernel")
+        self._bias_halo.setVisible(sel is not None and sel[1] == "bias")
+        if sel is None:
+            return
+        layer, kind, index = sel
+        if kind == "kernel":
+            k = self._edge_flat(layer, *index)
+            self._edges[k].setZValue(_SELECTED_EDGE_Z)
+            self._raised_edge = k
+            pen = self._edge_halo.pen()
+            pen.setWidthF(float(self._widths[k]) + 5.0)
+            self._edge_halo.setPen(pen)
+            self._edge_halo.setLine(self._edges[k].line())
+        else:
+            node = self._nodes[layer][index[0]]
+            r = node.box.rect().adjusted(-3, -3, 3, 3)
+            if node.bias is not None:
+                r = _rect_union(r, node.bias.rect().adjusted(-1, 0, 1, 1))
+            path = QtGui.QPainterPath()
+            path.addRoundedRect(r, 4, 4)
+            self._bias_halo.setPath(path)
+
+    def _valid(self, target) -> bool:
+        if self._structure is None:
+            return False
+        layer, kind, index = target
+        sizes = self._structure.sizes
+        if not 1 <= layer < len(sizes):
+            return False
+        if kind == "kernel":
+            return len(index) == 2 and 0 <= index[0] < sizes[layer - 1] and 0 <= index[1] < sizes[layer]
+        if kind == "bias":
+            return (len(index) == 1 and 0 <= index[0] < sizes[layer]
+                    and self._structure.has_bias[layer - 1])
+        return False
+
+    def _edge_flat(self, layer: int, i: int, j: int) -> int:
+        return self._edge_offsets[layer - 1] + i * self._structure.sizes[layer] + j
+
+    # ------------------------------------------------------------ hit testing and tooltips
+
+    def _hit(self, pos) -> tuple | None:
+        if self._geom is None:
+            return None
+        sp = self.mapToScene(pos)
+        x, y = sp.x(), sp.y()
+        g = self._geom
+        half = g.size / 2 + 2
+        for col, column in enumerate(self._nodes):
+            if abs(x - g.xs[col]) > max(half, g.col_w * 0.3):
+                continue
+            for j, node in enumerate(column):
+                inside = abs(x - g.xs[col]) <= half and abs(y - g.ys[col][j]) <= half
+                if not inside and node.bias is not None:
+                    inside = node.bias.rect().contains(sp)
+                if inside:
+                    if col > 0 and node.has_bias:
+                        return (col, "bias", (j,))
+                    return (col, "neuron", (j,))
+        if not len(self._edges):
+            return None
+        p = np.array([x, y])
+        d = self._p1 - self._p0
+        with np.errstate(all="ignore"):
+            t = np.clip(np.einsum("ij,ij->i", p - self._p0, d) / np.einsum("ij,ij->i", d, d), 0.0, 1.0)
+        t = np.nan_to_num(t)
+        dist = np.hypot(*(self._p0 + t[:, None] * d - p).T)
+        px = 1.0 / max(self.transform().m11(), 1e-6)  # one viewport pixel in scene units
+        tol = np.maximum(self._widths / 2 + 1.5 * px, 4.0 * px)
+        dist = np.where(dist <= tol, dist, np.inf)
+        k = int(np.argmin(dist))
+        if not np.isfinite(dist[k]):
+            return None
+        layer = int(np.searchsorted(self._edge_offsets, k, side="right"))
+        rel = k - self._edge_offsets[layer - 1]
+        i, j = divmod(rel, self._structure.sizes[layer])
+        return (layer, "kernel", (i, j))
+
+    def _value(self, target) -> float | None:
+        snap = self._snap
+        if snap is None:
+            return None
+        layer, kind, index = target
+        store = snap.kernels if kind == "kernel" else snap.biases
+        arr = store[layer - 1]
+        return None if arr is None else float(arr[index])
+
+    def _neuron_name(self, layer: int, j: int) -> str:
+        if layer == 0:
+            feats = self._structure.features
+            return f"input {feature_label(feats[j] if j < len(feats) else None, j)}"
+        return f"neuron {j + 1} of layer {layer}"
+
+    def _tooltip(self, target) -> str:
+        snap = self._snap
+        if snap is None or self._structure is None:
+            return ""
+        layer, kind, index = target
+        lines = []
+        if kind == "kernel":
+            i, j = index
+            lines.append(f"Weight w — layer {layer}, kernel[{i}, {j}]")
+            lines.append(f"from {self._neuron_name(layer - 1, i)} to {self._neuron_name(layer, j)}")
+            lines += self._parameter_lines(layer, "kernel", (i, j), "w")
+            return "\n".join(lines)
+        j = index[0]
+        if layer == 0:
+            feats = self._structure.features
+            name = feats[j] if j < len(feats) else f"x{j + 1}"
+            lines.append(f"Input {feature_label(name, j)} (feature {name})")
+        else:
+            act = snap.activations[layer - 1]
+            act_label = ACTIVATIONS[act].label if act in ACTIVATIONS else act
+            lines.append(f"Neuron {j + 1} of layer {layer} ({act_label})")
+            if self._structure.has_bias[layer - 1]:
+                lines += self._parameter_lines(layer, "bias", (j,), "b")
+            else:
+                lines.append("no bias in this layer")
+        tr = snap.trace
+        if tr is not None and tr.n == 1:
+            if layer == 0:
+                lines.append(f"x = {float(tr.a[0][0, j])!r}")
+            else:
+                z, a = tr.z[layer - 1], tr.a[layer]
+                lines.append("z = " + ("not computed yet" if z is None else repr(float(z[0, j]))))
+                lines.append("a = " + ("not computed yet" if a is None else repr(float(a[0, j]))))
+        return "\n".join(lines)
+
+    def _parameter_lines(self, layer, kind, index, symbol) -> list[str]:
+        snap = self._snap
+        li = layer - 1
+        value = (snap.kernels if kind == "kernel" else snap.biases)[li][index]
+        grad = (snap.grad_kernels if kind == "kernel" else snap.grad_biases)[li]
+        upd = (snap.update_kernels if kind == "kernel" else snap.update_biases)[li]
+        lines = [f"{symbol} = {float(value)!r}",
+                 f"∂J/∂{symbol} = " + ("not computed yet" if grad is None else repr(float(grad[index])))]
+        if upd is None:
+            lines.append("last update: none yet")
+            return lines
+        tr = snap.trace
+        olds = news = None
+        if tr is not None and tr.new_kernels is not None:
+            olds = tr.old_kernels if kind == "kernel" else tr.old_biases
+            news = tr.new_kernels if kind == "kernel" else tr.new_biases
+        current = (snap.kernels if kind == "kernel" else snap.biases)[li]
+        if news is not None and olds[li] is not None and np.array_equal(news[li], current, equal_nan=True):
+            old, new = float(olds[li][index]), float(news[li][index])
+            lines.append(f"last update: {old!r} → {new!r}")
+            lines.append(f"Δ{symbol} = {float(upd[index])!r}")
+        else:
+            lines.append(f"last update: Δ{symbol} = {float(upd[index])!r}")
+        return lines
+
+    # ------------------------------------------------------------ events
+
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.ToolTip:
+            target = self._hit(event.pos())
+            if target is None:
+                QtWidgets.QToolTip.hideText()
+                event.ignore()
+            else:
+                QtWidgets.QToolTip.showText(event.globalPos(), self._tooltip(target), self.viewport())
+            return True
+        return super().viewportEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if self._editor.isVisible():
+            self.cancel_edit()
+        if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._press_pos = event.position().toPoint()
+            self._panning = False
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position().toPoint()
+        if self._press_pos is not None and event.buttons() & QtCore.Qt.MouseButton.LeftButton:
+            if not self._panning and (pos - self._press_pos).manhattanLength() \
+                    >= QtWidgets.QApplication.startDragDistance():
+                self._panning = True
+                self._user_zoomed = True
+                self.viewport().setCursor(QtCore.Qt.CursorShape.ClosedHandCursor)
+            if self._panning:
+                delta = pos - self._press_pos
+                self._press_pos = pos
+                hs, vs = self.horizontalScrollBar(), self.verticalScrollBar()
+                hs.setValue(hs.value() - delta.x())
+                vs.setValue(vs.value() - delta.y())
+            event.accept()
+            return
+        clickable = self._hit(pos)
+        clickable = clickable is not None and clickable[1] in ("kernel", "bias")
+        self.viewport().setCursor(QtCore.Qt.CursorShape.PointingHandCursor if clickable
+                                  else QtCore.Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and self._press_pos is not None:
+            was_panning = self._panning
+            self._press_pos, self._panning = None, False
+            if was_panning:
+                self.viewport().setCursor(QtCore.Qt.CursorShape.ArrowCursor)
+            elif self._swallow_release:
+                self._swallow_release = False
+            else:
+                self._on_click(event.position().toPoint())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if event.button() != QtCore.Qt.MouseButton.LeftButton:
+            return super().mouseDoubleClickEvent(event)
+        pos = event.position().toPoint()
+        self._press_pos = None
+        target = self._hit(pos)
+        if target is not None and target[1] in ("kernel", "bias"):
+            self._select(target)
+            self.edit_weight(*target, at=pos)
+        event.accept()
+
+    def _on_click(self, pos) -> None:
+        target = self._hit(pos)
+        if target is not None and target[1] in ("kernel", "bias"):
+            self._select(target)
+
+    def _select(self, target) -> None:
+        self._selection = target
+        self._draw_selection()
+        self.weight_selected.emit(*target)
+
+    def _on_editor_return(self) -> None:
+        self.submit_edit(self._editor.text())
+
+    def wheelEvent(self, event) -> None:
+        dy = event.angleDelta().y()
+        if dy == 0:
+            return
+        factor = 1.0015 ** dy
+        current = self.transform().m11()
+        factor = min(max(factor, 0.1 / current), 10.0 / current)
+        self.scale(factor, factor)
+        self._user_zoomed = True
+        self.cancel_edit()
+        event.accept()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_overlays()
+        if not self._user_zoomed and self._structure is not None:
+            self.fit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._place_overlays()
+        if not self._user_zoomed and self._structure is not None:
+            self.fit()
+
+    def _place_overlays(self) -> None:
+        self._legend.resize(self._legend.sizeHint())
+        vp = self.viewport().geometry()
+        self._legend.move(vp.right() - self._legend.width() - 8, vp.bottom() - self._legend.height() - 8)
+        self._legend.raise_()
