@@ -1,0 +1,240 @@
+"""Plot export: PNG and SVG files, written atomically, with one-line errors."""
+
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PySide6 import QtGui, QtWidgets
+
+from ffviz.engine import Trainer, load_preset
+from ffviz.errors import FfvizError
+from ffviz.ui import export
+from ffviz.ui.export import export_png, export_svg
+from ffviz.ui.plots import TRAIN_COLOR, DecisionBoundaryPlot, LossCurvePlot
+
+
+@pytest.fixture(scope="module")
+def snap():
+    t = Trainer(load_preset("circle"))
+    for _ in range(4):
+        t.step(20)
+        t.record_evaluation()
+    return t.snapshot(plane_resolution=40)
+
+
+@pytest.fixture
+def loss_plot(qtbot, snap):
+    w = LossCurvePlot()
+    qtbot.addWidget(w)
+    w.resize(640, 420)
+    w.show_snapshot(snap)
+    return w
+
+
+@pytest.fixture
+def boundary_plot(qtbot, snap):
+    w = DecisionBoundaryPlot()
+    qtbot.addWidget(w)
+    w.resize(500, 520)
+    w.show_snapshot(snap)
+    return w
+
+
+def pixels(img: QtGui.QImage) -> np.ndarray:
+    img = img.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
+    return arr.reshape(img.height(), img.bytesPerLine())[:, :img.width() * 4].reshape(img.height(), img.width(), 4)
+
+
+def colours(img: QtGui.QImage) -> set:
+    return {tuple(c) for c in pixels(img)[:, :, :3].reshape(-1, 3)}
+
+
+def has_colour(img: QtGui.QImage, color: QtGui.QColor, tol: int = 6) -> bool:
+    bgr = np.array([color.blue(), color.green(), color.red()])
+    return bool((np.abs(pixels(img)[:, :, :3].astype(int) - bgr).max(axis=2) <= tol).any())
+
+
+def no_leftovers(folder) -> bool:
+    return not [n for n in os.listdir(folder) if n.endswith(".part")]
+
+
+# ---------------------------------------------------------------- PNG
+
+def test_png_of_a_plot_widget(tmp_path, loss_plot):
+    path = export_png(loss_plot, tmp_path / "loss.png")
+    img = QtGui.QImage(str(path))
+    assert not img.isNull()
+    assert (img.width(), img.height()) == (640, 420)
+    assert len(colours(img)) > 5
+    assert has_colour(img, TRAIN_COLOR)  # the train curve is in it
+    assert no_leftovers(tmp_path)
+
+
+def test_png_width_scales_the_image(tmp_path, boundary_plot):
+    img = QtGui.QImage(str(export_png(boundary_plot, tmp_path / "b.png", width=1000)))
+    assert img.width() == 1000 and img.height() == pytest.approx(1040, abs=2)
+    assert len(colours(img)) > 50  # the shaded plane
+
+
+def test_png_of_a_plot_item(tmp_path, loss_plot):
+    item = loss_plot.loss_plot
+    img = QtGui.QImage(str(export_png(item, tmp_path / "item.png")))
+    rect = item.sceneBoundingRect()
+    assert abs(img.width() - rect.width()) <= 1 and abs(img.height() - rect.height()) <= 1
+    assert img.height() < 420  # only the loss plot, not the accuracy plot under it
+    assert has_colour(img, TRAIN_COLOR)
+
+
+def test_png_of_a_plain_widget(tmp_path, qtbot):
+    label = QtWidgets.QLabel("ŷ = 0.5")
+    qtbot.addWidget(label)
+    label.setStyleSheet("background: white; color: black; font-size: 30px")
+    label.resize(200, 60)
+    img = QtGui.QImage(str(export_png(label, tmp_path / "label.png")))
+    assert (img.width(), img.height()) == (200, 60)
+    assert len(colours(img)) > 1
+    img2 = QtGui.QImage(str(export_png(label, tmp_path / "label2.png", width=400)))
+    assert (img2.width(), img2.height()) == (400, 120)
+
+
+@pytest.mark.parametrize("cls", [LossCurvePlot, DecisionBoundaryPlot])
+def test_png_of_a_widget_never_shown_or_laid_out(tmp_path, qtbot, snap, cls):
+    """A plot built for export only (never shown, even sized 0 × 0) still exports its full picture."""
+    w = cls()
+    qtbot.addWidget(w)
+    w.resize(0, 0)
+    w.show_snapshot(snap)
+    assert not w.isVisible()
+    img = QtGui.QImage(str(export_png(w, tmp_path / "hidden.png")))
+    assert (img.width(), img.height()) == (export.DEFAULT_SIZE.width(), export.DEFAULT_SIZE.height())
+    assert len(colours(img)) > 5
+    # the plot fills the image: something is drawn in the right-hand and bottom quarters
+    px = pixels(img)[:, :, :3]
+    assert (px[:, 3 * img.width() // 4:] < 200).any() and (px[3 * img.height() // 4:] < 200).any()
+
+
+def test_png_of_a_hidden_widget_after_a_resize(tmp_path, qtbot, snap):
+    """Qt holds a hidden widget's resize events back; the export must still lay the plot out at the new size."""
+    w = LossCurvePlot()
+    qtbot.addWidget(w)
+    w.show_snapshot(snap)
+    w.resize(900, 300)
+    img = QtGui.QImage(str(export_png(w, tmp_path / "wide.png")))
+    assert (img.width(), img.height()) == (900, 300)
+    assert (pixels(img)[:, 800:, :3] < 150).any()  # the curves reach across the full width
+
+
+def test_png_replaces_an_existing_file_atomically(tmp_path, loss_plot):
+    path = tmp_path / "loss.png"
+    path.write_bytes(b"old")
+    export_png(loss_plot, path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert no_leftovers(tmp_path)
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, loss_plot, monkeypatch):
+    path = tmp_path / "loss.png"
+    path.write_bytes(b"old")
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(export.os, "replace", refuse)
+    with pytest.raises(FfvizError) as err:
+        export_png(loss_plot, path)
+    assert "\n" not in str(err.value) and "Permission denied" in str(err.value)
+    assert path.read_bytes() == b"old"
+    assert no_leftovers(tmp_path)
+
+
+def test_unwritable_folder_is_one_line(tmp_path, loss_plot, monkeypatch):
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("ffviz.io.files.tempfile.mkstemp", refuse)
+    with pytest.raises(FfvizError) as err:
+        export_svg(loss_plot, tmp_path / "x.svg")
+    assert "\n" not in str(err.value) and "x.svg" in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("exporter", [export_png, export_svg])
+def test_missing_folder_is_one_line(tmp_path, loss_plot, exporter):
+    target = tmp_path / "no" / "such" / "plot.png"
+    with pytest.raises(FfvizError) as err:
+        exporter(loss_plot, target)
+    msg = str(err.value)
+    assert "\n" not in msg and "does not exist" in msg and "plot.png" in msg
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_folder_is_not_a_file_name(tmp_path, loss_plot):
+    with pytest.raises(FfvizError, match="folder"):
+        export_png(loss_plot, tmp_path)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FfvizError, match="not a folder"):
+        export_png(loss_plot, tmp_path / "file" / "plot.png")
+
+
+def test_bad_target_and_width(tmp_path, loss_plot):
+    with pytest.raises(FfvizError, match="not a plot"):
+        export_png(object(), tmp_path / "x.png")
+    with pytest.raises(FfvizError, match="width"):
+        export_png(loss_plot, tmp_path / "x.png", width=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- SVG
+
+def _vertices(root) -> list[tuple[str, np.ndarray]]:
+    """(stroke colour, (n, 2) vertices) of every polyline and path, in their own coordinates."""
+    out = []
+
+    def walk(node, stroke):
+        stroke = node.get("stroke", stroke)
+        tag = node.tag.rsplit("}", 1)[-1]
+        text = node.get("points") if tag in ("polyline", "polygon") else node.get("d") if tag == "path" else None
+        if text:
+            nums = np.array([float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text)])
+            if nums.size >= 4:
+                out.append((stroke, nums[: nums.size // 2 * 2].reshape(-1, 2)))
+        for child in node:
+            walk(child, stroke)
+
+    walk(root, None)
+    return out
+
+
+def test_svg_holds_the_loss_curve_as_vectors(tmp_path, loss_plot, snap):
+    path = export_svg(loss_plot, tmp_path / "loss.svg")
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg") and root.get("viewBox") == "0 0 640 420"
+    shapes = _vertices(root)
+    assert shapes
+    train = np.concatenate([v for stroke, v in shapes if stroke == TRAIN_COLOR.name()])
+    # every (update, train loss) point of the history is a vertex of the train curve
+    h = snap.history
+    for x, y in zip(h.eval_step, h.train_loss):
+        assert np.any((np.abs(train[:, 0] - x) < 1e-3) & (np.abs(train[:, 1] - y) < 1e-4 * max(1, y))), (x, y)
+    assert no_leftovers(tmp_path)
+
+
+def test_svg_of_the_boundary_has_the_plane_and_the_contour(tmp_path, boundary_plot):
+    path = export_svg(boundary_plot, tmp_path / "b.svg")
+    root = ET.parse(path).getroot()
+    tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+    assert "image" in tags  # the ŷ plane
+    assert any(stroke and stroke.lower() == "#141414" for stroke, _ in _vertices(root))  # the contour's pen
+    texts = "".join(el.text or "" for el in root.iter() if el.tag.endswith("text"))
+    assert "X₁" in texts and "y = 0" in texts
+
+
+def test_svg_of_a_plain_widget(tmp_path, qtbot):
+    w = QtWidgets.QLabel("loss")
+    qtbot.addWidget(w)
+    w.resize(120, 40)
+    root = ET.parse(export_svg(w, tmp_path / "w.svg")).getroot()
+    assert root.get("viewBox") == "0 0 120 40"
