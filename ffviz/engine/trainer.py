@@ -106,9 +106,8 @@ class Trainer:
 
     def __init__(self, config: RunConfig, base_dir=None):
         self._base_dir = base_dir
-        self.config = validate(config)
         self._serial = 0
-        self._build(rebuild_data=True)
+        self.load(config)
 
     # ------------------------------------------------------------------ building
 
@@ -119,11 +118,19 @@ class Trainer:
         data_rng = np.random.default_rng(cfg.data.seed if cfg.data.seed is not None else data_ss)
         return data_rng, np.random.default_rng(init_ss), np.random.default_rng(shuffle_ss)
 
-    def _build(self, rebuild_data: bool) -> None:
+    def load(self, config: RunConfig, base_dir=None) -> None:
+        """Start a new run from `config`. Transactional: if the config or its data is bad, FfvizError is
+        raised and the trainer is left exactly as it was."""
+        config = validate(config)
+        base_dir = self._base_dir if base_dir is None else base_dir
+        dataset = self._checked_dataset(config, build_dataset(config.data, self._rngs(config)[0], base_dir))
+        self.config, self.dataset, self._base_dir = config, dataset, base_dir
+        self._build()
+
+    def _build(self) -> None:
+        """(Re)initialise everything but the dataset from self.config: weights, optimizer, history."""
         cfg = self.config
-        data_rng, init_rng, shuffle_rng = self._rngs(cfg)
-        if rebuild_data:
-            self.dataset = self._checked_dataset(cfg, build_dataset(cfg.data, data_rng, self._base_dir))
+        _, init_rng, shuffle_rng = self._rngs(cfg)
         self.activations = [get_activation(layer.activation) for layer in cfg.layers]
         self.loss_fn = get_loss(cfg.loss)
         self.perceptron = cfg.optimizer.name == "perceptron"
@@ -173,7 +180,7 @@ class Trainer:
 
     def reset(self) -> None:
         """Start the run again from its config: same seed, same data, same initial weights."""
-        self._build(rebuild_data=True)
+        self._build()
 
     def apply_config(self, new: RunConfig) -> str:
         """Adopt a changed config. Returns "live" (weights kept), "data" (new data, weights kept) or "rebuilt"."""
@@ -182,8 +189,7 @@ class Trainer:
         structural = ("layers", "input_units", "loss", "init", "seed", "fused_output_gradient")
         if any(getattr(old, f) != getattr(new, f) for f in structural) or (
                 (old.optimizer.name == "perceptron") != (new.optimizer.name == "perceptron")):
-            self.config = new
-            self._build(rebuild_data=True)
+            self.load(new)
             return "rebuilt"
         if old.data != new.data:
             data_rng = self._rngs(new)[0]

@@ -243,3 +243,16 @@ def test_history_records_batch_loss_per_update_and_evaluations_on_request():
     assert h.batch_loss[0] == pytest.approx(0.12184, abs=5e-6)
     tr.record_evaluation()
     assert list(tr.history().eval_step) == [0, 3]
+
+
+def test_a_bad_config_changes_nothing():
+    tr = Trainer(load_preset("circle"))
+    tr.step(5)
+    params, step, cfg = tr.params.copy(), tr.step_count, tr.config
+    bad = replace(cfg, data=replace(cfg.data, name="blobs-k"))  # 3 classes for a 1-unit output
+    for attempt in (lambda: tr.apply_config(bad), lambda: tr.load(bad)):
+        with pytest.raises(FfvizError):
+            attempt()
+        assert tr.config is cfg and tr.step_count == step
+        np.testing.assert_array_equal(tr.params, params)
+    assert tr.step(1) == 1

@@ -1,0 +1,42 @@
+"""Start the desktop app: the QApplication, the main window, and a clean exit."""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import sys
+
+from ffviz.errors import FfvizError
+
+
+def _check_display() -> None:
+    """Say in one line what is missing, where Qt itself would abort the process with a plugin error."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM", "xcb") not in ("xcb", ""):
+        return
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise FfvizError("no display to open a window on (DISPLAY is not set); for headless use run "
+                         "`ffviz train …`, or set QT_QPA_PLATFORM=offscreen")
+    if os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") \
+            and ctypes.util.find_library("xcb-cursor") is None:
+        raise FfvizError("Qt needs the X11 library libxcb-cursor0 to open a window: install it "
+                         "(Debian/Ubuntu: sudo apt install libxcb-cursor0) and start ffviz again")
+
+
+def run_app(config=None, base_dir=None, argv=None) -> int:
+    """Open the main window on `config` (default: the default preset) and run until it closes."""
+    _check_display()
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from PySide6 import QtWidgets
+    import pyqtgraph as pg
+
+    from ffviz.ui.main_window import MainWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("ffviz")
+    app.setOrganizationName("ffviz")
+    app.setApplicationDisplayName("ffviz")
+    pg.setConfigOptions(antialias=True)
+    window = MainWindow(config, base_dir)
+    app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
+    window.show()
+    return app.exec()

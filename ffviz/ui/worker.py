@@ -1,0 +1,280 @@
+"""The training worker: a QObject living in its own QThread that owns the engine's Trainer.
+
+The GUI talks to it only through queued signals connected to its slots, so every command (play, pause,
+step, reset, a new learning rate) runs in the worker thread between two updates, never in the middle of
+one, and no locks are needed. A QTimer in the worker runs a bounded batch of updates per tick.
+
+Frames: the worker trains for a burst (at least 1/60 s), sends an immutable snapshot, and trains no more
+until the GUI says it has drawn it. Both threads run Python, so they share one interpreter lock; training
+while the GUI paints would make every one of the GUI's thousands of small Qt calls wait for the lock.
+Taking turns keeps the window smooth and costs training only the GUI's drawing time.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6 import QtCore
+from PySide6.QtCore import Signal, Slot
+
+from ffviz.engine.config import RunConfig
+from ffviz.engine.presets import load_preset
+from ffviz.engine.trainer import Trainer
+from ffviz.errors import FfvizError
+
+FRAME_SECONDS = 1 / 60  # the shortest training burst between two snapshots: at most 60 frames a second
+MAX_BURST = 0.030  # the longest burst: the window stays above ~30 frames a second when drawing is quick
+TICK_BUDGET = 0.008  # seconds of training per timer tick, so queued commands wait at most this long
+PLANE_RESOLUTION = 48
+SPEEDS = (1, 2, 5, 10, 30, 100, 1000, 0)  # updates per second; 0: as fast as it goes
+
+
+class TrainingWorker(QtCore.QObject):
+    snapshot_ready = Signal(object)  # Snapshot
+    failed = Signal(str)  # a command was refused: one line for the user; nothing changed
+    diverged = Signal(object)  # Divergence: training paused itself
+    playing_changed = Signal(bool)
+    config_applied = Signal(str, object)  # how ("live", "data", "rebuilt", "loaded", "reset"), RunConfig
+    stopped = Signal()
+
+    def __init__(self, config: RunConfig, base_dir=None):
+        super().__init__()  # no parent: it is moved to its thread
+        self._trainer = Trainer(config, base_dir=base_dir)  # fails here, in the caller, if config is bad
+        self._timer = QtCore.QTimer(self)  # a child, so it moves to the worker thread with us
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._on_tick)
+        self._playing = False
+        self._speed = 0.0
+        self._owed = 0.0  # updates due at a set speed but not yet run
+        self._last_tick = time.perf_counter()
+        self._last_emit = 0.0
+        self._in_flight = False  # a snapshot is on its way to the GUI and not yet drawn
+        self._dirty = False  # the state changed since the last snapshot sent
+        self._burst_start = 0.0
+        self._burst = FRAME_SECONDS  # training time between snapshots, matched to the GUI's drawing time
+        self._per_update = 1e-4  # seconds per update, learned as we go, to size each tick's batch
+        self._announced = None  # the divergence the GUI has been told about
+        self.plane_resolution = PLANE_RESOLUTION
+
+    # ------------------------------------------------------------------ commands (slots)
+
+    @Slot()
+    def play(self) -> None:
+        if self._trainer.diverged is not None:
+            self.failed.emit("training diverged: restore the last finite weights (or reset) first")
+            return
+        if not self._playing:
+            self._playing = True
+            self._owed = 0.0
+            self._last_tick = self._burst_start = time.perf_counter()
+            if not self._in_flight:
+                self._timer.start()
+            self.playing_changed.emit(True)
+
+    @Slot()
+    def pause(self) -> None:
+        if self._playing:
+            self._playing = False
+            self._timer.stop()
+            self.playing_changed.emit(False)
+        self._publish(force=True)
+
+    @Slot()
+    def toggle(self) -> None:
+        self.pause() if self._playing else self.play()
+
+    @Slot(int)
+    def step(self, n: int = 1) -> None:
+        """Pause, then run exactly n updates (completing one that was stepped into phase by phase)."""
+        self.pause()
+        self._trainer.step(max(1, int(n)))
+        self._after_training()
+        self._publish(force=True)
+
+    @Slot()
+    def step_phase(self) -> None:
+        """Pause, then do one phase: a layer of the forward pass, the loss, a layer of the backward pass,
+        or the update."""
+        self.pause()
+        self._trainer.step_phase()
+        self._after_training()
+        self._publish(force=True)
+
+    @Slot()
+    def reset(self) -> None:
+        self.pause()
+        self._trainer.reset()
+        self.config_applied.emit("reset", self._trainer.config)
+        self._publish(force=True)
+
+    @Slot(object)
+    def apply_config(self, config: RunConfig) -> None:
+        """Adopt a changed config: live changes keep the weights, structural ones rebuild the network."""
+        try:
+            how = self._trainer.apply_config(config)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        if how != "live":
+            self.pause()
+        self.config_applied.emit(how, self._trainer.config)
+        self._publish(force=True)
+
+    @Slot(object, object)
+    def load_config(self, config: RunConfig, base_dir=None) -> None:
+        """Start a new run from a config (a preset or a network file): always a rebuild."""
+        self.pause()
+        try:
+            self._trainer.load(config, base_dir)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.config_applied.emit("loaded", self._trainer.config)
+        self._publish(force=True)
+
+    @Slot(str)
+    def load_preset(self, name: str) -> None:
+        try:
+            config = load_preset(name)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.load_config(config, None)
+
+    @Slot(float)
+    def set_learning_rate(self, lr: float) -> None:
+        try:
+            self._trainer.set_learning_rate(lr)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.config_applied.emit("live", self._trainer.config)
+        self._publish(force=True)
+
+    @Slot(float)
+    def set_speed(self, updates_per_second: float) -> None:
+        """Updates per second while playing; 0 means as fast as the machine goes."""
+        self._speed = max(0.0, float(updates_per_second))
+        self._owed = 0.0
+        self._timer.setInterval(0 if self._speed == 0 or self._speed > 60 else int(1000 / self._speed / 2))
+
+    @Slot(int, str, object, float)
+    def set_parameter(self, layer: int, kind: str, index, value: float) -> None:
+        try:
+            self._trainer.set_parameter(layer, kind, tuple(index), value)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self._publish(force=True)
+
+    @Slot()
+    def restore_last_finite(self) -> None:
+        self._trainer.restore_last_finite()
+        self._publish(force=True)
+
+    @Slot()
+    def frame_drawn(self) -> None:
+        """The GUI has drawn the last snapshot: train the next burst, or send the newest state now if paused."""
+        self._in_flight = False
+        now = time.perf_counter()
+        draw = now - self._last_emit
+        self._burst = min(MAX_BURST, max(FRAME_SECONDS, draw))  # train at least as long as the GUI draws
+        if self._playing:
+            self._burst_start = self._last_tick = now
+            self._timer.start()
+        elif self._dirty:
+            self._publish(force=True)
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop training for good (the window is closing)."""
+        self._playing = False
+        self._timer.stop()
+        self.stopped.emit()
+
+    # ------------------------------------------------------------------ the loop
+
+    @Slot()
+    def _on_tick(self) -> None:
+        if self._in_flight:  # the GUI is drawing: leave it the interpreter until it has (frame_drawn)
+            self._timer.stop()
+            return
+        now = time.perf_counter()
+        elapsed, self._last_tick = now - self._last_tick, now
+        if self._speed > 0:
+            self._owed = min(self._owed + elapsed * self._speed, max(1.0, self._speed * 0.25))
+            n = int(self._owed)
+            if n == 0:
+                return
+        else:
+            n = None
+        budget = max(1, int(TICK_BUDGET / self._per_update))
+        n = budget if n is None else min(n, budget)
+        t0 = time.perf_counter()
+        done = self._trainer.step(n)
+        if done:
+            self._per_update = 0.8 * self._per_update + 0.2 * (time.perf_counter() - t0) / done
+        if self._speed > 0:
+            self._owed -= done
+        self._after_training()
+        if time.perf_counter() - self._burst_start >= self._burst or (0 < self._speed <= 60 and done):
+            self._publish(force=True)
+
+    def _after_training(self) -> None:
+        """Pause and tell the GUI, once, when training has diverged."""
+        div = self._trainer.diverged
+        if div is not None and div is not self._announced:
+            self._announced = div
+            if self._playing:
+                self._playing = False
+                self._timer.stop()
+                self.playing_changed.emit(False)
+            self.diverged.emit(div)
+        self._dirty = True
+
+    def _publish(self, force: bool = False) -> None:
+        """Send a snapshot now, unless the GUI is still drawing the last (then it goes when it is drawn)."""
+        self._dirty = True
+        now = time.perf_counter()
+        if self._in_flight or (not force and now - self._last_emit < FRAME_SECONDS):
+            return
+        tr = self._trainer
+        tr.record_evaluation()  # may find the last update's weights unusable and flag divergence
+        self._after_training()
+        snap = tr.snapshot(plane_resolution=self.plane_resolution)
+        self._in_flight, self._dirty, self._last_emit = True, False, now
+        self.snapshot_ready.emit(snap)
+
+    # ------------------------------------------------------------------ for tests and benchmarks
+
+    @property
+    def trainer(self) -> Trainer:
+        """The worker's trainer. Only for use from the worker's thread, or while the worker is stopped."""
+        return self._trainer
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+
+class WorkerThread(QtCore.QObject):
+    """Owns the QThread and the worker, and stops them cleanly (bounded wait) however the app ends."""
+
+    def __init__(self, worker: TrainingWorker, parent=None):
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QtCore.QThread()
+        self.thread.setObjectName("ffviz-training")
+        worker.moveToThread(self.thread)
+        self.thread.finished.connect(worker.deleteLater)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Stop the worker, quit the thread's loop and wait for it; True when the thread ended in time."""
+        if not self.thread.isRunning():
+            return True
+        QtCore.QMetaObject.invokeMethod(self.worker, "stop", QtCore.Qt.ConnectionType.BlockingQueuedConnection)
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
