@@ -78,7 +78,8 @@ def export_svg(target, path) -> Path:
         if not painter.begin(generator):
             raise FfvizError(f"cannot start drawing the SVG for {path.name}")
         try:
-            widget.render(painter, QtCore.QPoint(0, 0))
+            # QWidget's render, not QGraphicsView's (which takes rectangles): the whole widget as shown
+            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
         finally:
             painter.end()
     buffer.close()
@@ -108,7 +109,7 @@ def render_image(target, width: int | None = None) -> QtGui.QImage:
             painter = QtGui.QPainter(image)
             painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
             painter.scale(image.width() / widget.width(), image.height() / widget.height())
-            widget.render(painter, QtCore.QPoint(0, 0))
+            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
             painter.end()
     if image is None or image.isNull() or image.width() == 0 or image.height() == 0:
         raise FfvizError("cannot draw the plot: it has no size")

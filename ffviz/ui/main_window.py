@@ -498,4 +498,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._save_settings()
         self.shutdown()
+        for dock in (self.controls_dock, self.boundary_dock, self.loss_dock, self.surface_dock):
+            if dock.isFloating():  # a floating dock is a window of its own: it closes with ours
+                dock.close()
         super().closeEvent(event)

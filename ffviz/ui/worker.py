@@ -217,7 +217,9 @@ class TrainingWorker(QtCore.QObject):
         if self._speed > 0:
             self._owed -= done
         self._after_training()
-        if time.perf_counter() - self._burst_start >= self._burst or (0 < self._speed <= 60 and done):
+        self._dirty = True
+        if (not self._playing or time.perf_counter() - self._burst_start >= self._burst
+                or (0 < self._speed <= 60 and done)):
             self._publish(force=True)
 
     def _after_training(self) -> None:
@@ -230,7 +232,6 @@ class TrainingWorker(QtCore.QObject):
                 self._timer.stop()
                 self.playing_changed.emit(False)
             self.diverged.emit(div)
-        self._dirty = True
 
     def _publish(self, force: bool = False) -> None:
         """Send a snapshot now, unless the GUI is still drawing the last (then it goes when it is drawn)."""

@@ -1,0 +1,253 @@
+"""The main window as a user drives it: keys and toolbar, with the worker training in its own thread."""
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui
+from PySide6.QtTest import QTest
+
+from ffviz.engine import load_preset, preset_names
+from ffviz.ui.main_window import MainWindow
+
+TIMEOUT = 10_000
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    windows = []
+
+    def make(preset="circle", shown=True):
+        win = MainWindow(load_preset(preset), settings=settings)
+        qtbot.addWidget(win)
+        windows.append(win)
+        if shown:
+            win.show()
+            qtbot.waitExposed(win)
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        return win
+
+    yield make
+    for win in windows:
+        win.close()
+
+
+def wait_for(qtbot, win, predicate, timeout=TIMEOUT):
+    qtbot.waitUntil(lambda: win.snapshot is not None and predicate(win.snapshot), timeout=timeout)
+    return win.snapshot
+
+
+def key(win, k, modifier=QtCore.Qt.KeyboardModifier.NoModifier):
+    QTest.keyClick(win, k, modifier)
+
+
+def edge_colors(win):
+    nv = win.network_view
+    snap = win.snapshot
+    out = []
+    for layer, k in enumerate(snap.kernels, start=1):
+        for i, j in np.ndindex(k.shape):
+            out.append(nv.edge_item(layer, i, j).pen().color().name())
+    return out
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_window_builds_on_every_preset(make_window, preset):
+    win = make_window(preset)
+    snap = win.snapshot
+    assert snap.config.name == preset and snap.step == 0
+    assert win.network_view.node_count() == sum(snap.layer_sizes)
+    assert "step 0" in win.status_label.text()
+
+
+def test_step_key_advances_exactly_one_update_and_the_views_follow(make_window, qtbot):
+    win = make_window("circle")
+    before_colors = edge_colors(win)
+    before_curve = win.loss_plot.train_curve.getData()[0].size
+    key(win, QtCore.Qt.Key.Key_Right)
+    snap = wait_for(qtbot, win, lambda s: s.step >= 1)
+    qtbot.wait(200)
+    assert win.snapshot.step == 1  # exactly one: no training behind our back
+    assert edge_colors(win) != before_colors
+    x, y = win.loss_plot.train_curve.getData()
+    assert x.size == before_curve + 1 and x[-1] == 1 and y[-1] == pytest.approx(snap.train_loss)
+    key(win, QtCore.Qt.Key.Key_N)
+    wait_for(qtbot, win, lambda s: s.step == 2)
+    win.act_step.trigger()
+    wait_for(qtbot, win, lambda s: s.step == 3)
+
+
+def test_phase_key_steps_through_the_lecture_phases(make_window, qtbot):
+    win = make_window("lecture")
+    labels = []
+    for _ in range(4):
+        key(win, QtCore.Qt.Key.Key_P)
+        n = len(labels) + 1
+        snap = wait_for(qtbot, win, lambda s, n=n: s.trace is not None and (
+            s.step == 1 or (s.trace.last_phase is not None and len(labels) < n and s.mid_update
+                            and s.trace.last_phase.label not in labels)))
+        labels.append(snap.trace.last_phase.label)
+    assert labels == ["Forward pass, layer 1", "Loss", "Backward pass, layer 1", "Weight update"]
+    assert win.snapshot.step == 1
+    np.testing.assert_allclose(win.snapshot.kernels[0][:, 0], [0.29046, 0.33927], atol=5e-6)
+
+
+def test_play_then_pause_stops_within_one_frame(make_window, qtbot):
+    win = make_window("circle")
+    key(win, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: win.playing, timeout=TIMEOUT)
+    wait_for(qtbot, win, lambda s: s.step > 20)
+    key(win, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not win.playing, timeout=TIMEOUT)
+    t_paused = time.perf_counter()
+    qtbot.wait(100)
+    stopped_at = win.snapshot.step
+    assert win.snapshot.step == win.worker.trainer.step_count  # the last snapshot shows where it stopped
+    qtbot.wait(400)
+    assert win.snapshot.step == stopped_at and win.worker.trainer.step_count == stopped_at
+    assert time.perf_counter() - t_paused < 5
+
+
+def test_learning_rate_change_while_playing_takes_effect_without_reset(make_window, qtbot):
+    win = make_window("circle")
+    key(win, QtCore.Qt.Key.Key_Space)
+    wait_for(qtbot, win, lambda s: s.step > 10)
+    run_id = win.snapshot.run_id
+    win.controls.learning_rate.setCurrentText("0.01")
+    win.controls.learning_rate.lineEdit().returnPressed.emit()
+    snap = wait_for(qtbot, win, lambda s: s.learning_rate == 0.01)
+    reached = snap.step
+    wait_for(qtbot, win, lambda s: s.step > reached + 10)
+    assert win.snapshot.run_id == run_id and win.playing  # no rebuild, still training
+    trace = win.snapshot.trace
+    assert trace.learning_rate == 0.01 and trace.step > reached
+    key(win, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not win.playing, timeout=TIMEOUT)
+
+
+def test_gradient_colouring_toggle_changes_the_edges(make_window, qtbot):
+    win = make_window("circle")
+    key(win, QtCore.Qt.Key.Key_Right)
+    wait_for(qtbot, win, lambda s: s.step == 1)
+    by_weight = edge_colors(win)
+    key(win, QtCore.Qt.Key.Key_G)
+    assert win.act_gradient.isChecked() and win.network_view.color_mode() == "gradient"
+    by_gradient = edge_colors(win)
+    assert by_gradient != by_weight
+    assert "gradient" in win.network_view.legend_text()
+    key(win, QtCore.Qt.Key.Key_G)
+    assert edge_colors(win) == by_weight
+
+
+def test_reset_restores_the_initial_weights_of_the_seed(make_window, qtbot):
+    win = make_window("circle")
+    initial = [k.copy() for k in win.snapshot.kernels]
+    for _ in range(3):
+        key(win, QtCore.Qt.Key.Key_Right)
+    wait_for(qtbot, win, lambda s: s.step == 3)
+    assert not np.array_equal(win.snapshot.kernels[0], initial[0])
+    key(win, QtCore.Qt.Key.Key_R)
+    snap = wait_for(qtbot, win, lambda s: s.step == 0)
+    for k, k0 in zip(snap.kernels, initial):
+        np.testing.assert_array_equal(k, k0)
+    assert win.loss_plot.train_curve.getData()[0].size == 1
+
+
+def test_divergence_pauses_and_is_recoverable(make_window, qtbot):
+    from dataclasses import replace
+    win = make_window("regression")
+    cfg = win.snapshot.config
+    win.config_requested.emit(replace(cfg, optimizer=replace(cfg.optimizer, name="sgd", learning_rate=1e5)))
+    wait_for(qtbot, win, lambda s: s.learning_rate == 1e5)
+    key(win, QtCore.Qt.Key.Key_Space)
+    snap = wait_for(qtbot, win, lambda s: s.diverged is not None)
+    qtbot.waitUntil(lambda: not win.playing and win.banner.isVisible(), timeout=TIMEOUT)
+    assert "non-finite" in win.banner.label.text() and win.act_restore.isEnabled()
+    qtbot.mouseClick(win.banner.button, QtCore.Qt.MouseButton.LeftButton)
+    snap = wait_for(qtbot, win, lambda s: s.diverged is None)
+    assert all(np.all(np.isfinite(k)) for k in snap.kernels) and np.isfinite(snap.train_loss)
+    qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=TIMEOUT)
+    win.learning_rate_requested.emit(0.001)
+    key(win, QtCore.Qt.Key.Key_Right)
+    wait_for(qtbot, win, lambda s: s.step == snap.step + 1 and s.diverged is None)
+
+
+def test_closing_while_playing_stops_the_thread_promptly(make_window, qtbot):
+    win = make_window("circle")
+    key(win, QtCore.Qt.Key.Key_Space)
+    wait_for(qtbot, win, lambda s: s.step > 5)
+    t0 = time.perf_counter()
+    win.close()
+    assert time.perf_counter() - t0 < 1.0
+    assert not win._worker_thread.thread.isRunning()
+
+
+def test_a_bad_config_from_the_panel_changes_nothing_and_says_why(make_window, qtbot):
+    from dataclasses import replace
+    win = make_window("circle")
+    snap = win.snapshot
+    bad = replace(snap.config, data=replace(snap.config.data, name="blobs-k"))  # 3 classes, 1 output unit
+    win.config_requested.emit(bad)
+    qtbot.waitUntil(lambda: "output layer" in win.statusBar().currentMessage(), timeout=TIMEOUT)
+    assert win.worker.trainer.config == snap.config
+
+
+def test_structural_change_rebuilds_and_says_so(make_window, qtbot):
+    from dataclasses import replace
+    win = make_window("circle")
+    cfg = win.snapshot.config
+    layers = (replace(cfg.layers[0], units=6),) + cfg.layers[1:]
+    win.controls.config_requested.emit(replace(cfg, layers=layers))
+    snap = wait_for(qtbot, win, lambda s: s.layer_sizes == (2, 6, 2, 1))
+    assert snap.step == 0 and "initialised" in win.statusBar().currentMessage()
+    assert win.network_view.node_count() == 11
+
+
+def test_hand_edited_weight_reaches_the_trainer(make_window, qtbot):
+    win = make_window("lecture")
+    win.network_view.weight_edit_requested.emit(1, "kernel", (0, 0), 0.5)
+    snap = wait_for(qtbot, win, lambda s: s.kernels[0][0, 0] == 0.5)
+    assert snap.step == 0
+
+
+def test_dock_arrangement_is_remembered(qtbot, settings):
+    win = MainWindow(load_preset("circle"), settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.loss_dock.setFloating(True)
+    win.boundary_dock.hide()
+    win.close()
+    again = MainWindow(load_preset("circle"), settings=settings)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.loss_dock.isFloating() and not again.boundary_dock.isVisible()
+    again.close()
+
+
+def test_save_open_and_export_from_the_window(make_window, qtbot, tmp_path):
+    import xml.etree.ElementTree as ET
+    win = make_window("lecture")
+    key(win, QtCore.Qt.Key.Key_Right)
+    wait_for(qtbot, win, lambda s: s.step == 1)
+    path = tmp_path / "trained.json"
+    assert win.save_network(path)
+    from ffviz.io.files import load_network_file
+    cfg = load_network_file(path)
+    np.testing.assert_allclose(np.array(cfg.layers[0].kernel)[:, 0], [0.29046, 0.33927], atol=5e-6)
+    assert win.open_network(path)
+    snap = wait_for(qtbot, win, lambda s: s.step == 0 and abs(s.kernels[0][0, 0] - 0.29046) < 1e-5)
+    files = win.export_plots(tmp_path)
+    assert len(files) == 6 and all(f.stat().st_size > 0 for f in files)
+    ET.parse(tmp_path / "loss.svg")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    assert not win.open_network(bad)
+    assert "bad.json line 1" in win.statusBar().currentMessage()
+    assert win.snapshot.config == snap.config

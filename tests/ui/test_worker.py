@@ -1,0 +1,114 @@
+"""The training worker on its QThread: commands between updates, bounded and back-pressured snapshots."""
+
+import time
+
+import pytest
+from PySide6 import QtCore
+from PySide6.QtCore import Signal, Slot
+
+from ffviz.engine import load_preset
+from ffviz.ui.worker import FRAME_SECONDS, TrainingWorker, WorkerThread
+
+
+class Driver(QtCore.QObject):
+    """Stands in for the window: sends commands, collects snapshots, acknowledges them (or not)."""
+
+    play = Signal()
+    pause = Signal()
+    step = Signal(int)
+    lr = Signal(float)
+    drawn = Signal()
+
+    def __init__(self, worker, ack=True):
+        super().__init__()
+        self.snaps, self.ack = [], ack
+        self.play.connect(worker.play)
+        self.pause.connect(worker.pause)
+        self.step.connect(worker.step)
+        self.lr.connect(worker.set_learning_rate)
+        self.drawn.connect(worker.frame_drawn)
+        worker.snapshot_ready.connect(self.on_snapshot)
+
+    @Slot(object)
+    def on_snapshot(self, snap):
+        self.snaps.append((time.perf_counter(), snap))
+        if self.ack:
+            self.drawn.emit()
+
+
+@pytest.fixture
+def running(qtbot):
+    threads = []
+
+    def start(preset="circle", ack=True):
+        worker = TrainingWorker(load_preset(preset))
+        wt = WorkerThread(worker)
+        driver = Driver(worker, ack)
+        wt.start()
+        threads.append(wt)
+        return worker, driver
+
+    yield start
+    for wt in threads:
+        assert wt.shutdown(2000)
+
+
+def test_snapshots_come_at_most_60_a_second_and_show_progress(running, qtbot):
+    worker, d = running()
+    d.play.emit()
+    qtbot.wait(1500)
+    d.pause.emit()
+    qtbot.waitUntil(lambda: not worker.playing)
+    times = [t for t, s in d.snaps if s.step > 0]
+    assert len(times) >= 5
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate <= 1 / FRAME_SECONDS * 1.1
+    steps = [s.step for _, s in d.snaps]
+    assert steps == sorted(steps) and steps[-1] > 100
+    serials = [s.serial for _, s in d.snaps]
+    assert len(set(serials)) == len(serials)
+
+
+def test_no_training_and_no_new_snapshot_until_the_last_is_drawn(running, qtbot):
+    worker, d = running(ack=False)
+    d.play.emit()
+    qtbot.wait(500)
+    assert len(d.snaps) == 1  # one in flight, never acknowledged
+    first = d.snaps[0][1].step
+    qtbot.wait(300)
+    assert len(d.snaps) == 1 and d.snaps[0][1].step == first
+    d.drawn.emit()  # "drawn": the worker goes on
+    qtbot.waitUntil(lambda: len(d.snaps) >= 2, timeout=5000)
+    d.pause.emit()
+
+
+def test_step_is_exactly_one_update(running, qtbot):
+    worker, d = running()
+    d.step.emit(1)
+    qtbot.waitUntil(lambda: bool(d.snaps) and d.snaps[-1][1].step == 1, timeout=5000)
+    qtbot.wait(200)
+    assert d.snaps[-1][1].step == 1
+    d.step.emit(5)
+    qtbot.waitUntil(lambda: d.snaps[-1][1].step == 6, timeout=5000)
+
+
+def test_bad_learning_rate_is_refused_with_a_message(running, qtbot):
+    worker, d = running()
+    messages = []
+    worker.failed.connect(messages.append)
+    d.lr.emit(float("nan"))
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
+    assert "learning rate" in messages[0] and "\n" not in messages[0]
+
+
+def test_shutdown_while_playing_is_prompt(qtbot):
+    worker = TrainingWorker(load_preset("deep-relu"))
+    wt = WorkerThread(worker)
+    d = Driver(worker)
+    wt.start()
+    d.play.emit()
+    qtbot.waitUntil(lambda: worker.playing, timeout=5000)
+    qtbot.wait(300)
+    t0 = time.perf_counter()
+    assert wt.shutdown(2000)
+    assert time.perf_counter() - t0 < 1.0
