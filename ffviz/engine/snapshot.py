@@ -59,6 +59,8 @@ class History:
 
     update_step: np.ndarray  # the step whose weights the batch loss was computed on
     batch_loss: np.ndarray
+    batch_curve_step: np.ndarray  # the batch loss averaged over bins, at most ~2000 points: for plots
+    batch_curve_loss: np.ndarray
     eval_step: np.ndarray
     train_loss: np.ndarray
     test_loss: np.ndarray

@@ -16,6 +16,7 @@ import numpy as np
 from ffviz.engine.activations import get_activation
 from ffviz.engine.config import RunConfig, validate
 from ffviz.engine.datasets import Dataset, build_dataset
+from ffviz.engine.history import Envelope, Series
 from ffviz.engine.initializers import initial_parameters
 from ffviz.engine.losses import get_loss, regularization_grad, regularization_penalty
 from ffviz.engine.optimizers import Optimizer
@@ -23,35 +24,6 @@ from ffviz.engine.params import ParamLayout
 from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly,
                                    readonly_tuple)
 from ffviz.errors import FfvizError
-
-
-class _Series:
-    """Append-only float columns. Growth or truncation allocates new buffers, so views handed out stay valid."""
-
-    def __init__(self, names: tuple[str, ...], capacity: int = 1024):
-        self.names = names
-        self.n = 0
-        self._buf = np.full((len(names), capacity), np.nan)
-
-    def append(self, *values: float) -> None:
-        if self.n == self._buf.shape[1]:
-            bigger = np.full((len(self.names), 2 * self.n), np.nan)
-            bigger[:, :self.n] = self._buf[:, :self.n]
-            self._buf = bigger
-        self._buf[:, self.n] = values
-        self.n += 1
-
-    def column(self, name: str) -> np.ndarray:
-        return readonly(self._buf[self.names.index(name), :self.n])
-
-    def last(self, name: str) -> float:
-        return float(self._buf[self.names.index(name), self.n - 1]) if self.n else math.nan
-
-    def truncate(self, keep: int) -> None:
-        """Keep the first `keep` rows, in a new buffer (older views keep the old one)."""
-        buf = np.full((len(self.names), max(1024, 2 * keep)), np.nan)
-        buf[:, :keep] = self._buf[:, :keep]
-        self._buf, self.n = buf, keep
 
 
 class _Trace:
@@ -147,8 +119,9 @@ class Trainer:
         self.samples_seen = 0
         self._perm: np.ndarray | None = None
         self._cursor = 0
-        self._updates = _Series(("step", "batch_loss"))
-        self._evals = _Series(("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy"))
+        self._updates = Series(("step", "batch_loss"))
+        self._batch_curve = Envelope()  # the batch loss at a resolution a plot can draw every frame
+        self._evals = Series(("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy"))
         self._ones_cache = np.ones(0)
         self._trace: _Trace | None = None
         self._last_trace: _Trace | None = None
@@ -327,7 +300,7 @@ class Trainer:
             c = self._ckpt
             self._perm, self._cursor, self._rng_state = c.perm, c.cursor, c.rng_state
             self._shuffle_rng.bit_generator.state = c.rng_state
-            self._updates.truncate(c.updates_len)
+            self._truncate_updates(c.updates_len)
             self._trace, self._ckpt = self._last_trace, self._ckpt_prev
         self._next = Phase("forward", 1)
 
@@ -345,6 +318,10 @@ class Trainer:
         idx = self._perm[self._cursor:self._cursor + b]
         self._cursor += idx.shape[0]
         return idx
+
+    def _truncate_updates(self, keep: int) -> None:
+        self._updates.truncate(keep)
+        self._batch_curve.rebuild(self._updates.column("step"), self._updates.column("batch_loss"))
 
     def _set_params(self, flat: np.ndarray) -> None:
         """Adopt a new flat parameter vector; kernels and biases become read-only views into it."""
@@ -394,6 +371,7 @@ class Trainer:
         if not self.fused:
             tr.grad_a[-1] = self.loss_fn.grad(y, yhat) / n
         self._updates.append(self.step_count, tr.loss)
+        self._batch_curve.append(self.step_count, tr.loss)
         if not math.isfinite(tr.loss):
             # W_t (finite, from the previous update) gives a non-finite loss: W_(t-1) is the last good one.
             self._diverge(self._ckpt_prev)
@@ -465,7 +443,7 @@ class Trainer:
         self.step_count, self.samples_seen = c.step, c.samples_seen
         self._perm, self._cursor = c.perm, c.cursor
         self._shuffle_rng.bit_generator.state = c.rng_state
-        self._updates.truncate(c.updates_len)
+        self._truncate_updates(c.updates_len)
         self._evals.truncate(c.evals_len)
         self._trace = self._last_trace = None
         self._next = Phase("forward", 1)
@@ -538,8 +516,9 @@ class Trainer:
 
     def history(self) -> History:
         u, e = self._updates, self._evals
-        return History(u.column("step"), u.column("batch_loss"), e.column("step"), e.column("train_loss"),
-                       e.column("test_loss"), e.column("train_accuracy"), e.column("test_accuracy"))
+        return History(u.column("step"), u.column("batch_loss"), *self._batch_curve.arrays(),
+                       e.column("step"), e.column("train_loss"), e.column("test_loss"),
+                       e.column("train_accuracy"), e.column("test_accuracy"))
 
     @property
     def trace(self) -> TraceView | None:

@@ -1,0 +1,104 @@
+"""Training history: append-only columns, and a bounded-resolution curve of per-update values for plots.
+
+Arrays handed out are read-only views of buffers that are only ever appended to; growing, truncating or
+coarsening allocates new buffers, so a view taken earlier (inside a snapshot) never changes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ffviz.engine.snapshot import readonly
+
+
+class Series:
+    """Append-only float columns. Growth or truncation allocates new buffers, so views handed out stay valid."""
+
+    def __init__(self, names: tuple[str, ...], capacity: int = 1024):
+        self.names = names
+        self.n = 0
+        self._buf = np.full((len(names), capacity), np.nan)
+
+    def append(self, *values: float) -> None:
+        if self.n == self._buf.shape[1]:
+            bigger = np.full((len(self.names), 2 * self.n), np.nan)
+            bigger[:, :self.n] = self._buf[:, :self.n]
+            self._buf = bigger
+        self._buf[:, self.n] = values
+        self.n += 1
+
+    def column(self, name: str) -> np.ndarray:
+        return readonly(self._buf[self.names.index(name), :self.n])
+
+    def last(self, name: str) -> float:
+        return float(self._buf[self.names.index(name), self.n - 1]) if self.n else math.nan
+
+    def truncate(self, keep: int) -> None:
+        """Keep the first `keep` rows, in a new buffer (older views keep the old one)."""
+        buf = np.full((len(self.names), max(1024, 2 * keep)), np.nan)
+        buf[:, :keep] = self._buf[:, :keep]
+        self._buf, self.n = buf, keep
+
+
+
+class Envelope:
+    """Per-update values at a bounded resolution: the mean over bins of `width` consecutive updates. When
+    `cap` bins are full, neighbours merge and the width doubles, so a plot of a million updates costs as
+    little per frame as one of two thousand. O(1) per value, amortised."""
+
+    def __init__(self, cap: int = 2048):
+        self.cap = cap - cap % 2
+        self._reset()
+
+    def _reset(self) -> None:
+        self.width = 1
+        self.n = 0
+        self._x = np.empty(self.cap)
+        self._y = np.empty(self.cap)
+        self._sx = self._sy = 0.0
+        self._count = 0
+
+    def append(self, x: float, y: float) -> None:
+        self._sx += x
+        self._sy += y
+        self._count += 1
+        if self._count == self.width:
+            if self.n == self.cap:
+                self._merge()  # the width doubles: what was gathered is now half of the next bin
+                return
+            self._x[self.n] = self._sx / self.width
+            self._y[self.n] = self._sy / self.width
+            self.n += 1
+            self._sx = self._sy = 0.0
+            self._count = 0
+
+    def _merge(self) -> None:
+        half = self.cap // 2
+        x, y = np.empty(self.cap), np.empty(self.cap)
+        x[:half] = self._x.reshape(half, 2).mean(axis=1)
+        y[:half] = self._y.reshape(half, 2).mean(axis=1)
+        self._x, self._y, self.n, self.width = x, y, half, self.width * 2
+
+    def rebuild(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Start again from these values (after history was cut back)."""
+        self._reset()
+        xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+        while math.ceil(len(xs) / self.width) > self.cap:
+            self.width *= 2
+        full = len(xs) // self.width * self.width
+        bins = full // self.width
+        self._x[:bins] = xs[:full].reshape(bins, self.width).mean(axis=1)
+        self._y[:bins] = ys[:full].reshape(bins, self.width).mean(axis=1)
+        self.n = bins
+        for x, y in zip(xs[full:], ys[full:]):
+            self.append(x, y)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the complete bins and the bin being filled."""
+        if self._count:
+            x = np.append(self._x[:self.n], self._sx / self._count)
+            y = np.append(self._y[:self.n], self._sy / self._count)
+            return readonly(x), readonly(y)
+        return readonly(self._x[:self.n]), readonly(self._y[:self.n])
