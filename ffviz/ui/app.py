@@ -34,7 +34,6 @@ def run_app(config=None, base_dir=None, argv=None) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("ffviz")
     app.setOrganizationName("ffviz")
-    app.setApplicationDisplayName("ffviz")
     pg.setConfigOptions(antialias=True)
     window = MainWindow(config, base_dir)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first

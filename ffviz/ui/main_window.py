@@ -42,6 +42,34 @@ def _fmt(v: float, digits: int = 4) -> str:
     return "—" if v is None or not math.isfinite(v) else f"{v:.{digits}g}"
 
 
+class StatusText(QtWidgets.QWidget):
+    """One line of text that changes every frame. A QLabel asks its layout to re-check its size on every
+    change, and the status bar then repaints the whole bar (and the window behind it) a second time."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        font = self.font()
+        font.setPointSize(max(font.pointSize(), 11))
+        self.setFont(font)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setMinimumHeight(self.fontMetrics().height() + 6)
+        self._text = ""
+
+    def setText(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def text(self) -> str:
+        return self._text
+
+    def paintEvent(self, event) -> None:
+        p = QtGui.QPainter(self)
+        p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        p.drawText(self.rect().adjusted(4, 0, -4, 0),
+                   QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignLeft, self._text)
+
+
 class DivergenceBanner(QtWidgets.QFrame):
     """A bar across the top of the window: why training stopped, and the one action that recovers."""
 
@@ -164,6 +192,7 @@ class MainWindow(QtWidgets.QMainWindow):
         lay.addWidget(self.banner)
         lay.addWidget(self.network_view, 1)
         self.setCentralWidget(central)
+        opaque = QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent
 
         self.controls = ControlsPanel(config)
         scroll = QtWidgets.QScrollArea()
@@ -187,6 +216,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.surface_dock = self._dock("Loss surface", "surfaceDock", placeholder,
                                        QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.surface_dock.hide()
+        for view in (self.network_view, self.boundary_plot, self.loss_plot):
+            # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
+            view.viewport().setAttribute(opaque, True)
         self.resize(1500, 920)
 
     def _dock(self, title: str, name: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
@@ -286,10 +318,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.status_label = QtWidgets.QLabel()
-        font = self.status_label.font()
-        font.setPointSize(max(font.pointSize(), 11))
-        self.status_label.setFont(font)
+        self.status_label = StatusText()
         sb.addPermanentWidget(self.status_label, 1)
 
     def _connect_worker(self) -> None:
@@ -337,7 +366,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_restore.setEnabled(snap.diverged is not None)
         # Tell the worker once the views have painted this snapshot, not before: it trains in between.
         self._paint_watch.expect([self.network_view.viewport(), self.boundary_plot.viewport(),
-                                  self.loss_plot.viewport()])
+                                  self.loss_plot.viewport(), self.status_label])
 
     def _update_status(self, snap) -> None:
         parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",

@@ -208,7 +208,10 @@ class TrainingWorker(QtCore.QObject):
                 return
         else:
             n = None
-        budget = max(1, int(TICK_BUDGET / self._per_update))
+        # As many updates as fit in a tick, and no more than the burst has left: a burst that overruns
+        # delays the frame, one that ends early wastes the GUI's turn.
+        left = self._burst - (now - self._burst_start)
+        budget = max(1, int(min(TICK_BUDGET, left) / self._per_update))
         n = budget if n is None else min(n, budget)
         t0 = time.perf_counter()
         done = self._trainer.step(n)
