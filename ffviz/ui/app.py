@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
+from pathlib import Path
 
 from ffviz.errors import FfvizError
 
@@ -34,6 +35,12 @@ def run_app(config=None, base_dir=None, argv=None) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("ffviz")
     app.setOrganizationName("ffviz")
+    app.setDesktopFileName("io.github.ffviz")  # packaging/io.github.ffviz.desktop: the taskbar finds the icon
+    icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "ffviz.png"
+    if icon.is_file():  # a source checkout or the packaged app; a bare wheel has no icon, and that is fine
+        from PySide6 import QtGui
+        app.setWindowIcon(QtGui.QIcon(str(icon)))
+    sys.setswitchinterval(0.001)  # the GUI thread waits at most 1 ms for the interpreter lock, not 5
     pg.setConfigOptions(antialias=True)
     window = MainWindow(config, base_dir)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
