@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -61,14 +62,14 @@ def _train(args) -> int:
     cfg, base_dir = load_spec(args.spec)
     if args.seed is not None:
         cfg = validate(replace(cfg, seed=args.seed))
+    trainer = Trainer(cfg, base_dir=base_dir)  # bad data fails here, before anything is written
+    if args.learning_rate is not None:
+        trainer.set_learning_rate(args.learning_rate)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FfvizError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
-    trainer = Trainer(cfg, base_dir=base_dir)
-    if args.learning_rate is not None:
-        trainer.set_learning_rate(args.learning_rate)
     done = 0
     while done < args.steps and trainer.diverged is None:
         done += trainer.step(min(args.eval_every, args.steps - done))
@@ -78,14 +79,14 @@ def _train(args) -> int:
         trainer.restore_last_finite()
     ev = trainer.evaluate()
     trained = {"steps": trainer.step_count, "epochs": round(trainer.epoch, 6),
-               "train_loss": ev.train_loss if ev.train_loss == ev.train_loss else None}
+               "train_loss": ev.train_loss if math.isfinite(ev.train_loss) else None}
     save_network_file(out / "weights.json", trainer.config, trainer.kernels, trainer.biases, base_dir, trained)
     write_history_csv(out / "history.csv", trainer.history())
     if diverged is not None:
         print(f"ffviz: training diverged ({diverged.reason}); wrote the last finite weights, "
               f"from step {trainer.step_count}, to {out}", file=sys.stderr)
         return EXIT_DIVERGED
-    acc = "" if ev.train_accuracy != ev.train_accuracy else f", train accuracy {ev.train_accuracy:.1%}"
+    acc = "" if not math.isfinite(ev.train_accuracy) else f", train accuracy {ev.train_accuracy:.1%}"
     print(f"trained {trainer.step_count} updates: train loss {ev.train_loss:.6g}{acc}; "
           f"wrote {out / 'weights.json'} and {out / 'history.csv'}")
     return 0
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # no traceback reaches a user; FFVIZ_DEBUG=1 shows it to developers
         if os.environ.get("FFVIZ_DEBUG"):
             raise
-        print(f"ffviz: internal error: {type(exc).__name__}: {exc} (run with FFVIZ_DEBUG=1 for details)",
+        detail = " ".join(str(exc).split())  # one line, whatever the exception's text looks like
+        print(f"ffviz: internal error: {type(exc).__name__}: {detail} (run with FFVIZ_DEBUG=1 for details)",
               file=sys.stderr)
         return 1
 

@@ -111,24 +111,48 @@ class RunConfig:
         return replace(self, layers=tuple(replace(l, kernel=None, bias=None) for l in self.layers))
 
 
+def change_kind(old: RunConfig, new: RunConfig) -> str:
+    """How a run adopts `new` in place of `old`: "rebuild" (new weights, from the seed or the config's
+    explicit values: the network's shape, its initialisation or the seed changed), "data" (new data, the
+    weights kept), "live" (the weights kept: update rule, learning rate, loss, activations) or "same"."""
+    def shape(c: RunConfig):
+        return (c.input_units, tuple((l.units, l.use_bias, l.kernel, l.bias) for l in c.layers))
+
+    if shape(old) != shape(new) or old.init != new.init or old.seed != new.seed:
+        return "rebuild"
+    if old.data != new.data:
+        return "data"
+    return "same" if old == new else "live"
+
+
 # ---------------------------------------------------------------- validation helpers
 
 def _num(value, where: str, *, lo=None, hi=None, integer=False, allow_none=False, lo_open=False):
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FfvizError(f"{where} must be a number, not {value!r}")
-    if not math.isfinite(value):
+        raise FfvizError(f"{where} must be a number, not {_short(value)}")
+    if isinstance(value, float) and not math.isfinite(value):  # a Python int is always finite (and may be huge)
         raise FfvizError(f"{where} must be a finite number, not {value!r}")
     if integer:
-        if float(value) != int(value):
+        if isinstance(value, float) and not value.is_integer():
             raise FfvizError(f"{where} must be a whole number, not {value!r}")
         value = int(value)
+    elif isinstance(value, int):
+        if abs(value) > 1e300:
+            raise FfvizError(f"{where} is too large a number")
+        value = float(value)
     if lo is not None and (value <= lo if lo_open else value < lo):
         raise FfvizError(f"{where} must be {'>' if lo_open else '≥'} {lo}, not {value!r}")
     if hi is not None and value > hi:
         raise FfvizError(f"{where} must be ≤ {hi}, not {value!r}")
     return value
+
+
+def _short(value) -> str:
+    """A value for an error message: its repr, cut short so the message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _bool(value, where: str) -> bool:
@@ -184,9 +208,12 @@ def validate(cfg: RunConfig) -> RunConfig:
         raise FfvizError("the network needs at least one layer after the input")
     _num(cfg.input_units, "the input layer's units", lo=1, integer=True)
     fan_in = cfg.input_units
+    _bool(cfg.fused_output_gradient, "fused_output_gradient")
     for idx, layer in enumerate(cfg.layers, start=1):
         where = f"layer {idx}"
         _num(layer.units, f"{where} units", lo=1, hi=4096, integer=True)
+        _bool(layer.use_bias, f"{where} use_bias")
+        _bool(layer.train_bias, f"{where} train_bias")
         act = get_activation(layer.activation)
         if act.name == "softmax" and idx != len(cfg.layers):
             raise FfvizError(f"{where}: softmax is for the output layer only")
@@ -213,6 +240,7 @@ def validate(cfg: RunConfig) -> RunConfig:
         raise FfvizError(f"unknown optimizer {opt.name!r}; choose one of: {', '.join(OPTIMIZERS)}")
     _num(opt.learning_rate, "the learning rate", lo=0, lo_open=True, hi=1e6)
     _num(opt.batch_size, "the batch size", lo=1, integer=True, allow_none=True)
+    _bool(opt.shuffle, "optimizer shuffle")
     _num(opt.momentum, "momentum", lo=0, hi=1)
     _num(opt.rho, "rho", lo=0, hi=1)
     _num(opt.beta_1, "beta_1", lo=0, hi=1)
@@ -245,7 +273,23 @@ def validate(cfg: RunConfig) -> RunConfig:
         if len(d.features) != cfg.input_units:
             raise FfvizError(f"the input layer has {cfg.input_units} units but {len(d.features)} input "
                              f"features are selected")
-    return cfg
+    return _normalised(cfg)
+
+
+def _normalised(cfg: RunConfig) -> RunConfig:
+    """The validated config with every number of the type the engine uses (a file may say 10.0 for 10)."""
+    o, d, i, r = cfg.optimizer, cfg.data, cfg.init, cfg.regularization
+    return replace(
+        cfg, input_units=int(cfg.input_units), seed=int(cfg.seed),
+        layers=tuple(replace(l, units=int(l.units)) for l in cfg.layers),
+        optimizer=replace(o, learning_rate=float(o.learning_rate),
+                          batch_size=None if o.batch_size is None else int(o.batch_size),
+                          momentum=float(o.momentum), rho=float(o.rho), beta_1=float(o.beta_1),
+                          beta_2=float(o.beta_2), epsilon=float(o.epsilon)),
+        init=replace(i, sigma=float(i.sigma), bias=float(i.bias)),
+        regularization=replace(r, rate=float(r.rate)),
+        data=replace(d, samples=int(d.samples), noise=float(d.noise), test_fraction=float(d.test_fraction),
+                     classes=int(d.classes), seed=None if d.seed is None else int(d.seed)))
 
 
 # ---------------------------------------------------------------- dict (JSON) ↔ config
@@ -263,6 +307,10 @@ def from_dict(d: Any) -> RunConfig:
     """Build and validate a RunConfig from the network-file dict; raise FfvizError with what is wrong."""
     d = _obj(d, "the network file")
     _no_unknown(d, _TOP_KEYS, "the network file")
+    if d.get("format", "ffviz-network") != "ffviz-network":
+        raise FfvizError(f"this is a {_short(d.get('format'))} file, not an ffviz network file")
+    if d.get("version", 1) != 1:
+        raise FfvizError(f"network file version {_short(d.get('version'))} is not one this ffviz reads (1)")
     if "layers" not in d:
         raise FfvizError("the network file has no 'layers' list")
     layers = d["layers"]

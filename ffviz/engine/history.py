@@ -13,24 +13,37 @@ import numpy as np
 from ffviz.engine.snapshot import readonly
 
 
+def _frozen_view(buf: np.ndarray) -> np.ndarray:
+    return readonly(buf.view())
+
+
+def _write(buf: np.ndarray, index, values) -> None:
+    """Write into a buffer that is read-only between writes: then no view of it, wherever it went, can be
+    made writable again (NumPy asks the array that owns the memory)."""
+    buf.flags.writeable = True
+    buf[index] = values
+    buf.flags.writeable = False
+
+
 class Series:
     """Append-only float columns. Growth or truncation allocates new buffers, so views handed out stay valid."""
 
     def __init__(self, names: tuple[str, ...], capacity: int = 1024):
         self.names = names
         self.n = 0
-        self._buf = np.full((len(names), capacity), np.nan)
+        self._buf = readonly(np.full((len(names), capacity), np.nan))
 
     def append(self, *values: float) -> None:
         if self.n == self._buf.shape[1]:
             bigger = np.full((len(self.names), 2 * self.n), np.nan)
             bigger[:, :self.n] = self._buf[:, :self.n]
-            self._buf = bigger
-        self._buf[:, self.n] = values
+            self._buf = readonly(bigger)
+        _write(self._buf, (slice(None), self.n), values)
         self.n += 1
 
     def column(self, name: str) -> np.ndarray:
-        return readonly(self._buf[self.names.index(name), :self.n])
+        # Sliced from a read-only view: a user of the snapshot cannot flip the flag back and write through.
+        return _frozen_view(self._buf)[self.names.index(name), :self.n]
 
     def last(self, name: str) -> float:
         return float(self._buf[self.names.index(name), self.n - 1]) if self.n else math.nan
@@ -39,7 +52,7 @@ class Series:
         """Keep the first `keep` rows, in a new buffer (older views keep the old one)."""
         buf = np.full((len(self.names), max(1024, 2 * keep)), np.nan)
         buf[:, :keep] = self._buf[:, :keep]
-        self._buf, self.n = buf, keep
+        self._buf, self.n = readonly(buf), keep
 
 
 
@@ -55,8 +68,8 @@ class Envelope:
     def _reset(self) -> None:
         self.width = 1
         self.n = 0
-        self._x = np.empty(self.cap)
-        self._y = np.empty(self.cap)
+        self._x = readonly(np.empty(self.cap))
+        self._y = readonly(np.empty(self.cap))
         self._sx = self._sy = 0.0
         self._count = 0
 
@@ -68,8 +81,8 @@ class Envelope:
             if self.n == self.cap:
                 self._merge()  # the width doubles: what was gathered is now half of the next bin
                 return
-            self._x[self.n] = self._sx / self.width
-            self._y[self.n] = self._sy / self.width
+            _write(self._x, self.n, self._sx / self.width)
+            _write(self._y, self.n, self._sy / self.width)
             self.n += 1
             self._sx = self._sy = 0.0
             self._count = 0
@@ -79,7 +92,7 @@ class Envelope:
         x, y = np.empty(self.cap), np.empty(self.cap)
         x[:half] = self._x.reshape(half, 2).mean(axis=1)
         y[:half] = self._y.reshape(half, 2).mean(axis=1)
-        self._x, self._y, self.n, self.width = x, y, half, self.width * 2
+        self._x, self._y, self.n, self.width = readonly(x), readonly(y), half, self.width * 2
 
     def rebuild(self, xs: np.ndarray, ys: np.ndarray) -> None:
         """Start again from these values (after history was cut back)."""
@@ -89,8 +102,8 @@ class Envelope:
             self.width *= 2
         full = len(xs) // self.width * self.width
         bins = full // self.width
-        self._x[:bins] = xs[:full].reshape(bins, self.width).mean(axis=1)
-        self._y[:bins] = ys[:full].reshape(bins, self.width).mean(axis=1)
+        _write(self._x, slice(0, bins), xs[:full].reshape(bins, self.width).mean(axis=1))
+        _write(self._y, slice(0, bins), ys[:full].reshape(bins, self.width).mean(axis=1))
         self.n = bins
         for x, y in zip(xs[full:], ys[full:]):
             self.append(x, y)
@@ -100,5 +113,5 @@ class Envelope:
         if self._count:
             x = np.append(self._x[:self.n], self._sx / self._count)
             y = np.append(self._y[:self.n], self._sy / self._count)
-            return readonly(x), readonly(y)
-        return readonly(self._x[:self.n]), readonly(self._y[:self.n])
+            return _frozen_view(readonly(x)), _frozen_view(readonly(y))
+        return _frozen_view(self._x)[:self.n], _frozen_view(self._y)[:self.n]

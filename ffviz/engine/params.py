@@ -51,11 +51,14 @@ class ParamLayout:
     def size(self) -> int:
         return self._slices[2]
 
+    @cached_property
+    def _kernel_shapes(self) -> tuple:
+        return tuple(zip(self._slices[0], zip(self.sizes, self.sizes[1:])))
+
     def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
         """Kernels (fan_in × units) and biases as views into `flat` (no copies)."""
-        ks, bs, _ = self._slices
-        kernels = [flat[s].reshape(fan_in, units) for s, fan_in, units in zip(ks, self.sizes, self.sizes[1:])]
-        biases = [None if s is None else flat[s] for s in bs]
+        kernels = [flat[s].reshape(shape) for s, shape in self._kernel_shapes]
+        biases = [None if s is None else flat[s] for s in self._slices[1]]
         return kernels, biases
 
     def pack(self, kernels, biases) -> np.ndarray:

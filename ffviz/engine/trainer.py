@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ffviz.engine.activations import get_activation
-from ffviz.engine.config import RunConfig, validate
+from ffviz.engine.config import RunConfig, change_kind, validate
 from ffviz.engine.datasets import Dataset, build_dataset
 from ffviz.engine.history import Envelope, Series
 from ffviz.engine.initializers import initial_parameters
@@ -90,19 +90,29 @@ class Trainer:
         data_rng = np.random.default_rng(cfg.data.seed if cfg.data.seed is not None else data_ss)
         return data_rng, np.random.default_rng(init_ss), np.random.default_rng(shuffle_ss)
 
+    @property
+    def base_dir(self):
+        """The folder relative data paths of the config are resolved against (None: the working folder)."""
+        return self._base_dir
+
     def load(self, config: RunConfig, base_dir=None) -> None:
         """Start a new run from `config`. Transactional: if the config or its data is bad, FfvizError is
         raised and the trainer is left exactly as it was."""
         config = validate(config)
         base_dir = self._base_dir if base_dir is None else base_dir
         dataset = self._checked_dataset(config, build_dataset(config.data, self._rngs(config)[0], base_dir))
+        previous = self.__dict__.copy()
         self.config, self.dataset, self._base_dir = config, dataset, base_dir
         self._build()
+        if not math.isfinite(self._evals.last("train_loss")) and dataset.x_train.shape[0]:
+            self.__dict__.clear()
+            self.__dict__.update(previous)  # transactional: the run as it was
+            raise FfvizError("the loss of the initial weights is not a finite number: the data's values are "
+                             "too large for this network (scale them down)")
 
-    def _build(self) -> None:
-        """(Re)initialise everything but the dataset from self.config: weights, optimizer, history."""
+    def _adopt_functions(self) -> None:
+        """Activations, loss and output-gradient path from self.config (they change without new weights)."""
         cfg = self.config
-        _, init_rng, shuffle_rng = self._rngs(cfg)
         self.activations = [get_activation(layer.activation) for layer in cfg.layers]
         self.loss_fn = get_loss(cfg.loss)
         self.perceptron = cfg.optimizer.name == "perceptron"
@@ -110,6 +120,12 @@ class Trainer:
                                          and self.loss_fn.fuses_with(cfg.layers[-1].activation))
         self.layout = ParamLayout(cfg.layer_sizes, tuple(l.use_bias for l in cfg.layers),
                                   tuple(l.train_bias for l in cfg.layers))
+
+    def _build(self) -> None:
+        """(Re)initialise everything but the dataset from self.config: weights, optimizer, history."""
+        cfg = self.config
+        _, init_rng, shuffle_rng = self._rngs(cfg)
+        self._adopt_functions()
         self._set_params(self.layout.pack(*initial_parameters(cfg, init_rng)))
         self._shuffle_rng = shuffle_rng
         self._rng_state = shuffle_rng.bit_generator.state
@@ -156,26 +172,30 @@ class Trainer:
         self._build()
 
     def apply_config(self, new: RunConfig) -> str:
-        """Adopt a changed config. Returns "live" (weights kept), "data" (new data, weights kept) or "rebuilt"."""
+        """Adopt a changed config; returns how (see config.change_kind): "rebuild" (new weights), "data" (new
+        data, weights kept), "live" (weights kept) or "same". A bad config raises FfvizError, changing nothing."""
         new = validate(new)
         old = self.config
-        structural = ("layers", "input_units", "loss", "init", "seed", "fused_output_gradient")
-        if any(getattr(old, f) != getattr(new, f) for f in structural) or (
-                (old.optimizer.name == "perceptron") != (new.optimizer.name == "perceptron")):
+        kind = change_kind(old, new)
+        if kind == "rebuild":
             self.load(new)
-            return "rebuilt"
-        if old.data != new.data:
-            data_rng = self._rngs(new)[0]
-            dataset = self._checked_dataset(new, build_dataset(new.data, data_rng, self._base_dir))
-            self.config, self.dataset = new, dataset
-            self._perm, self._cursor = None, 0
-            self._abandon_update()
-            self.record_evaluation(force=True)
-            self._apply_live(old, new)
-            return "data"
-        self._apply_live(old, new)
+            return kind
+        if kind == "data":
+            dataset = self._checked_dataset(new, build_dataset(new.data, self._rngs(new)[0], self._base_dir))
+            self._abandon_update()  # first: it restores the batch order, which belongs to the old data
+            self.dataset = dataset
+            self._perm, self._cursor, self.samples_seen = None, 0, 0
+        elif kind == "live" and (old.layers != new.layers or old.loss != new.loss
+                                 or old.fused_output_gradient != new.fused_output_gradient
+                                 or old.optimizer.name != new.optimizer.name):
+            self._checked_dataset(new, self.dataset)  # e.g. a loss that needs targets in [0, 1]
+            self._abandon_update()  # its numbers came from the old functions
         self.config = new
-        return "live"
+        self._adopt_functions()
+        self._apply_live(old, new)
+        if kind != "same":
+            self.record_evaluation(force=True)
+        return kind
 
     def _apply_live(self, old: RunConfig, new: RunConfig) -> None:
         o, n = old.optimizer, new.optimizer
@@ -344,6 +364,7 @@ class Trainer:
         self._last_trace = self._trace
         self._trace = _Trace(self.n_layers, self.step_count + 1, idx, x, y, self.learning_rate)
         self._trace.grad_flat = np.zeros(self.layout.size)  # frozen biases keep a zero gradient
+        self._trace.grad_views = self.layout.views(self._trace.grad_flat)
 
     def _forward(self, i: int) -> None:
         """z = a_prev · kernel + bias;  a = g(z)."""
@@ -360,10 +381,11 @@ class Trainer:
         tr = self._trace
         y, yhat, n = tr.y, tr.a[-1], tr.x.shape[0]
         out_act = self.activations[-1].name
-        if self.fused and not self.perceptron:
-            per = self.loss_fn.value_from_logits[out_act](y, tr.z[-1])  # stable: from the logits
-        else:
-            per = self.loss_fn.value(y, yhat)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported, not warned about
+            if self.fused and not self.perceptron:
+                per = self.loss_fn.value_from_logits[out_act](y, tr.z[-1])  # stable: from the logits
+            else:
+                per = self.loss_fn.value(y, yhat)
         tr.per_sample_loss = per
         tr.loss = float(per.sum()) / n if n else 0.0  # .sum()/n: np.mean costs 3x more on small arrays
         tr.reg_loss = regularization_penalty(self.config.regularization.kind, self.config.regularization.rate,
@@ -385,7 +407,7 @@ class Trainer:
         else:
             delta = self.activations[i].backward(tr.z[i], tr.a[i + 1], tr.grad_a[i + 1])
         tr.delta[i] = delta
-        grad_k, grad_b = self.layout.views(tr.grad_flat)
+        grad_k, grad_b = tr.grad_views
         gk = grad_k[i]
         np.matmul(tr.a[i].T, delta, out=gk)  # written straight into the flat gradient
         reg = self.config.regularization
@@ -442,7 +464,7 @@ class Trainer:
         self.optimizer.load_state(c.optimizer)
         self.step_count, self.samples_seen = c.step, c.samples_seen
         self._perm, self._cursor = c.perm, c.cursor
-        self._shuffle_rng.bit_generator.state = c.rng_state
+        self._shuffle_rng.bit_generator.state = self._rng_state = c.rng_state
         self._truncate_updates(c.updates_len)
         self._evals.truncate(c.evals_len)
         self._trace = self._last_trace = None
@@ -464,25 +486,32 @@ class Trainer:
             a.append(act.fn(z))
         return a
 
-    def loss_on(self, x: np.ndarray, y: np.ndarray, kernels=None, biases=None) -> float:
-        """J on (x, y) without regularization: the empirical loss the history shows."""
-        if x.shape[0] == 0:
-            return math.nan
+    def _output(self, x: np.ndarray, kernels=None, biases=None) -> tuple[np.ndarray, np.ndarray]:
+        """(z, ŷ) of the output layer for inputs x: one forward pass, nothing stored."""
         kernels = self.kernels if kernels is None else kernels
         biases = self.biases if biases is None else biases
-        a = x
-        z = None
-        for k, b, act in zip(kernels, biases, self.activations):
-            z = a @ k
-            if b is not None:
-                z += b
-            a = act.fn(z)
+        a, z = x, x
+        with np.errstate(all="ignore"):
+            for k, b, act in zip(kernels, biases, self.activations):
+                z = a @ k
+                if b is not None:
+                    z += b
+                a = act.fn(z)
+        return z, a
+
+    def _loss_of(self, y: np.ndarray, z: np.ndarray, yhat: np.ndarray) -> float:
         with np.errstate(all="ignore"):
             if self.fused and not self.perceptron:
                 per = self.loss_fn.value_from_logits[self.activations[-1].name](y, z)
             else:
-                per = self.loss_fn.value(y, a)
+                per = self.loss_fn.value(y, yhat)
             return float(np.mean(per))
+
+    def loss_on(self, x: np.ndarray, y: np.ndarray, kernels=None, biases=None) -> float:
+        """J on (x, y) without regularization: the empirical loss the history shows."""
+        if x.shape[0] == 0:
+            return math.nan
+        return self._loss_of(y, *self._output(x, kernels, biases))
 
     def accuracy(self, yhat: np.ndarray, y: np.ndarray) -> float:
         """Share of samples classified right: argmax for several classes, ŷ ≥ 0.5 for one output."""
@@ -493,14 +522,16 @@ class Trainer:
         return float(np.mean((yhat[:, 0] >= 0.5) == (y[:, 0] >= 0.5)))
 
     def evaluate(self) -> Evaluation:
-        """Loss and accuracy of the current weights on the train and test sets."""
+        """Loss and accuracy of the current weights on the train and test sets (one forward pass each)."""
         ds = self.dataset
-        with np.errstate(all="ignore"):
-            tr_hat = self.predict(ds.x_train)[-1]
-            te_hat = self.predict(ds.x_test)[-1] if ds.x_test.shape[0] else None
-        return Evaluation(self.loss_on(ds.x_train, ds.y_train), self.loss_on(ds.x_test, ds.y_test),
-                          self.accuracy(tr_hat, ds.y_train),
-                          self.accuracy(te_hat, ds.y_test) if te_hat is not None else math.nan)
+        out = []
+        for x, y in ((ds.x_train, ds.y_train), (ds.x_test, ds.y_test)):
+            if x.shape[0] == 0:
+                out += [math.nan, math.nan]
+                continue
+            z, yhat = self._output(x)
+            out += [self._loss_of(y, z, yhat), self.accuracy(yhat, y)]
+        return Evaluation(out[0], out[2], out[1], out[3])
 
     def record_evaluation(self, force: bool = False) -> Evaluation | None:
         """Evaluate and append to the history, unless this step is already recorded (or `force`)."""
@@ -593,6 +624,7 @@ class Trainer:
     def chain_rule(self, layer: int, kind: str, index):
         """Chain-rule factors of one weight's gradient in the current (or last) update; see engine.chain."""
         from ffviz.engine.chain import chain_rule
+        self.layout.index(layer, kind, index)  # a clear error for a weight this network does not have
         tr = self.trace
         if tr is None:
             raise FfvizError("no update has been computed yet: step through a forward and backward pass first")

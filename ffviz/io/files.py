@@ -73,6 +73,10 @@ def read_json(path) -> object:
         raise FfvizError(f"{name} line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise FfvizError(f"{name}: nested too deeply to be a network file") from None
+    except FfvizError as exc:
+        raise FfvizError(f"{name}: {exc}") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise FfvizError(f"{name}: {' '.join(str(exc).split())[:120]}") from None
 
 
 def _reject_constant(name):
@@ -83,8 +87,6 @@ def load_network_file(path) -> RunConfig:
     """A network file (JSON, see docs/file-formats.md) → validated RunConfig; relative CSV paths stay
     relative to the file's folder (pass that folder to the Trainer as base_dir)."""
     data = read_json(path)
-    if isinstance(data, dict) and data.get("format", "ffviz-network") != "ffviz-network":
-        raise FfvizError(f"{Path(path).name} is a {data.get('format')!r} file, not an ffviz network file")
     try:
         return from_dict(data)
     except FfvizError as exc:

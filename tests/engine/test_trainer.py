@@ -186,7 +186,7 @@ def test_apply_config_live_data_and_rebuild():
     np.testing.assert_array_equal(tr.params, params)
     assert tr.step_count == 10
     layers = cfg.layers[:1] + (replace(cfg.layers[1], units=3),) + cfg.layers[2:]
-    assert tr.apply_config(replace(tr.config, layers=layers)) == "rebuilt"
+    assert tr.apply_config(replace(tr.config, layers=layers)) == "rebuild"
     assert tr.step_count == 0 and tr.kernels[1].shape == (4, 3)
 
 
@@ -256,3 +256,61 @@ def test_a_bad_config_changes_nothing():
         assert tr.config is cfg and tr.step_count == step
         np.testing.assert_array_equal(tr.params, params)
     assert tr.step(1) == 1
+
+
+def test_changing_the_data_mid_update_starts_the_update_again_on_the_new_data():
+    cfg = load_preset("xor")  # batch size 10
+    tr = Trainer(replace(cfg, data=replace(cfg.data, samples=200)))
+    tr.step(3)
+    tr.step_phase()
+    assert tr.apply_config(replace(tr.config, data=replace(tr.config.data, samples=100))) == "data"
+    assert tr.next_phase == Phase("forward", 1) and tr.epoch == 0.0
+    assert tr.step(20) == 20  # no batch index from the old, larger data set
+    assert tr.trace.batch_indices.max() < tr.dataset.x_train.shape[0]
+
+
+def test_a_new_activation_or_loss_keeps_the_weights():
+    tr = Trainer(load_preset("circle"))
+    tr.step(5)
+    params = tr.params.copy()
+    layers = (replace(tr.config.layers[0], activation="relu"),) + tr.config.layers[1:]
+    assert tr.apply_config(replace(tr.config, layers=layers)) == "live"
+    np.testing.assert_array_equal(tr.params, params)
+    assert tr.activations[0].name == "relu" and tr.step_count == 5
+    tr.step_phase()
+    np.testing.assert_array_equal(tr.trace.a[1], np.maximum(tr.trace.z[0], 0))  # the new function is used
+    assert tr.apply_config(replace(tr.config, loss="half_squared_error")) == "live"
+    assert tr.evaluate().train_loss == pytest.approx(
+        np.mean(0.5 * np.sum((tr.predict(tr.dataset.x_train)[-1] - tr.dataset.y_train) ** 2, axis=1)))
+
+
+def test_a_non_finite_initial_loss_is_refused_and_changes_nothing():
+    big = {"layers": [{"units": 1}, {"units": 1, "activation": "linear"}], "loss": "half_squared_error",
+           "data": {"x": [[1e200], [2e200]], "y": [[1e200], [3e200]]}}
+    from ffviz.engine import from_dict
+    tr = Trainer(load_preset("lecture"))
+    with pytest.raises(FfvizError, match="not a finite number"):
+        tr.load(from_dict(big))
+    assert tr.config.name == "lecture" and tr.step(1) == 1
+
+
+def test_restore_keeps_the_shuffle_order_reproducible():
+    cfg = load_preset("regression")
+    cfg = replace(cfg, optimizer=replace(cfg.optimizer, name="sgd", learning_rate=1e5))
+    tr = Trainer(cfg)
+    tr.step(500)
+    assert tr.diverged is not None
+    tr.restore_last_finite()
+    assert tr._ckpt.rng_state == tr._shuffle_rng.bit_generator.state
+
+
+def test_history_arrays_cannot_be_made_writable_again():
+    tr = Trainer(load_preset("circle"))
+    tr.step(3)
+    h = tr.history()
+    with pytest.raises(ValueError):
+        h.batch_loss.flags.writeable = True
+    with pytest.raises(ValueError):
+        h.batch_curve_loss.flags.writeable = True
+    with pytest.raises(ValueError):
+        h.eval_step[:1].flags.writeable = True
