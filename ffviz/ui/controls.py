@@ -15,7 +15,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ffviz.engine.activations import ACTIVATIONS
-from ffviz.engine.config import INITIALIZERS, OPTIMIZERS, DataSpec, LayerSpec, RunConfig, validate
+from ffviz.engine.config import INITIALIZERS, OPTIMIZERS, DataSpec, LayerSpec, RunConfig, change_kind, validate
 from ffviz.engine.datasets import DATASETS, FEATURES, MAX_CLASSES, build_dataset
 from ffviz.engine.losses import LOSSES, REGULARIZATIONS
 from ffviz.engine.presets import DEFAULT_PRESET, load_preset, preset_description, preset_names
@@ -737,23 +737,21 @@ class ControlsPanel(QtWidgets.QWidget):
         self._show(self._cfg)
 
     def _rebuild_note(self, old: RunConfig, new: RunConfig) -> str:
-        """What the main window's rebuild will do to the weights, for edits that need one; else ''."""
+        """What the edit does to the weights when the run takes it (engine.config.change_kind decides)."""
+        if change_kind(old, new) != "rebuild":
+            return ""
         reasons = []
         if old.layer_sizes != new.layer_sizes:
             reasons.append(f"network {_sizes(old)} → {_sizes(new)}")
         elif old.data.features != new.data.features:
             reasons.append("new input features")
-        else:
-            if [l.activation for l in old.layers] != [l.activation for l in new.layers]:
-                reasons.append("new activation")
-            if [l.use_bias for l in old.layers] != [l.use_bias for l in new.layers]:
-                reasons.append("bias switched")
+        if [l.use_bias for l in old.layers] != [l.use_bias for l in new.layers]:
+            reasons.append("bias switched")
         if old.init != new.init:
             reasons.append("new initialisation")
         if old.seed != new.seed:
             reasons.append(f"seed {new.seed}")
-        if not reasons:
-            return ""
+        reasons = reasons or ["new network"]
         if any(l.kernel is not None for l in new.layers):
             return f"⟳ The network is rebuilt ({', '.join(reasons)}) from the weights the config gives."
         return f"⟳ Rebuild ({', '.join(reasons)}): the weights will be re-initialised."

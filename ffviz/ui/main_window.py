@@ -95,6 +95,12 @@ class DivergenceBanner(QtWidgets.QFrame):
         self.show()
 
 
+def _on_screen(window: QtWidgets.QWidget) -> bool:
+    """Whether a top-level window gets paint events: shown, not minimised, exposed on the screen."""
+    handle = window.windowHandle()
+    return window.isVisible() and not window.isMinimized() and (handle is None or handle.isExposed())
+
+
 class PaintWatch(QtCore.QObject):
     """Calls `done` once every watched (visible) widget has painted, or after `timeout_ms` at the latest
     (a hidden or minimised window paints nothing)."""
@@ -111,7 +117,7 @@ class PaintWatch(QtCore.QObject):
         self._pending = False
 
     def expect(self, widgets) -> None:
-        visible = [w for w in widgets if w.isVisible() and w.window().isVisible()]
+        visible = [w for w in widgets if w.isVisible() and _on_screen(w.window())]
         for w in visible:
             if w not in self._watched:
                 w.installEventFilter(self)
@@ -357,16 +363,21 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._closed:
             return
         self._snapshot = snap
-        self.network_view.show_snapshot(snap)
-        self.boundary_plot.show_snapshot(snap)
-        self.loss_plot.show_snapshot(snap)
-        self._update_status(snap)
-        if snap.diverged is None and self.banner.isVisible():
-            self.banner.hide()
-        self.act_restore.setEnabled(snap.diverged is not None)
-        # Tell the worker once the views have painted this snapshot, not before: it trains in between.
-        self._paint_watch.expect([self.network_view.viewport(), self.boundary_plot.viewport(),
-                                  self.loss_plot.viewport(), self.status_label])
+        try:
+            for view in (self.network_view, self.boundary_plot, self.loss_plot):
+                try:
+                    view.show_snapshot(snap)
+                except Exception as exc:  # noqa: BLE001 - one view failing must not stop the others or training
+                    self._on_failed(f"the {type(view).__name__} could not draw this step: "
+                                    f"{type(exc).__name__}: {exc}")
+            self._update_status(snap)
+            if snap.diverged is None and self.banner.isVisible():
+                self.banner.hide()
+            self.act_restore.setEnabled(snap.diverged is not None)
+        finally:
+            # Tell the worker once the views have painted this snapshot, not before: it trains in between.
+            self._paint_watch.expect([self.network_view.viewport(), self.boundary_plot.viewport(),
+                                      self.loss_plot.viewport(), self.status_label])
 
     def _update_status(self, snap) -> None:
         parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",
@@ -395,10 +406,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_play.setText("Pause" if playing else "Play")
         self.act_play.setIcon(self._icon_pause if playing else self._icon_play)
 
-    @Slot(str, object)
-    def _on_config_applied(self, how: str, config) -> None:
+    @Slot(str, object, object)
+    def _on_config_applied(self, how: str, config, base_dir) -> None:
+        self._base_dir = base_dir  # only now: a file the worker refused changes nothing here either
         self.controls.set_config(config)
-        if how in ("rebuilt", "loaded"):
+        if how in ("rebuild", "loaded"):
             self.statusBar().showMessage(
                 f"Network built: weights initialised from seed {config.seed}"
                 + (f" ({config.name})" if config.name else ""), 6000)
@@ -415,7 +427,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.network_view.set_color_mode("gradient" if on else "weight")
 
     def _file_dialog_dir(self) -> str:
-        return str(self._settings.value("lastDir", str(Path.home())))
+        folder = self._settings.value("lastDir", str(Path.home()))
+        return folder if isinstance(folder, str) and Path(folder).is_dir() else str(Path.home())
 
     def _on_open(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open network", self._file_dialog_dir(),
@@ -432,8 +445,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._on_failed(str(exc))
             return False
         self._settings.setValue("lastDir", str(Path(path).resolve().parent))
-        self._base_dir = Path(path).resolve().parent
-        self.load_requested.emit(cfg, self._base_dir)
+        self.load_requested.emit(cfg, Path(path).resolve().parent)  # the worker may still refuse its data
         return True
 
     def _on_save(self) -> None:
@@ -500,9 +512,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _restore_settings(self) -> None:
         geo = self._settings.value("mainWindow/geometry")
         state = self._settings.value("mainWindow/state")
-        if geo is not None:
+        # A settings file edited or damaged by hand holds strings: ignore what is not saved state.
+        if isinstance(geo, (QtCore.QByteArray, bytes)):
             self.restoreGeometry(geo)
-        if state is not None:
+        if isinstance(state, (QtCore.QByteArray, bytes)):
             self.restoreState(state, SETTINGS_VERSION)
 
     def _save_settings(self) -> None:

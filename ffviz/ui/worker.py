@@ -12,6 +12,7 @@ Taking turns keeps the window smooth and costs training only the GUI's drawing t
 
 from __future__ import annotations
 
+import functools
 import time
 
 from PySide6 import QtCore
@@ -29,12 +30,27 @@ PLANE_RESOLUTION = 48
 SPEEDS = (1, 2, 5, 10, 30, 100, 1000, 0)  # updates per second; 0: as fast as it goes
 
 
+def guarded(method):
+    """Whatever goes wrong in a command or a tick, the worker pauses and says so in one line; it never
+    leaves a timer spinning on an error, and the window keeps working."""
+    @functools.wraps(method)
+    def wrapper(self, *args):
+        try:
+            return method(self, *args)
+        except FfvizError as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+            self._fail(f"internal error: {type(exc).__name__}: {exc}")
+    return wrapper
+
+
 class TrainingWorker(QtCore.QObject):
     snapshot_ready = Signal(object)  # Snapshot
     failed = Signal(str)  # a command was refused: one line for the user; nothing changed
     diverged = Signal(object)  # Divergence: training paused itself
     playing_changed = Signal(bool)
-    config_applied = Signal(str, object)  # how ("live", "data", "rebuilt", "loaded", "reset"), RunConfig
+    # how ("live", "data", "rebuild", "same", "loaded", "reset"), the RunConfig, the folder its files are in
+    config_applied = Signal(str, object, object)
     stopped = Signal()
 
     def __init__(self, config: RunConfig, base_dir=None):
@@ -52,13 +68,15 @@ class TrainingWorker(QtCore.QObject):
         self._dirty = False  # the state changed since the last snapshot sent
         self._burst_start = 0.0
         self._burst = FRAME_SECONDS  # training time between snapshots, matched to the GUI's drawing time
-        self._per_update = 1e-4  # seconds per update, learned as we go, to size each tick's batch
+        self._per_update: float | None = None  # seconds per update, learned as we go; None: not yet known
+        self._stop_requested = False  # set from the GUI thread on shutdown; read between chunks
         self._announced = None  # the divergence the GUI has been told about
         self.plane_resolution = PLANE_RESOLUTION
 
     # ------------------------------------------------------------------ commands (slots)
 
     @Slot()
+    @guarded
     def play(self) -> None:
         if self._trainer.diverged is not None:
             self.failed.emit("training diverged: restore the last finite weights (or reset) first")
@@ -72,6 +90,7 @@ class TrainingWorker(QtCore.QObject):
             self.playing_changed.emit(True)
 
     @Slot()
+    @guarded
     def pause(self) -> None:
         if self._playing:
             self._playing = False
@@ -80,10 +99,12 @@ class TrainingWorker(QtCore.QObject):
         self._publish(force=True)
 
     @Slot()
+    @guarded
     def toggle(self) -> None:
         self.pause() if self._playing else self.play()
 
     @Slot(int)
+    @guarded
     def step(self, n: int = 1) -> None:
         """Pause, then run exactly n updates (completing one that was stepped into phase by phase)."""
         self.pause()
@@ -92,6 +113,7 @@ class TrainingWorker(QtCore.QObject):
         self._publish(force=True)
 
     @Slot()
+    @guarded
     def step_phase(self) -> None:
         """Pause, then do one phase: a layer of the forward pass, the loss, a layer of the backward pass,
         or the update."""
@@ -101,13 +123,15 @@ class TrainingWorker(QtCore.QObject):
         self._publish(force=True)
 
     @Slot()
+    @guarded
     def reset(self) -> None:
         self.pause()
         self._trainer.reset()
-        self.config_applied.emit("reset", self._trainer.config)
+        self.config_applied.emit("reset", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
 
     @Slot(object)
+    @guarded
     def apply_config(self, config: RunConfig) -> None:
         """Adopt a changed config: live changes keep the weights, structural ones rebuild the network."""
         try:
@@ -115,12 +139,14 @@ class TrainingWorker(QtCore.QObject):
         except FfvizError as exc:
             self.failed.emit(str(exc))
             return
-        if how != "live":
+        if how not in ("live", "same"):
             self.pause()
-        self.config_applied.emit(how, self._trainer.config)
+            self._per_update = None  # a new network or data set: learn its speed again
+        self.config_applied.emit(how, self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
 
     @Slot(object, object)
+    @guarded
     def load_config(self, config: RunConfig, base_dir=None) -> None:
         """Start a new run from a config (a preset or a network file): always a rebuild."""
         self.pause()
@@ -129,10 +155,12 @@ class TrainingWorker(QtCore.QObject):
         except FfvizError as exc:
             self.failed.emit(str(exc))
             return
-        self.config_applied.emit("loaded", self._trainer.config)
+        self._per_update = None
+        self.config_applied.emit("loaded", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
 
     @Slot(str)
+    @guarded
     def load_preset(self, name: str) -> None:
         try:
             config = load_preset(name)
@@ -142,16 +170,18 @@ class TrainingWorker(QtCore.QObject):
         self.load_config(config, None)
 
     @Slot(float)
+    @guarded
     def set_learning_rate(self, lr: float) -> None:
         try:
             self._trainer.set_learning_rate(lr)
         except FfvizError as exc:
             self.failed.emit(str(exc))
             return
-        self.config_applied.emit("live", self._trainer.config)
+        self.config_applied.emit("live", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
 
     @Slot(float)
+    @guarded
     def set_speed(self, updates_per_second: float) -> None:
         """Updates per second while playing; 0 means as fast as the machine goes."""
         self._speed = max(0.0, float(updates_per_second))
@@ -159,6 +189,7 @@ class TrainingWorker(QtCore.QObject):
         self._timer.setInterval(0 if self._speed == 0 or self._speed > 60 else int(1000 / self._speed / 2))
 
     @Slot(int, str, object, float)
+    @guarded
     def set_parameter(self, layer: int, kind: str, index, value: float) -> None:
         try:
             self._trainer.set_parameter(layer, kind, tuple(index), value)
@@ -168,6 +199,7 @@ class TrainingWorker(QtCore.QObject):
         self._publish(force=True)
 
     @Slot()
+    @guarded
     def restore_last_finite(self) -> None:
         self._trainer.restore_last_finite()
         self._publish(force=True)
@@ -180,7 +212,9 @@ class TrainingWorker(QtCore.QObject):
         draw = now - self._last_emit
         self._burst = min(MAX_BURST, max(FRAME_SECONDS, draw))  # train at least as long as the GUI draws
         if self._playing:
-            self._burst_start = self._last_tick = now
+            self._burst_start = now
+            if self._speed == 0:  # at a set speed the drawing time still counts towards the updates owed
+                self._last_tick = now
             self._timer.start()
         elif self._dirty:
             self._publish(force=True)
@@ -192,9 +226,20 @@ class TrainingWorker(QtCore.QObject):
         self._timer.stop()
         self.stopped.emit()
 
+    def _fail(self, message: str) -> None:
+        self._playing = False
+        self._timer.stop()
+        self.playing_changed.emit(False)
+        self.failed.emit(" ".join(message.split()))
+        try:
+            self._publish(force=True)
+        except Exception:  # noqa: BLE001 - a snapshot that cannot be made is not worth a second error
+            pass
+
     # ------------------------------------------------------------------ the loop
 
     @Slot()
+    @guarded
     def _on_tick(self) -> None:
         if self._in_flight:  # the GUI is drawing: leave it the interpreter until it has (frame_drawn)
             self._timer.stop()
@@ -211,12 +256,25 @@ class TrainingWorker(QtCore.QObject):
         # As many updates as fit in a tick, and no more than the burst has left: a burst that overruns
         # delays the frame, one that ends early wastes the GUI's turn.
         left = self._burst - (now - self._burst_start)
-        budget = max(1, int(min(TICK_BUDGET, left) / self._per_update))
-        n = budget if n is None else min(n, budget)
-        t0 = time.perf_counter()
-        done = self._trainer.step(n)
-        if done:
-            self._per_update = 0.8 * self._per_update + 0.2 * (time.perf_counter() - t0) / done
+        deadline = now + max(0.0, min(TICK_BUDGET, left))
+        done = 0
+        while not self._stop_requested and self._trainer.diverged is None and (n is None or done < n):
+            # Small chunks, checked against the clock: a tick never runs much past its budget, whatever
+            # an update costs (the estimate may be from another network), so commands wait ≤ ~TICK_BUDGET.
+            if self._per_update is None:
+                chunk = 1  # one update first, to learn what an update of this network costs
+            else:
+                chunk = max(1, int((deadline - time.perf_counter()) / self._per_update / 2))
+            if n is not None:
+                chunk = min(chunk, n - done)
+            t0 = time.perf_counter()
+            k = self._trainer.step(chunk)
+            if k:
+                cost = (time.perf_counter() - t0) / k
+                self._per_update = cost if self._per_update is None else 0.7 * self._per_update + 0.3 * cost
+            done += k
+            if k < chunk or time.perf_counter() >= deadline:
+                break
         if self._speed > 0:
             self._owed -= done
         self._after_training()
@@ -276,9 +334,10 @@ class WorkerThread(QtCore.QObject):
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Stop the worker, quit the thread's loop and wait for it; True when the thread ended in time."""
+        """Stop the worker, quit the thread's loop and wait for it (bounded); True when the thread ended."""
         if not self.thread.isRunning():
             return True
-        QtCore.QMetaObject.invokeMethod(self.worker, "stop", QtCore.Qt.ConnectionType.BlockingQueuedConnection)
-        self.thread.quit()
+        self.worker._stop_requested = True  # seen between two chunks of a tick, without waiting for the queue
+        QtCore.QMetaObject.invokeMethod(self.worker, "stop", QtCore.Qt.ConnectionType.QueuedConnection)
+        self.thread.quit()  # the loop ends after the queued stop ran
         return self.thread.wait(timeout_ms)

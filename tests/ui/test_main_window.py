@@ -102,15 +102,16 @@ def test_play_then_pause_stops_within_one_frame(make_window, qtbot):
     key(win, QtCore.Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: win.playing, timeout=TIMEOUT)
     wait_for(qtbot, win, lambda s: s.step > 20)
+    t0 = time.perf_counter()
     key(win, QtCore.Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not win.playing, timeout=TIMEOUT)
-    t_paused = time.perf_counter()
-    qtbot.wait(100)
+    # The worker confirmed the pause within a frame (1/30 s; generous for a shared test machine) ...
+    assert time.perf_counter() - t0 < 0.25
+    wait_for(qtbot, win, lambda s: s.step == win.worker.trainer.step_count)
     stopped_at = win.snapshot.step
-    assert win.snapshot.step == win.worker.trainer.step_count  # the last snapshot shows where it stopped
     qtbot.wait(400)
+    # ... and nothing trained after it: the last snapshot shows where it stopped.
     assert win.snapshot.step == stopped_at and win.worker.trainer.step_count == stopped_at
-    assert time.perf_counter() - t_paused < 5
 
 
 def test_learning_rate_change_while_playing_takes_effect_without_reset(make_window, qtbot):
@@ -251,3 +252,63 @@ def test_save_open_and_export_from_the_window(make_window, qtbot, tmp_path):
     assert not win.open_network(bad)
     assert "bad.json line 1" in win.statusBar().currentMessage()
     assert win.snapshot.config == snap.config
+
+
+def test_a_view_that_fails_does_not_stop_drawing_or_training(make_window, qtbot, monkeypatch):
+    win = make_window("circle")
+    calls = []
+
+    def broken(snap):
+        calls.append(snap.step)
+        if len(calls) == 1:
+            raise RuntimeError("drawing went wrong")
+        return True
+    monkeypatch.setattr(win.loss_plot, "show_snapshot", broken)
+    key(win, QtCore.Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: "could not draw" in win.statusBar().currentMessage(), timeout=TIMEOUT)
+    key(win, QtCore.Qt.Key.Key_Right)
+    wait_for(qtbot, win, lambda s: s.step == 2)
+    assert len(calls) >= 2
+
+
+def test_an_error_inside_the_worker_pauses_and_is_reported(make_window, qtbot, monkeypatch):
+    win = make_window("circle")
+
+    def boom(n=1):
+        raise RuntimeError("something unexpected")
+    monkeypatch.setattr(win.worker.trainer, "step", boom)
+    key(win, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "internal error" in win.statusBar().currentMessage(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not win.playing, timeout=TIMEOUT)
+    assert "\n" not in win.statusBar().currentMessage()
+
+
+def test_damaged_settings_are_ignored(qtbot, tmp_path):
+    path = tmp_path / "ffviz.ini"
+    path.write_text("[mainWindow]\ngeometry=garbage\nstate=more garbage\n[General]\nlastDir=42\n")
+    settings = QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(load_preset("circle"), settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+    assert win._file_dialog_dir()
+    win.close()
+
+
+def test_a_refused_file_leaves_the_data_folder_alone(make_window, qtbot, tmp_path):
+    import json
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "d.csv").write_text("x1,x2,label\n0,0,0\n1,1,1\n0,1,1\n")
+    spec = {"layers": [{"units": 2}, {"units": 1, "activation": "sigmoid"}],
+            "data": {"csv": "d.csv", "test_fraction": 0}}
+    for folder in ("a", "b"):
+        (tmp_path / folder / "net.json").write_text(json.dumps(spec))
+    win = make_window("circle")
+    assert win.open_network(tmp_path / "a" / "net.json")
+    wait_for(qtbot, win, lambda s: s.config.data.name == "csv")
+    assert win.open_network(tmp_path / "b" / "net.json")  # its CSV is missing: the worker refuses it
+    qtbot.waitUntil(lambda: "d.csv" in win.statusBar().currentMessage(), timeout=TIMEOUT)
+    assert win.save_network(tmp_path / "saved.json")
+    saved = json.loads((tmp_path / "saved.json").read_text())
+    assert saved["data"]["path"] == str((tmp_path / "a" / "d.csv").resolve())

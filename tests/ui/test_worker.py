@@ -17,17 +17,23 @@ class Driver(QtCore.QObject):
     pause = Signal()
     step = Signal(int)
     lr = Signal(float)
+    speed = Signal(float)
     drawn = Signal()
 
     def __init__(self, worker, ack=True):
         super().__init__()
-        self.snaps, self.ack = [], ack
+        self.snaps, self.ack, self.messages = [], ack, []
         self.play.connect(worker.play)
         self.pause.connect(worker.pause)
         self.step.connect(worker.step)
         self.lr.connect(worker.set_learning_rate)
+        self.speed.connect(worker.set_speed)
         self.drawn.connect(worker.frame_drawn)
         worker.snapshot_ready.connect(self.on_snapshot)
+
+    @Slot(str)
+    def on_failed(self, message):
+        self.messages.append(message)
 
     @Slot(object)
     def on_snapshot(self, snap):
@@ -75,8 +81,9 @@ def test_no_training_and_no_new_snapshot_until_the_last_is_drawn(running, qtbot)
     qtbot.wait(500)
     assert len(d.snaps) == 1  # one in flight, never acknowledged
     first = d.snaps[0][1].step
+    assert worker.trainer.step_count == first  # it stopped training when it sent the snapshot
     qtbot.wait(300)
-    assert len(d.snaps) == 1 and d.snaps[0][1].step == first
+    assert len(d.snaps) == 1 and worker.trainer.step_count == first
     d.drawn.emit()  # "drawn": the worker goes on
     qtbot.waitUntil(lambda: len(d.snaps) >= 2, timeout=5000)
     d.pause.emit()
@@ -94,11 +101,10 @@ def test_step_is_exactly_one_update(running, qtbot):
 
 def test_bad_learning_rate_is_refused_with_a_message(running, qtbot):
     worker, d = running()
-    messages = []
-    worker.failed.connect(messages.append)
+    worker.failed.connect(d.on_failed)  # a slot of a GUI-thread QObject: queued, as in the window
     d.lr.emit(float("nan"))
-    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
-    assert "learning rate" in messages[0] and "\n" not in messages[0]
+    qtbot.waitUntil(lambda: bool(d.messages), timeout=5000)
+    assert "learning rate" in d.messages[0] and "\n" not in d.messages[0]
 
 
 def test_shutdown_while_playing_is_prompt(qtbot):
@@ -112,3 +118,32 @@ def test_shutdown_while_playing_is_prompt(qtbot):
     t0 = time.perf_counter()
     assert wt.shutdown(2000)
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_shutdown_is_bounded_even_when_updates_are_slow(qtbot):
+    """A large data set (slow updates) must not hold the window's close for longer than its bound."""
+    from dataclasses import replace
+    cfg = load_preset("circle")
+    worker = TrainingWorker(replace(cfg, data=replace(cfg.data, samples=200_000),
+                                    optimizer=replace(cfg.optimizer, batch_size=None)))
+    wt = WorkerThread(worker)
+    d = Driver(worker)
+    wt.start()
+    d.play.emit()
+    qtbot.waitUntil(lambda: worker.playing, timeout=5000)
+    qtbot.wait(500)
+    t0 = time.perf_counter()
+    assert wt.shutdown(2000)
+    assert time.perf_counter() - t0 < 1.5
+
+
+def test_a_set_speed_is_kept(running, qtbot):
+    worker, d = running()
+    d.speed.emit(20.0)
+    d.play.emit()
+    qtbot.wait(300)
+    start = worker.trainer.step_count
+    qtbot.wait(2000)
+    d.pause.emit()
+    rate = (worker.trainer.step_count - start) / 2.0
+    assert 14 <= rate <= 26
