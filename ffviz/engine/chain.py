@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ffviz.engine.losses import regularization_grad
 from ffviz.engine.snapshot import TraceView, readonly
 from ffviz.errors import FfvizError
 
@@ -96,7 +97,7 @@ def chain_rule(trace: TraceView, kernels, activations, layer: int, kind: str, in
     terms = np.prod(np.stack([f.values for f in factors]), axis=0)
     reg_kind, rate = regularization
     reg = 0.0
-    if kind == "kernel" and rate and not trace.perceptron:
-        w = float(kernels[li][index])
-        reg = rate * w if reg_kind == "l2" else rate * float(np.sign(w)) if reg_kind == "l1" else 0.0
+    if kind == "kernel" and not trace.perceptron:
+        g = regularization_grad(reg_kind, rate, np.asarray(kernels[li][index]))
+        reg = 0.0 if g is None else float(g)
     return ChainRule(layer, kind, index, factors, readonly(terms), float(np.sum(terms)), reg, expanded)

@@ -10,12 +10,14 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES
+from ffviz.engine.datasets import TASKS as DATASET_TASKS
 from ffviz.errors import FfvizError
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "perceptron")
 OPTIMIZER_ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
 INITIALIZERS = ("normal", "xavier", "he", "zeros")
-TASKS = ("auto", "binary", "multiclass", "regression")
+TASKS = ("auto",) + DATASET_TASKS
 
 
 def _tuplify(value):
@@ -256,10 +258,10 @@ def validate(cfg: RunConfig) -> RunConfig:
     _num(cfg.regularization.rate, "the regularization rate", lo=0)
     _num(cfg.seed, "seed", lo=0, integer=True)
     d = cfg.data
-    _num(d.samples, "data samples", lo=1, hi=1_000_000, integer=True)
+    _num(d.samples, "data samples", lo=1, hi=MAX_SAMPLES, integer=True)
     _num(d.noise, "data noise", lo=0, hi=10)
     _num(d.test_fraction, "data test_fraction", lo=0, hi=0.95)
-    _num(d.classes, "data classes", lo=2, hi=16, integer=True)
+    _num(d.classes, "data classes", lo=2, hi=MAX_CLASSES, integer=True)
     _num(d.seed, "data seed", lo=0, integer=True, allow_none=True)
     if d.task not in TASKS:
         raise FfvizError(f"unknown data task {d.task!r}; choose one of: {', '.join(TASKS)}")
