@@ -100,9 +100,20 @@ def _pass_window_keys(widget: QtWidgets.QWidget, event: QtCore.QEvent) -> bool:
     return False
 
 
-class _SpinBox(QtWidgets.QSpinBox):
-    """A spin box that lets the window's keys through and scrolls the dock, not its value, unless focused."""
+class _NumberEditing:
+    """For spin boxes: let the window's keys through, and scroll the dock, not the value, unless focused."""
 
+    def event(self, event):
+        return _pass_window_keys(self, event) or super().event(event)
+
+    def wheelEvent(self, event):
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
+class _SpinBox(_NumberEditing, QtWidgets.QSpinBox):
     def __init__(self, lo: int, hi: int, step: int = 1, parent=None):
         super().__init__(parent)
         self.setRange(lo, hi)
@@ -110,17 +121,8 @@ class _SpinBox(QtWidgets.QSpinBox):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setKeyboardTracking(False)  # typing "150" emits once, not for 1, 15 and 150
 
-    def event(self, event):
-        return _pass_window_keys(self, event) or super().event(event)
 
-    def wheelEvent(self, event):
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
-
-class _DoubleSpinBox(QtWidgets.QDoubleSpinBox):
+class _DoubleSpinBox(_NumberEditing, QtWidgets.QDoubleSpinBox):
     def __init__(self, lo: float, hi: float, step: float, decimals: int, parent=None):
         super().__init__(parent)
         self.setDecimals(decimals)
@@ -128,15 +130,6 @@ class _DoubleSpinBox(QtWidgets.QDoubleSpinBox):
         self.setSingleStep(step)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setKeyboardTracking(False)
-
-    def event(self, event):
-        return _pass_window_keys(self, event) or super().event(event)
-
-    def wheelEvent(self, event):
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
 
 
 class _ComboBox(QtWidgets.QComboBox):
