@@ -65,6 +65,20 @@ _PHASE_TINTS = {  # subtle; orange and blue are reserved for values
     "backward": QtGui.QColor(190, 150, 230, 70),
     "update": QtGui.QColor(130, 200, 130, 28),  # after every step while training: barely there
 }
+
+
+def _over_background(tint: QtGui.QColor) -> QtGui.QColor:
+    """The colour `tint` gives laid over the view's background, in Qt's 8-bit arithmetic (premultiply, then
+    source-over). The band lies on nothing else (it is the lowest item), so it is filled opaque with this:
+    blending a translucent rect that covers the whole network cost ~0.4 ms a frame while training."""
+    def mul(x: int, a: int) -> int:  # Qt's BYTE_MUL: x · a / 255, rounded
+        t = x * a + 0x80
+        return (t + (t >> 8)) >> 8
+    a = tint.alpha()
+    return QtGui.QColor(*(mul(c, a) + mul(b, 255 - a) for c, b in zip(tint.getRgb()[:3], _BACKGROUND.getRgb()[:3])))
+
+
+_BAND_COLORS = {kind: _over_background(tint) for kind, tint in _PHASE_TINTS.items()}
 _EDGE_Z, _SELECTED_EDGE_Z, _HALO_Z, _NODE_Z, _HEAT_Z, _LABEL_Z = 1.0, 1.8, 1.5, 2.0, 3.0, 5.0
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -75,12 +89,15 @@ _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 def lut_index(values, scale: float) -> np.ndarray:
     """Diverging-map indices (0 … 254, 127 = zero) of values on [-scale, +scale]; 255 marks NaN/inf."""
     v = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(v)
+    # in place on one temporary: this runs on every heatmap pixel of every frame
     with np.errstate(all="ignore"):
-        t = np.where(finite, v, 0.0) / scale if scale > 0 else np.zeros_like(v)
-    idx = np.rint((np.clip(t, -1.0, 1.0) + 1.0) * _CENTRE).astype(np.intp)
-    idx[~finite] = _NONFINITE_INDEX
-    return idx
+        t = v / scale if scale > 0 else np.zeros_like(v)
+        np.clip(t, -1.0, 1.0, out=t)
+        t += 1.0
+        t *= _CENTRE
+        np.rint(t, out=t)
+        t[~np.isfinite(v)] = _NONFINITE_INDEX
+    return t.astype(np.intp)
 
 
 def _abs_max(arrays) -> float:
@@ -151,6 +168,15 @@ def _heat_indices(a: np.ndarray, activation: str | None) -> np.ndarray:
             return lut_index(2.0 * a - 1.0, 1.0)  # 0.5 is neutral
     scale = _abs_max([a])
     return lut_index(a, scale if scale > 0 else 1.0)
+
+
+def _same_plane(a: np.ndarray, b: np.ndarray | None) -> bool:
+    """Whether a layer's plane equals the one drawn last (NaN equal to NaN)."""
+    if b is None or a.shape != b.shape:
+        return False
+    if a is b or np.array_equal(a, b):
+        return True
+    return bool(np.isnan(a).any()) and np.array_equal(a, b, equal_nan=True)
 
 
 def _rect_union(a: QtCore.QRectF, b: QtCore.QRectF) -> QtCore.QRectF:
@@ -242,29 +268,39 @@ class _Geometry:
 
 # ---------------------------------------------------------------- overlays (viewport-fixed)
 
-class _Legend(QtWidgets.QWidget):
-    """The colour bar with its numeric scale and what it shows; a child of the view, so it never scrolls."""
+class _Legend:
+    """The colour bar with its numeric scale and what it shows, drawn over the viewport's bottom-right corner.
 
-    def __init__(self, parent):
-        super().__init__(parent)
-        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    NetworkView.drawForeground draws it in viewport pixels, so it never scrolls or zooms. (As a child widget
+    floating over the viewport it was painted again, as a widget of its own, with every frame: ~0.5 ms.) On
+    screen everything but the scale's numbers comes from a pixmap made when the title changes; a vector
+    device (an SVG export) gets the drawing itself.
+    """
+
+    def __init__(self, font: QtGui.QFont):
+        self.visible = False  # shown from the first snapshot on
         self._title = ""
         self._scale = 0.0
         self._known = True
         self._nonfinite = False
         bar = np.ascontiguousarray(_ARGB[:_N_COLORS][None, :])
         self._bar = QtGui.QImage(bar.data, _N_COLORS, 1, _N_COLORS * 4, QtGui.QImage.Format.Format_RGB32).copy()
-        self._font = QtGui.QFont(self.font())
+        self._font = QtGui.QFont(font)
         self._font.setPointSizeF(theme.BASE_POINT_SIZE)
         self._bold = QtGui.QFont(self._font)
         self._bold.setBold(True)
-        self.resize(self.sizeHint())
+        self._pixmap: QtGui.QPixmap | None = None  # everything but the numbers, as drawn last
+        self._drawn_state = None
 
-    def set_state(self, title: str, scale: float, known: bool, nonfinite: bool) -> None:
-        state = (title, scale, known, nonfinite)
-        if state != (self._title, self._scale, self._known, self._nonfinite):
-            self._title, self._scale, self._known, self._nonfinite = state
-            self.update()
+    def set_state(self, title: str, scale: float, known: bool, nonfinite: bool) -> bool:
+        """Returns whether what the legend shows changed."""
+        shown = self.tick_labels()
+        self._title, self._scale, self._known, self._nonfinite = title, scale, known, nonfinite
+        if (title, known, nonfinite) != self._drawn_state:
+            self._drawn_state = (title, known, nonfinite)
+            self._pixmap = None
+            return True
+        return self.tick_labels() != shown  # the scale is shown to 3 digits: often the same text
 
     def tick_labels(self) -> tuple[str, str, str]:
         if not self._known:
@@ -280,7 +316,7 @@ class _Legend(QtWidgets.QWidget):
         lo, mid, hi = self.tick_labels()
         return f"{self._title}: {lo} … {mid} … {hi}{extra}"
 
-    def sizeHint(self) -> QtCore.QSize:
+    def size(self) -> QtCore.QSize:
         lh = QtGui.QFontMetrics(self._font).height()
         return QtCore.QSize(self._title_width() + 250, 2 * lh + 14)
 
@@ -288,17 +324,56 @@ class _Legend(QtWidgets.QWidget):
         fm = QtGui.QFontMetrics(self._bold)
         return max(fm.horizontalAdvance(t) for t in ("gradient ∂J/∂w", "weight w", self._title)) + 16
 
-    def paintEvent(self, event) -> None:
-        # one row: title, then the bar; under them the NaN/inf swatch (when needed) and −max … 0 … +max
-        p = QtGui.QPainter(self)
+    def draw(self, p: QtGui.QPainter, rect: QtCore.QRect) -> None:
+        """Draw the legend into `rect` (device pixels of `p`)."""
+        p.save()
+        p.translate(rect.topLeft())
+        if p.paintEngine().type() != QtGui.QPaintEngine.Type.Raster:
+            self._draw_frame(p)
+        else:
+            dpr = p.device().devicePixelRatioF()
+            if self._pixmap is None or self._pixmap.devicePixelRatio() != dpr \
+                    or self._pixmap.deviceIndependentSize().toSize() != self.size():
+                pm = QtGui.QPixmap(self.size() * dpr)
+                pm.setDevicePixelRatio(dpr)
+                pm.fill(QtCore.Qt.GlobalColor.transparent)
+                painter = QtGui.QPainter(pm)
+                self._draw_frame(painter)
+                painter.end()
+                self._pixmap = pm
+            p.drawPixmap(0, 0, self._pixmap)
+        self._draw_numbers(p)
+        p.restore()
+
+    def _layout(self) -> tuple[QtCore.QRectF, QtCore.QRectF, float, float]:
+        """The outline, the colour bar, the line height and the top margin."""
+        r = QtCore.QRectF(QtCore.QPointF(0, 0), QtCore.QSizeF(self.size())).adjusted(0.5, 0.5, -0.5, -0.5)
+        lh = QtGui.QFontMetrics(self._font).height()
+        pad, top = 10, 6
+        bx = pad + self._title_width()
+        return r, QtCore.QRectF(bx, top + lh * 0.15, r.width() - pad - bx, lh * 0.75), lh, top
+
+    def _draw_numbers(self, p: QtGui.QPainter) -> None:
+        """−max … 0 … +max under the bar (or "not computed yet")."""
+        _, bar, lh, top = self._layout()
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        r = QtCore.QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        p.setFont(self._font)
+        p.setPen(_INK)
+        lo, mid, hi = self.tick_labels()
+        row = QtCore.QRectF(bar.left(), top + lh + 2, bar.width(), lh)
+        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignLeft, lo)
+        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignHCenter, mid)
+        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignRight, hi)
+
+    def _draw_frame(self, p: QtGui.QPainter) -> None:
+        """Everything but the numbers: the box, the title, the bar, the NaN/inf swatch."""
+        # one row: title, then the bar; under them the NaN/inf swatch (when needed) and −max … 0 … +max
+        r, bar, lh, top = self._layout()
+        pad = 10
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         p.setPen(QtGui.QPen(QtGui.QColor(200, 200, 200), 1))
         p.setBrush(QtGui.QColor(255, 255, 255, 235))
         p.drawRoundedRect(r, 6, 6)
-        fm = QtGui.QFontMetrics(self._font)
-        lh = fm.height()
-        pad, top = 10, 6
         left = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
         p.setFont(self._bold)
         p.setPen(_INK)
@@ -308,8 +383,6 @@ class _Legend(QtWidgets.QWidget):
             sw = QtCore.QRectF(pad, top + lh + 2 + lh * 0.2, lh * 0.8, lh * 0.6)
             p.fillRect(sw, theme.NONFINITE)
             p.drawText(QtCore.QRectF(sw.right() + 5, top + lh + 2, 100, lh), left, "NaN/inf")
-        bx = pad + self._title_width()
-        bar = QtCore.QRectF(bx, top + lh * 0.15, r.width() - pad - bx, lh * 0.75)
         if self._known:
             p.drawImage(bar, self._bar)
         else:
@@ -319,13 +392,6 @@ class _Legend(QtWidgets.QWidget):
         p.drawRect(bar)
         cx = bar.center().x()
         p.drawLine(QtCore.QPointF(cx, bar.bottom()), QtCore.QPointF(cx, bar.bottom() + 3))
-        p.setPen(_INK)
-        lo, mid, hi = self.tick_labels()
-        row = QtCore.QRectF(bar.left(), top + lh + 2, bar.width(), lh)
-        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignLeft, lo)
-        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignHCenter, mid)
-        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignRight, hi)
-        p.end()
 
 
 class _InlineEditor(QtWidgets.QLineEdit):
@@ -388,8 +454,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._pens: dict[int, QtGui.QPen] = {}
         self._clear_items()
 
-        self._legend = _Legend(self)
-        self._legend.hide()
+        self._legend = _Legend(self.font())
         self._message = QtWidgets.QLabel(self)
         self._message.setStyleSheet(
             "QLabel { background: rgba(255, 240, 240, 240); color: rgb(160, 0, 30);"
@@ -524,8 +589,15 @@ class NetworkView(QtWidgets.QGraphicsView):
     def legend_text(self) -> str:
         return self._legend.text()
 
-    def legend(self) -> QtWidgets.QWidget:
-        return self._legend
+    def legend_rect(self) -> QtCore.QRect | None:
+        """Where the colour legend is drawn, in viewport pixels: the bottom-right corner, 8 px in (None before
+        the first snapshot)."""
+        if not self._legend.visible:
+            return None
+        size = self._legend.size()
+        vp = self.viewport().rect()
+        return QtCore.QRect(vp.right() - size.width() - 8, vp.bottom() - size.height() - 8,
+                            size.width(), size.height())
 
     def tooltip_for(self, layer: int, kind: str, index: tuple) -> str:
         """The hover text of a weight ("kernel"), a bias ("bias") or a neuron ("neuron", layer 0 = input)."""
@@ -601,6 +673,8 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._band = None
         self._band_caption = None
         self._band_phase = None
+        self._band_drawn = None  # (phase, geometry) the band shows
+        self._heat_drawn: list = []  # per column: (activation, plane) its heatmaps show, or None
         self._edge_halo = None
         self._bias_halo = None
         self._raised_edge: int | None = None
@@ -617,7 +691,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         label_bg = QtGui.QColor(252, 252, 252, 215)
 
         self._band = scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                   QtGui.QBrush(_PHASE_TINTS["forward"]))
+                                   QtGui.QBrush(_BAND_COLORS["forward"]))
         self._band.setZValue(-10)
         self._band.hide()
         self._band_caption = _Label(scene, self._italic, _MUTED, z=-9)
@@ -666,6 +740,7 @@ class NetworkView(QtWidgets.QGraphicsView):
                     name.set_text("ŷ" if units == 1 else "ŷ" + str(j + 1).translate(_SUBSCRIPTS))
                 column.append(_Node(box, heat, bias, name, has_bias))
             self._nodes.append(column)
+            self._heat_drawn.append(None)
             if has_bias:
                 self._bias_offsets[col - 1] = len(self._bias_nodes)
                 self._bias_nodes += [(col - 1, j, node) for j, node in enumerate(column)]
@@ -705,7 +780,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         vp = self.viewport().rect()
         W, H = max(vp.width(), 200), max(vp.height(), 150)
         margin = 10.0
-        legend_h = self._legend.sizeHint().height() + 8
+        legend_h = self._legend.size().height() + 8
         caption_h = lh + 4
         header_h = 2 * lh + 8
         footer_h = lh + 8
@@ -862,8 +937,10 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._draw_phase(snap)
         title = "weight w" if self._mode == "weight" else "gradient ∂J/∂w"
         any_known = bool(known.any() or bknown.any())
-        self._legend.set_state(title, scale if any_known else 0.0, any_known, nonfinite)
-        self._legend.show()
+        changed = self._legend.set_state(title, scale if any_known else 0.0, any_known, nonfinite)
+        if changed or not self._legend.visible:
+            self._legend.visible = True
+            self.viewport().update()
         self._draw_selection()
 
     def _make_pen(self, key: int) -> QtGui.QPen:
@@ -882,12 +959,19 @@ class NetworkView(QtWidgets.QGraphicsView):
                 for node in column:
                     node.heat.hide()
                     node.heat_res = 0
+            self._heat_drawn = [None] * len(self._nodes)
             return
         s = self._geom.size
         for col, column in enumerate(self._nodes):
             act = None if col == 0 else snap.activations[col - 1]
+            layer = np.asarray(plane.layers[col], dtype=np.float64)
+            drawn = self._heat_drawn[col]
+            if drawn is not None and drawn[0] == act and _same_plane(layer, drawn[1]) \
+                    and all(node.heat_res for node in column):
+                continue  # the inputs never change during a run; no layer does while paused or stepping
+            self._heat_drawn[col] = (act, layer)
             # one LUT step for the whole layer: values → indices → 0xffRRGGBB pixels
-            rgb = np.ascontiguousarray(_ARGB[_heat_indices(np.asarray(plane.layers[col], dtype=np.float64), act)])
+            rgb = np.ascontiguousarray(_ARGB[_heat_indices(layer, act)])
             units, h, w = rgb.shape
             for j, node in enumerate(column):
                 img = QtGui.QImage(rgb[j].data, w, h, w * 4, QtGui.QImage.Format.Format_RGB32)
@@ -901,6 +985,9 @@ class NetworkView(QtWidgets.QGraphicsView):
     def _draw_phase(self, snap) -> None:
         phase = snap.trace.last_phase if snap.trace is not None else None
         self._band_phase = phase
+        if self._band_drawn is not None and self._band_drawn[0] == phase and self._band_drawn[1] is self._geom:
+            return  # while training: "update" after every step, on the same layout
+        self._band_drawn = (phase, self._geom)
         if phase is None:
             self._band.hide()
             self._band_caption.set_visible(False)
@@ -918,7 +1005,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         lh = QtGui.QFontMetricsF(self._font).height()
         rect = QtCore.QRectF(left, g.top, right - left, g.footer_y + lh + 6 - g.top)
         self._band.setRect(rect)
-        self._band.setBrush(_PHASE_TINTS.get(phase.kind, _PHASE_TINTS["forward"]))
+        self._band.setBrush(_BAND_COLORS.get(phase.kind, _BAND_COLORS["forward"]))
         self._band.show()
         self._band_caption.set_text(phase.label)
         self._band_caption.set_anchor(rect.center().x(), g.top)
@@ -1183,18 +1270,19 @@ class NetworkView(QtWidgets.QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._place_overlays()
         if not self._user_zoomed and self._structure is not None:
             self.fit()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self._place_overlays()
         if not self._user_zoomed and self._structure is not None:
             self.fit()
 
-    def _place_overlays(self) -> None:
-        self._legend.resize(self._legend.sizeHint())
-        vp = self.viewport().geometry()
-        self._legend.move(vp.right() - self._legend.width() - 8, vp.bottom() - self._legend.height() - 8)
-        self._legend.raise_()
+    def drawForeground(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:
+        """The colour legend, fixed to the viewport (in pixels, whatever the zoom)."""
+        legend = self.legend_rect()
+        if legend is not None:
+            painter.save()
+            painter.resetTransform()
+            self._legend.draw(painter, legend)
+            painter.restore()

@@ -3,6 +3,11 @@
 Both draw snapshots and nothing else. Items are built once per structure (task and class count) and updated
 with setImage/setData every frame; `clear()` + `plot()` per frame would leak (pyqtgraph #2348).
 Sizes are chosen to be read from the back of a lecture hall.
+
+The GUI thread's time per frame is also the training thread's waiting time (see ui/worker.py), so a frame does
+only what changed: what never changes between snapshots (the data points, legends, axis labels, fixed titles)
+is kept as pixmaps by Qt (_ScreenCache), the curves take finite data with known bounds (_Curve), and the plane
+is coloured in one NumPy step (_PlaneImage). benchmarks/ui_frame_cost.py measures it.
 """
 
 from __future__ import annotations
@@ -58,13 +63,75 @@ def _style_axes(plot: pg.PlotItem) -> None:
         axis.setTickFont(_font(TICK_PT))
         axis.setStyle(tickLength=-8, tickTextOffset=6, maxTickLevel=1)
         axis.enableAutoSIPrefix(False)  # "loss J (x0.001)" above ticks of 300 reads worse than 0.3
-        # Painted from a cached pixmap until the range changes: re-drawing tick text every frame cost ~1 ms
-        # per axis, and ranges change rarely (fixed planes, stepped loss ranges).
-        axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def _set_label(plot: pg.PlotItem, side: str, text: str) -> None:
     plot.setLabel(side, text, **{"color": FOREGROUND.name(), "font-size": f"{LABEL_PT}pt"})
+
+
+def _tree(item: QtWidgets.QGraphicsItem):
+    yield item
+    for child in item.childItems():
+        yield from _tree(child)
+
+
+def _paints_nothing(item: QtWidgets.QGraphicsItem) -> bool:
+    """Containers whose own paint draws nothing: a pixmap cache for them would only be blitted empty."""
+    if isinstance(item, (pg.LabelItem, pg.GraphicsLayout, pg.ViewBox, pg.PlotItem)) \
+            or type(item).__name__ == "ChildGroup":
+        return True
+    if isinstance(item, pg.LegendItem):
+        return item.opts["pen"] is None and item.opts["brush"] is None
+    return isinstance(item, QtWidgets.QGraphicsRectItem) and item.pen().style() == QtCore.Qt.PenStyle.NoPen \
+        and item.brush().style() == QtCore.Qt.BrushStyle.NoBrush
+
+
+class _ScreenCache(pg.GraphicsObject):
+    """Keeps the items of a plot that change rarely as device-coordinate pixmaps (Qt's DeviceCoordinateCache).
+
+    A frame then blits them instead of drawing their text and symbols again; Qt re-renders one only when it
+    changes (update) or the view's transform does. Axes (tick labels), legends, axis labels, fixed titles and
+    the data points go here; a title that changes every frame does not (it would be drawn twice).
+    Exports call setExportMode on every item they draw, this one included (it is a child of the PlotItem):
+    caching is off while they draw, so an SVG holds these items as vectors and text, not as pixmaps.
+    """
+
+    def __init__(self, plot: pg.PlotItem):
+        super().__init__(plot)
+        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
+        self._roots: list[QtWidgets.QGraphicsItem] = []
+        self._mode = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+    def cache(self, *roots: QtWidgets.QGraphicsItem) -> None:
+        """Cache these items and their children (call again after children were added)."""
+        for root in roots:
+            if root not in self._roots:
+                self._roots.append(root)
+            self._apply(root)
+
+    def _apply(self, root) -> None:
+        for item in _tree(root):
+            if not _paints_nothing(item):
+                item.setCacheMode(self._mode)
+
+    def setExportMode(self, export, opts=None):
+        super().setExportMode(export, opts)
+        cache = QtWidgets.QGraphicsItem.CacheMode
+        self._mode = cache.NoCache if export else cache.DeviceCoordinateCache
+        for root in self._roots:
+            self._apply(root)
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF()
+
+    def paint(self, *args) -> None:
+        pass
+
+
+def _repaint_one_rect(view: pg.GraphicsView) -> None:
+    """Repaint the bounding rect of what changed, not the exact region: a frame changes items all over the
+    plot, and painting a region of many rectangles clips every item against each (~1 ms more a frame)."""
+    view.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
 
 
 def _set_title(plot: pg.PlotItem, html: str) -> None:
@@ -75,10 +142,100 @@ def _set_title(plot: pg.PlotItem, html: str) -> None:
         if label.text != html:
             label.text = html
             label.item.setHtml(f"<span style='color: {FOREGROUND.name()}; font-size: {TITLE_PT}pt'>{html}</span>")
-            label.resizeEvent(None)  # re-centre the text in the title row, whose height is fixed
+            # Re-centre the text in the title row (its height is fixed) as LabelItem.resizeEvent does, but
+            # without its updateGeometry: the layout pass that posts cost ~0.2 ms a frame per title.
+            label.item.setPos(0, 0)
+            bounds = label.itemRect()
+            bounds.moveCenter(label.rect().center())
+            label.item.setPos(bounds.topLeft() - label.itemRect().topLeft())
         return
     plot.setTitle(html, color=FOREGROUND.name(), size=f"{TITLE_PT}pt")
     label._ffviz_styled = True
+
+
+class _TitleRuns(QtWidgets.QGraphicsItem):
+    """A title made of coloured runs of text, laid out by one QTextLayout, in a plot's title row.
+
+    It stands in for the LabelItem's QGraphicsTextItem, whose setHtml parses the HTML and lays out a
+    QTextDocument: ~0.4 ms for a title that changes every frame. The runs are laid out as that document lays
+    out the same HTML (the same font, its 4 px margin, the line's leading) and centred in the row as
+    LabelItem centres its text, so the title looks the same.
+    """
+
+    MARGIN = 4.0  # QTextDocument's documentMargin
+
+    def __init__(self, label: pg.LabelItem):
+        super().__init__(label)
+        self._label = label
+        self._font = QtGui.QFont(label.item.font())
+        self._font.setPointSizeF(TITLE_PT)
+        self._option = label.item.document().defaultTextOption()
+        self._layout: QtGui.QTextLayout | None = None
+        self._size = QtCore.QSizeF(0.0, 0.0)
+        self._runs: tuple = ()
+        label.item.hide()
+        label.geometryChanged.connect(self._centre)
+
+    def runs(self) -> tuple:
+        return self._runs
+
+    def set_runs(self, runs: tuple) -> None:
+        """Show these (text, QColor) runs; adjacent runs of one colour are one run, as in a document."""
+        if runs == self._runs:
+            return
+        self._runs = runs
+        text = "".join(t for t, _ in runs)
+        layout = QtGui.QTextLayout(text, self._font)
+        layout.setTextOption(self._option)
+        formats, start = [], 0
+        for t, color in runs:
+            length = len(t.encode("utf-16-le")) // 2  # QTextLayout counts UTF-16 units
+            fmt = QtGui.QTextLayout.FormatRange()
+            fmt.start, fmt.length = start, length
+            fmt.format = QtGui.QTextCharFormat()
+            fmt.format.setForeground(color)
+            formats.append(fmt)
+            start += length
+        layout.setFormats(formats)
+        layout.beginLayout()
+        line = layout.createLine()
+        line.setLeadingIncluded(True)
+        layout.endLayout()
+        self.prepareGeometryChange()
+        self._layout = layout
+        self._size = QtCore.QSizeF(line.naturalTextWidth() + 2 * self.MARGIN, line.height() + 2 * self.MARGIN)
+        self._centre()
+        self.update()
+
+    def _centre(self) -> None:
+        centre = self._label.rect().center()
+        self.setPos(centre.x() - self._size.width() / 2, centre.y() - self._size.height() / 2)
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(QtCore.QPointF(0.0, 0.0), self._size)
+
+    def paint(self, painter, option, widget=None) -> None:
+        if self._layout is not None:
+            self._layout.draw(painter, QtCore.QPointF(self.MARGIN, self.MARGIN))
+
+
+def _set_title_runs(plot: pg.PlotItem, runs) -> None:
+    """Set a plot's title from (text, QColor) runs, drawn by a _TitleRuns item (made on the first call).
+    titleLabel.text holds the same title as HTML."""
+    label = plot.titleLabel
+    title = getattr(label, "_ffviz_runs", None)
+    if title is None:
+        _set_title(plot, "")
+        title = label._ffviz_runs = _TitleRuns(label)
+    merged = []
+    for text, color in runs:
+        if merged and merged[-1][1] == color:
+            merged[-1] = (merged[-1][0] + text, color)
+        else:
+            merged.append((text, color))
+    label.text = "".join(f'<span style="color:{c.name()}">{t}</span>'.replace("\u00a0", "&nbsp;")
+                         for t, c in merged)
+    title.set_runs(tuple(merged))
 
 
 def _fmt(value: float) -> str:
@@ -145,50 +302,49 @@ class _Sample(pg.ItemSample):
 
 # ---------------------------------------------------------------- the ŷ = 0.5 contour
 
+# Marching squares by case: corners a (r,c) = 1, b (r,c+1) = 2, c (r+1,c+1) = 4, e (r+1,c) = 8 when at or above
+# the level; edges 0 top a–b, 1 right b–c, 2 bottom e–c, 3 left a–e. Per case, the edges each segment joins:
+# one segment, or two for a saddle (5, 10), whose centre decides the pairing (index 16: the other pairing).
+_ISO_EDGES = np.array([
+    (0, 0, 0, 0), (0, 3, 0, 0), (0, 1, 0, 0), (1, 3, 0, 0), (1, 2, 0, 0), (0, 1, 2, 3), (0, 2, 0, 0),
+    (2, 3, 0, 0), (2, 3, 0, 0), (0, 2, 0, 0), (0, 1, 2, 3), (1, 2, 0, 0), (1, 3, 0, 0), (0, 1, 0, 0),
+    (0, 3, 0, 0), (0, 0, 0, 0), (0, 3, 1, 2)])
+
+
 def iso_segments(data: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Marching squares, vectorised: the level curve of a row-major grid as line segments.
 
     Returns x, y of segment end points in pairs (x[0]–x[1], x[2]–x[3], …), in the image item's pixel
     coordinates: sample [row, col] sits at the pixel centre (col + 0.5, row + 0.5). NaN samples make no line.
+    Only the cells the curve crosses are computed (a few hundred of 47², every frame).
     """
     d = np.asarray(data, dtype=float)
     if d.ndim != 2 or d.shape[0] < 2 or d.shape[1] < 2:
         return np.empty(0), np.empty(0)
-    a, b, c, e = d[:-1, :-1], d[:-1, 1:], d[1:, 1:], d[1:, :-1]  # corners: (r,c) (r,c+1) (r+1,c+1) (r+1,c)
     with np.errstate(invalid="ignore"):
-        above = d >= level
-    A, B, C, E = above[:-1, :-1], above[:-1, 1:], above[1:, 1:], above[1:, :-1]
-    rows, cols = np.indices(a.shape, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # The crossing point on each cell edge (x, y); edges: 0 top a–b, 1 right b–c, 2 bottom e–c, 3 left a–e
-        edges = (
-            (cols + (level - a) / (b - a), rows),
-            (cols + 1.0, rows + (level - b) / (c - b)),
-            (cols + (level - e) / (c - e), rows + 1.0),
-            (cols, rows + (level - a) / (e - a)),
-        )
-        centre_above = (a + b + c + e) / 4.0 >= level
-    crossed = (A != B, B != C, E != C, A != E)
-    count = sum(h.astype(np.int8) for h in crossed)
-    saddle = count == 4
-    # A saddle's centre decides which corners connect: with the centre on a's side, b and e are cut off.
-    keep_ac = saddle & (centre_above == A)
-    pairs = []
-    for i in range(4):
-        for j in range(i + 1, 4):
-            pairs.append((i, j, (count == 2) & crossed[i] & crossed[j]))
-    pairs += [(0, 1, keep_ac), (2, 3, keep_ac), (0, 3, saddle & ~keep_ac), (1, 2, saddle & ~keep_ac)]
-    xs, ys = [], []
-    for i, j, m in pairs:
-        if not m.any():
-            continue
-        x0, y0 = edges[i][0][m], edges[i][1][m]
-        x1, y1 = edges[j][0][m], edges[j][1][m]
-        xs.append(np.column_stack([x0, x1]).ravel())
-        ys.append(np.column_stack([y0, y1]).ravel())
-    if not xs:
+        above = (d >= level).view(np.uint8)
+    case = above[:-1, :-1] | (above[:-1, 1:] << 1) | (above[1:, 1:] << 2) | (above[1:, :-1] << 3)
+    rows, cols = np.nonzero((case != 0) & (case != 15))
+    if rows.size == 0:
         return np.empty(0), np.empty(0)
-    x, y = np.concatenate(xs) + 0.5, np.concatenate(ys) + 0.5
+    k = case[rows, cols].astype(np.intp)
+    a, b, c, e = d[rows, cols], d[rows, cols + 1], d[rows + 1, cols + 1], d[rows + 1, cols]
+    r, q = rows.astype(float), cols.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the crossing point on each edge of each crossed cell
+        ex = np.stack([q + (level - a) / (b - a), q + 1.0, q + (level - e) / (c - e), q])
+        ey = np.stack([r, r + (level - b) / (c - b), r + 1.0, r + (level - a) / (e - a)])
+        saddle = np.flatnonzero((k == 5) | (k == 10))
+        if saddle.size:
+            # with the centre on a's side, b and e are cut off (a–c stay joined): else the other pairing
+            centre_above = (a[saddle] + b[saddle] + c[saddle] + e[saddle]) / 4.0 >= level
+            k[saddle[centre_above != (k[saddle] == 5)]] = 16
+    edges = _ISO_EDGES[k]
+    cell = np.concatenate([np.arange(k.size), saddle])
+    i = np.concatenate([edges[:, 0], edges[saddle, 2]])
+    j = np.concatenate([edges[:, 1], edges[saddle, 3]])
+    x = np.column_stack([ex[i, cell], ex[j, cell]]).ravel() + 0.5
+    y = np.column_stack([ey[i, cell], ey[j, cell]]).ravel() + 0.5
     ok = np.isfinite(x) & np.isfinite(y)
     ok = (ok[0::2] & ok[1::2]).repeat(2)  # drop a segment if either end is not finite
     return x[ok], y[ok]
@@ -212,6 +368,84 @@ class BoundaryContour(pg.IsocurveItem):
         if self.data is None:
             return 0
         return iso_segments(self.data, self.level)[0].size // 2
+
+
+class _Points(pg.ScatterPlotItem):
+    """ScatterPlotItem that works out its bounding rect once per data and view transform.
+
+    Qt asks for it several times a paint, and pyqtgraph recomputes it each time (pixel vectors from the
+    device transform): ~0.1 ms a call. The points change only with the dataset, the transform with a resize.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._rect = None
+
+    def boundingRect(self) -> QtCore.QRectF:
+        rect = getattr(self, "_rect", None)  # Qt may ask while __init__ runs
+        if rect is None:
+            rect = super().boundingRect()
+            self._rect = rect
+        return QtCore.QRectF(rect)
+
+    def setData(self, *args, **kwargs):
+        super().setData(*args, **kwargs)
+        self._rect = None  # after: Qt asked for the old rect while the points changed
+
+    def viewTransformChanged(self):
+        self._rect = None
+        super().viewTransformChanged()
+        self._rect = None
+
+    def setExportMode(self, *args, **kwargs):
+        self._rect = None
+        super().setExportMode(*args, **kwargs)
+        self._rect = None
+
+
+class _PlaneImage(pg.ImageItem):
+    """ImageItem that turns its data into a 32-bit QImage in one NumPy step.
+
+    pyqtgraph hands a LUT-coloured image to Qt as an 8-bit indexed QImage, which Qt converts again on every
+    paint (~0.5 ms at 48 × 48), after ~0.5 ms of Python in render(). The colours are pyqtgraph's: a value v
+    with levels (lo, hi) takes LUT entry clip(⌊(v − lo) · n / (hi − lo)⌋, 0, n − 1); NaN is transparent; an
+    RGB uint8 image with levels (0, 255) is shown as it is. Anything else goes to pyqtgraph's render.
+    """
+
+    def render(self):
+        rgba = self._rgba()
+        if rgba is None:
+            return super().render()
+        rows, cols = rgba.shape
+        self._argb = rgba  # the QImage reads this buffer: keep it alive with the image
+        self.qimage = QtGui.QImage(rgba.data, cols, rows, cols * 4, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        self._renderRequired = False
+        self._unrenderable = False
+
+    def _rgba(self) -> np.ndarray | None:
+        """The image as premultiplied 0xAARRGGBB words, or None for a kind this class does not handle."""
+        img, lut, levels = self.image, self.lut, self.levels
+        if img is None or img.size == 0 or self.axisOrder != "row-major" or self.autoDownsample or levels is None:
+            return None
+        lo, hi = (float(v) for v in np.ravel(levels)[:2])
+        if img.ndim == 2 and img.dtype.kind == "f" and isinstance(lut, np.ndarray) and lut.dtype == np.uint8 \
+                and lut.ndim == 2 and lut.shape[1] in (3, 4) and lut.shape[0] <= 256 \
+                and (lut.shape[1] == 3 or bool((lut[:, 3] == 255).all())):
+            words = 0xFF000000 | (lut[:, 0].astype(np.uint32) << 16) | (lut[:, 1].astype(np.uint32) << 8) \
+                | lut[:, 2].astype(np.uint32)
+            scale = lut.shape[0] / ((hi - lo) or 1.0)
+            with np.errstate(invalid="ignore"):
+                t = (img - lo) * scale
+                np.clip(t, 0, lut.shape[0] - 1, out=t)
+                nan = np.isnan(t)
+                t[nan] = 0
+            out = words[t.astype(np.intp)]
+            out[nan] = 0  # transparent
+            return out
+        if img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8 and lut is None and (lo, hi) == (0, 255):
+            return (0xFF000000 | (img[:, :, 0].astype(np.uint32) << 16) | (img[:, :, 1].astype(np.uint32) << 8)
+                    | img[:, :, 2].astype(np.uint32))
+        return None
 
 
 # ---------------------------------------------------------------- the decision boundary
@@ -239,6 +473,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent, background=BACKGROUND)
+        _repaint_one_rect(self)
         pi = self.getPlotItem()
         self.plot_item = pi
         pi.setMenuEnabled(False)  # its export menu offers pyqtgraph's SVG exporter, broken with Qt 6 (#3485)
@@ -250,7 +485,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         vb.disableAutoRange()
         vb.setDefaultPadding(0.0)
 
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = _PlaneImage(axisOrder="row-major")
         self.image.setZValue(-10)
         pi.addItem(self.image)
         self.contour = BoundaryContour(level=0.5, pen=pg.mkPen(CONTOUR_COLOR, width=3))
@@ -269,6 +504,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self.legend.setFlag(self.legend.GraphicsItemFlag.ItemIgnoresTransformations, False)
         pi.layout.addItem(self.legend, 4, 1, alignment=QtCore.Qt.AlignmentFlag.AlignHCenter)
         self._legend_proxies: list[pg.ScatterPlotItem] = []
+        self._class_colors: list[QtGui.QColor] = []
 
         self.color_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=self._regression_colormap(),
                                          interactive=False, width=22, colorMapMenu=False)
@@ -282,8 +518,22 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self.color_bar.hide()
         self._color_bar_in_layout = False
 
-        self.train_items: list[pg.ScatterPlotItem] = []
-        self.test_items: list[pg.ScatterPlotItem] = []
+        # All training points in one item and all test points in another, each point with its own colour:
+        # one item per class cost ~0.5 ms a frame each. Sorted by class, they are drawn in the same order
+        # as one item per class would draw them; the legend explains them with proxies.
+        size = theme.BASE_POINT_SIZE
+        self.train_points = _Points(size=size, symbol="o", pen=pg.mkPen(255, 255, 255, width=1.5),
+                                    brush=pg.mkBrush(LEGEND_GREY), pxMode=True)
+        self.test_points = _Points(size=size, symbol="o", pen=pg.mkPen(LEGEND_GREY, width=3.0),
+                                   brush=pg.mkBrush(HOLLOW_FILL), pxMode=True)
+        self.train_points.setZValue(5)
+        self.test_points.setZValue(6)
+        pi.addItem(self.train_points)
+        pi.addItem(self.test_points)
+        self._screen_cache = _ScreenCache(pi)
+        self._screen_cache.cache(*(pi.getAxis(name) for name in ("left", "bottom", "right", "top")),
+                                 pi.titleLabel, self.legend, self.color_bar, self.train_points, self.test_points)
+
         self._structure = None
         self._last_key = None
         self._last_dataset = None
@@ -337,8 +587,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
     def set_show_test(self, show: bool) -> None:
         """Show or hide the test points (hollow)."""
         self._show_test = bool(show)
-        for item in self.test_items:
-            item.setVisible(self._show_test and not self.message.isVisible())
+        self.test_points.setVisible(self._show_test and not self.message.isVisible())
 
     def set_discretize(self, on: bool) -> None:
         """Playground's "discretize output": every pixel in its class's colour, no shades of certainty."""
@@ -361,44 +610,26 @@ class DecisionBoundaryPlot(pg.PlotWidget):
     # -------------------------------------------------------------- structure
 
     def _build_structure(self, ds) -> None:
-        """New task or class count: new scatter items and legend entries (old ones leave the scene)."""
+        """New task or class count: the class colours and the legend's entries."""
         pi = self.plot_item
-        for item in self.train_items + self.test_items:
-            pi.removeItem(item)
         self.legend.clear()
-        self._legend_proxies = []
-        self.train_items, self.test_items = [], []
         size = theme.BASE_POINT_SIZE
         if ds.task == "regression":
-            groups = [(None, "train")]
+            groups = [(LEGEND_GREY, "train")]
+            self._class_colors = []
         else:
             groups = [(self._class_qcolor(ds, j), self._class_name(ds, j)) for j in range(max(ds.n_classes, 2))]
-        for color, name in groups:
-            fill = color if color is not None else LEGEND_GREY
-            train = pg.ScatterPlotItem(size=size, symbol="o", pen=pg.mkPen(255, 255, 255, width=1.5),
-                                       brush=pg.mkBrush(fill), pxMode=True)
-            ring = color if color is not None else LEGEND_GREY
-            test = pg.ScatterPlotItem(size=size, symbol="o", pen=pg.mkPen(ring, width=3.0),
-                                      brush=pg.mkBrush(HOLLOW_FILL), pxMode=True)
-            train.setZValue(5)
-            test.setZValue(6)
-            pi.addItem(train)
-            pi.addItem(test)
-            self.train_items.append(train)
-            self.test_items.append(test)
-            if color is not None:
-                self.legend.addItem(train, name)
-            else:
-                proxy = pg.ScatterPlotItem(size=size, symbol="o", pen=pg.mkPen(255, 255, 255, width=1.5),
-                                           brush=pg.mkBrush(LEGEND_GREY))
-                self._legend_proxies.append(proxy)
-                self.legend.addItem(proxy, name)
+            self._class_colors = [color for color, _ in groups]
+        # Legend samples are proxies (never in the scene) drawn like a point of their class.
+        self._legend_proxies = [pg.ScatterPlotItem(size=size, symbol="o", pen=pg.mkPen(255, 255, 255, width=1.5),
+                                                   brush=pg.mkBrush(color)) for color, _ in groups]
+        for proxy, (_, name) in zip(self._legend_proxies, groups):
+            self.legend.addItem(proxy, name)
         self._test_proxy = pg.ScatterPlotItem(size=size, symbol="o", pen=pg.mkPen(LEGEND_GREY, width=3.0),
                                               brush=pg.mkBrush(HOLLOW_FILL))
         self._test_in_legend = False
         self._set_test_legend(True)
-        for item in self.test_items:
-            item.setVisible(self._show_test)
+        self.test_points.setVisible(self._show_test)
 
         regression = ds.task == "regression"
         if regression and not self._color_bar_in_layout:
@@ -424,6 +655,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self._test_in_legend = present
         n = len(self.legend.items)
         self.legend.setColumnCount(max(1, n if n <= 6 else math.ceil(n / 2)))
+        self._screen_cache.cache(self.legend)  # its new entries
 
     @staticmethod
     def _class_qcolor(ds, j: int) -> QtGui.QColor:
@@ -450,10 +682,14 @@ class DecisionBoundaryPlot(pg.PlotWidget):
             self._target_scale = nice_ceil(float(np.max(np.abs(np.concatenate([ds.y_train[:, 0], ds.y_test[:, 0]])))))
             self._set_scale(self._target_scale)
             return
-        labels_train, labels_test = self._labels(ds, ds.y_train), self._labels(ds, ds.y_test)
-        for j, (train, test) in enumerate(zip(self.train_items, self.test_items)):
-            train.setData(pos=ds.raw_train[labels_train == j])
-            test.setData(pos=ds.raw_test[labels_test == j])
+        brushes = [pg.mkBrush(c) for c in self._class_colors]
+        pens = [pg.mkPen(c, width=3.0) for c in self._class_colors]
+        labels = self._labels(ds, ds.y_train)
+        order = np.argsort(labels, kind="stable")  # class by class, each in the dataset's order
+        self.train_points.setData(pos=ds.raw_train[order], brush=[brushes[j] for j in labels[order].tolist()])
+        labels = self._labels(ds, ds.y_test)
+        order = np.argsort(labels, kind="stable")
+        self.test_points.setData(pos=ds.raw_test[order], pen=[pens[j] for j in labels[order].tolist()])
 
     def _set_scale(self, scale: float) -> None:
         """Regression: the colour map spans [-scale, scale]; the colour bar and the points follow."""
@@ -462,9 +698,9 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         ds = self._last_dataset
         colors = self._point_colors
         brushes = [pg.mkBrush(colors[i]) for i in self._lut_index(ds.y_train[:, 0])]
-        self.train_items[0].setData(pos=ds.raw_train, brush=brushes)
+        self.train_points.setData(pos=ds.raw_train, brush=brushes)
         pens = [pg.mkPen(colors[i], width=3.0) for i in self._lut_index(ds.y_test[:, 0])]
-        self.test_items[0].setData(pos=ds.raw_test, pen=pens)
+        self.test_points.setData(pos=ds.raw_test, pen=pens)
 
     def _fit_scale(self, yhat: np.ndarray) -> None:
         """Widen the scale (in 1-2-5 steps, never narrowing within a dataset) when ŷ outgrows it, so the plane
@@ -497,7 +733,9 @@ class DecisionBoundaryPlot(pg.PlotWidget):
 
     def _set_extent(self, extent) -> None:
         x1min, x1max, x2min, x2max = extent
-        self.plot_item.getViewBox().setRange(xRange=(x1min, x1max), yRange=(x2min, x2max), padding=0.0)
+        vb = self.plot_item.getViewBox()
+        vb.setRange(xRange=(x1min, x1max), yRange=(x2min, x2max), padding=0.0)
+        vb.updateMatrix()  # now, not in the paint (see LossCurvePlot._fit_ranges)
         self._last_extent = extent
 
     # -------------------------------------------------------------- per frame
@@ -547,7 +785,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
 
     def _show_message(self) -> None:
         pi = self.plot_item
-        for item in (self.image, *self.train_items, *self.test_items, self.legend, self.color_bar):
+        for item in (self.image, self.train_points, self.test_points, self.legend, self.color_bar):
             item.hide()
         pi.hideAxis("left")
         pi.hideAxis("bottom")
@@ -563,10 +801,8 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         pi = self.plot_item
         pi.showAxis("left")
         pi.showAxis("bottom")
-        for item in self.train_items:
-            item.show()
-        for item in self.test_items:
-            item.setVisible(self._show_test)
+        self.train_points.show()
+        self.test_points.setVisible(self._show_test)
         self.legend.show()
         if self._color_bar_in_layout:
             self.color_bar.show()
@@ -588,6 +824,133 @@ def _finite(x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.nda
     return x[ok], y[ok]
 
 
+class _Curve(pg.PlotCurveItem):
+    """One history curve, cheap to update every frame.
+
+    PlotDataItem.setData cost ~0.5 ms a curve (it checks finiteness, finds the bounds with nanmin/nanmax,
+    rebuilds its display data), and the first paint after it another ~0.2 ms in dataBounds. This takes data
+    the plot has already made finite, keeps its bounds, and peak-downsamples the way PlotDataItem's auto mode
+    does (min and max of every `ds` points, once there are more than 5 points per pixel). PlotItem.setLogMode
+    calls setLogMode here as it would on a PlotDataItem; the data is then shown as log10(y).
+    Painting is PlotCurveItem's segmented-line drawing without the branches these curves never take.
+    """
+
+    POINTS_PER_PIXEL = 5.0  # PlotDataItem's autoDownsampleFactor
+
+    def __init__(self, pen: QtGui.QPen, name: str | None = None):
+        super().__init__(pen=pen, name=name, connect="all", skipFiniteCheck=True)
+        self.opts["logMode"] = (False, False)
+        self._x = self._y = np.empty(0)  # as given: finite (and positive for a log axis)
+        self._bounds = ((None, None), (None, None))  # of the shown data, before downsampling
+        self._pad = None  # the pen's half width in data units (x, y), for the current view transform
+        self._ds = 1
+
+    def set_history(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Show these finite points (x ascending)."""
+        self._x, self._y = x, y
+        self._show()
+
+    def getOriginalDataset(self) -> tuple:
+        """The data as given to set_history (None, None when empty), as PlotDataItem's method of this name."""
+        return (None, None) if self._x.size == 0 else (self._x, self._y)
+
+    def y_bounds(self) -> tuple[float, float] | None:
+        """The smallest and largest y shown (log10 on a log axis), None when there is nothing."""
+        lo, hi = self._bounds[1]
+        return None if lo is None else (lo, hi)
+
+    def setLogMode(self, x_mode: bool, y_mode: bool) -> None:
+        self.opts["logMode"] = (bool(x_mode), bool(y_mode))
+        self._show()
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        # The plot sets its ranges itself (no auto-range asks for a fraction or an orthogonal range), and
+        # the pens are cosmetic: no padding in data units.
+        return self._bounds[ax]
+
+    def viewTransformChanged(self):
+        self._pad = None
+        super().viewTransformChanged()
+        if self._x.size and self._downsampling(self._x) != self._ds:
+            self._show()  # the view was resized: more or fewer points per pixel
+
+    def boundingRect(self) -> QtCore.QRectF:
+        # PlotCurveItem's rect, with the pen's padding worked out once per view transform instead of after
+        # every setData (pixelVectors costs ~0.1 ms).
+        if self._boundingRect is None:
+            (xmn, xmx), (ymn, ymx) = self._bounds
+            if xmn is None:
+                return QtCore.QRectF()
+            pad = self._pad
+            if pad is None:
+                px, py = self.pixelVectors()
+                width = self.pixelPadding()
+                if px is not None and py is not None:
+                    pad = self._pad = (px.length() * width, py.length() * width)
+                else:
+                    pad = (0.0, 0.0)  # not shown yet
+            px, py = pad
+            self._boundingRect = QtCore.QRectF(xmn - px, ymn - py, 2 * px + xmx - xmn, 2 * py + ymx - ymn)
+        return self._boundingRect
+
+    def paint(self, p, opt, widget):
+        if self.xData is None or len(self.xData) == 0:
+            return
+        aa = self.opts["antialias"] if self._exportOpts is False else self._exportOpts.get("antialias", True)
+        p.setRenderHint(p.RenderHint.Antialiasing, aa)
+        p.setPen(self.opts["pen"])
+        p.drawLines(*self._getLineSegments())  # segmented lines (segmentedLineMode "on", set above)
+
+    def _show(self) -> None:
+        x, y = self._x, self._y
+        if y.size and self.opts["logMode"][1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(y)
+            ok = np.isfinite(y)  # the plot gives positive values; until it has (the mode came first), drop others
+            if not ok.all():
+                x, y = x[ok], y[ok]
+        if x.size:
+            self._bounds = ((float(x.min()), float(x.max())), (float(y.min()), float(y.max())))
+        else:
+            self._bounds = ((None, None), (None, None))
+        self._ds = ds = self._downsampling(x)
+        if ds > 1:
+            n = x.size // ds
+            stx = ds // 2  # each pair sits at a point from the middle of its run
+            x = np.repeat(x[stx:stx + n * ds:ds], 2)
+            runs = y[:n * ds].reshape(n, ds)
+            y = np.column_stack([runs.max(axis=1), runs.min(axis=1)]).ravel()
+        self.setData(x, y)
+
+    def _downsampling(self, x: np.ndarray) -> int:
+        view = self.getViewBox()
+        if view is None or x.size < 2 or view.width() == 0:
+            return 1
+        dx = float(x[-1] - x[0]) / (x.size - 1)
+        if dx == 0:
+            return 1
+        ds = abs(view.viewRect().width() / dx / (view.width() * self.POINTS_PER_PIXEL))
+        return int(ds) if math.isfinite(ds) and ds > 1 else 1
+
+
+class _StepLine(pg.InfiniteLine):
+    """The vertical dashed line at the current step.
+
+    InfiniteLine works its bounding rect out again (in Python, from the view's rect) after every move, ~0.15 ms
+    a frame. In the line's own, rotated coordinates that rect is the view's y range, a few pixels wide: moving
+    along x does not change it, so a move keeps it; a change of the view still recomputes it.
+    """
+
+    def __init__(self, pen: QtGui.QPen):
+        super().__init__(0, angle=90, pen=pen, movable=False)
+
+    def setPos(self, pos):
+        rect = self._boundingRect
+        super().setPos(pos)
+        if rect is not None and self._boundingRect is None:
+            self._boundingRect = rect
+
+
 class LossCurvePlot(pg.GraphicsLayoutWidget):
     """Train and test loss J against updates (and the faint per-update batch loss), accuracy below.
 
@@ -597,6 +960,7 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setBackground(BACKGROUND)
+        _repaint_one_rect(self)
         self.ci.setContentsMargins(6, 6, 10, 6)
         self.loss_plot = self.addPlot(row=0, col=0)
         self.accuracy_plot = self.addPlot(row=1, col=0)
@@ -621,32 +985,38 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
                                                labelTextColor=FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210),
                                                pen=pg.mkPen(200, 200, 200))
         self.legend.setFlag(self.legend.GraphicsItemFlag.ItemIgnoresTransformations, False)  # scale in exports
-        self.batch_curve = self.loss_plot.plot([], [], pen=pg.mkPen(BATCH_COLOR, width=1), name="batch")
-        self.train_curve = self.loss_plot.plot([], [], pen=pg.mkPen(TRAIN_COLOR, width=CURVE_WIDTH), name="train")
-        self.test_curve = self.loss_plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=CURVE_WIDTH), name="test")
-        self.train_accuracy_curve = self.accuracy_plot.plot([], [], pen=pg.mkPen(TRAIN_COLOR, width=CURVE_WIDTH))
-        self.test_accuracy_curve = self.accuracy_plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=CURVE_WIDTH))
-        for curve in self.curves:
-            curve.setClipToView(True)  # thousands of updates: draw only what is in view, peak-downsampled
-            curve.setDownsampling(auto=True, method="peak")
+        self.batch_curve = _Curve(pg.mkPen(BATCH_COLOR, width=1), name="batch")
+        self.train_curve = _Curve(pg.mkPen(TRAIN_COLOR, width=CURVE_WIDTH), name="train")
+        self.test_curve = _Curve(pg.mkPen(TEST_COLOR, width=CURVE_WIDTH), name="test")
+        self.train_accuracy_curve = _Curve(pg.mkPen(TRAIN_COLOR, width=CURVE_WIDTH))
+        self.test_accuracy_curve = _Curve(pg.mkPen(TEST_COLOR, width=CURVE_WIDTH))
+        for curve in (self.batch_curve, self.train_curve, self.test_curve):
+            self.loss_plot.addItem(curve)  # a named curve gets its legend entry
+        for curve in (self.train_accuracy_curve, self.test_accuracy_curve):
+            self.accuracy_plot.addItem(curve)
         self.batch_curve.setZValue(-1)
         step_pen = pg.mkPen(STEP_LINE_COLOR, width=1.5, style=QtCore.Qt.PenStyle.DashLine)
-        self.step_lines = (pg.InfiniteLine(0, angle=90, pen=step_pen, movable=False),
-                           pg.InfiniteLine(0, angle=90, pen=step_pen, movable=False))
+        self.step_lines = (_StepLine(step_pen), _StepLine(step_pen))
         self.loss_plot.addItem(self.step_lines[0], ignoreBounds=True)
         self.accuracy_plot.addItem(self.step_lines[1], ignoreBounds=True)
+
+        self._screen_caches = (_ScreenCache(self.loss_plot), _ScreenCache(self.accuracy_plot))
+        for cache, plot in zip(self._screen_caches, (self.loss_plot, self.accuracy_plot)):
+            cache.cache(*(plot.getAxis(name) for name in ("left", "bottom", "right", "top")))
+        self._screen_caches[0].cache(self.legend)
 
         self._last_key = None
         self._snap = None
         self._x_end = self._y_range = None  # the ranges set last (see _fit_ranges)
+        self._drawn: dict[str, tuple] = {}  # the history arrays each group of curves shows (see _changed)
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.disableAutoRange()
         self._log = False
         self._show_batch = True
         self._accuracy_shown = True
         self._has_test = True
-        _set_title(self.loss_plot, "")
-        _set_title(self.accuracy_plot, "")
+        _set_title_runs(self.loss_plot, ())
+        _set_title_runs(self.accuracy_plot, ())
 
     @property
     def curves(self) -> tuple:
@@ -681,6 +1051,7 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
             self.test_accuracy_curve.setVisible(has_test)
             if has_test:
                 self.legend.addItem(self.test_curve, "test")
+                self._screen_caches[0].cache(self.legend)  # its new entry
             else:
                 self.legend.removeItem(self.test_curve)
         self._draw_curves(snap)
@@ -692,38 +1063,44 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
     def _fit_ranges(self, snap) -> None:
         """Set the axes' ranges ourselves, in steps: pyqtgraph's auto-range moves them during the paint, which
         paints the plot a second time and redraws the axes every frame."""
-        h = snap.history
         x_end = step_ceil(max(10.0, float(snap.step)))
-        if x_end != self._x_end:
+        changed = x_end != self._x_end
+        if changed:
             self._x_end = x_end
             self.loss_plot.setXRange(0, x_end, padding=0.02)
-        values = np.concatenate([np.asarray(h.batch_curve_loss), np.asarray(h.train_loss),
-                                 np.asarray(h.test_loss)])
-        values = values[np.isfinite(values)]
-        if self._log:
-            values = values[values > 0]
-        if values.size == 0:
-            return
-        if self._log:
-            lo, hi = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
-            y_range = (lo, max(hi, lo + 1))
-        else:
-            y_range = (0.0, step_ceil(float(values.max())))
-        if y_range != self._y_range:
-            self._y_range = y_range
-            self.loss_plot.setYRange(*y_range, padding=0.02)
+        # the curves' bounds: every finite loss (positive on a log axis, where the bounds are log10)
+        bounds = [b for b in (c.y_bounds() for c in (self.batch_curve, self.train_curve, self.test_curve)) if b]
+        if bounds:
+            if self._log:
+                lo, hi = math.floor(min(b[0] for b in bounds)), math.ceil(max(b[1] for b in bounds))
+                y_range = (lo, max(hi, lo + 1))
+            else:
+                y_range = (0.0, step_ceil(max(b[1] for b in bounds)))
+            if y_range != self._y_range:
+                self._y_range = y_range
+                self.loss_plot.setYRange(*y_range, padding=0.02)
+                changed = True
+        if changed:
+            # Apply the new ranges now: a ViewBox applies them when it paints, and the items and axes that
+            # change with them then ask for a second paint of the plot.
+            for plot in (self.loss_plot, self.accuracy_plot):
+                plot.getViewBox().updateMatrix()
 
     def clear_curves(self) -> None:
         """Empty every curve (a new run starts from nothing); the items stay."""
         for curve in self.curves:
-            curve.setData([], [])
+            curve.set_history(np.empty(0), np.empty(0))
         self._x_end = self._y_range = None
+        self._drawn = {}
 
     def set_log_scale(self, on: bool) -> None:
         """Loss on a log axis (accuracy stays linear)."""
         self._log = bool(on)
         self.loss_plot.setLogMode(y=self._log)
-        self._y_range = None
+        self.loss_plot.disableAutoRange()  # setLogMode turned auto-range on; _fit_ranges sets both ranges
+        self._x_end = self._y_range = None
+        self._drawn.pop("loss", None)
+        self._drawn.pop("batch", None)
         if self._snap is not None:
             self._draw_curves(self._snap)
 
@@ -731,31 +1108,48 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         """Show the per-update loss of each mini-batch as a faint line behind the curves."""
         self._show_batch = bool(on)
         self.batch_curve.setVisible(self._show_batch)
+        for sample, _ in self.legend.items:
+            sample.update()  # a hidden curve's sample changes (and is drawn from a cached pixmap)
 
     # -------------------------------------------------------------- drawing
 
     def _draw_curves(self, snap) -> None:
+        """Give each curve its history, if that changed since the frame before (paused, or a phase step, it
+        did not; while training every frame brings an evaluation)."""
         h = snap.history
         log = self._log
-        self.batch_curve.setData(*_finite(h.batch_curve_step, h.batch_curve_loss, log))  # bounded size
-        self.train_curve.setData(*_finite(h.eval_step, h.train_loss, log))
-        self.test_curve.setData(*_finite(h.eval_step, h.test_loss, log))
-        if self._accuracy_shown:
-            self.train_accuracy_curve.setData(*_finite(h.eval_step, 100.0 * np.asarray(h.train_accuracy), False))
-            self.test_accuracy_curve.setData(*_finite(h.eval_step, 100.0 * np.asarray(h.test_accuracy), False))
+        if self._changed("batch", h.batch_curve_step, h.batch_curve_loss):
+            self.batch_curve.set_history(*_finite(h.batch_curve_step, h.batch_curve_loss, log))  # bounded size
+        if self._changed("loss", h.eval_step, h.train_loss, h.test_loss):
+            self.train_curve.set_history(*_finite(h.eval_step, h.train_loss, log))
+            self.test_curve.set_history(*_finite(h.eval_step, h.test_loss, log))
+        if self._accuracy_shown and self._changed("accuracy", h.eval_step, h.train_accuracy, h.test_accuracy):
+            self.train_accuracy_curve.set_history(*_finite(h.eval_step, 100.0 * np.asarray(h.train_accuracy), False))
+            self.test_accuracy_curve.set_history(*_finite(h.eval_step, 100.0 * np.asarray(h.test_accuracy), False))
         self._fit_ranges(snap)
 
+    def _changed(self, group: str, *arrays: np.ndarray) -> bool:
+        """Whether these history arrays differ from the ones `group`'s curves show; remembers them if so."""
+        shown = self._drawn.get(group)
+        if shown is not None and all(a is b or (a.shape == b.shape and np.array_equal(a, b, equal_nan=True))
+                                     for a, b in zip(arrays, shown)):
+            return False
+        self._drawn[group] = arrays
+        return True
+
     def _draw_labels(self, snap) -> None:
-        train = f'<span style="color:{TRAIN_COLOR.name()}">train J = {_fmt(snap.train_loss)}</span>'
-        test = f'<span style="color:{TEST_COLOR.name()}">test J = {_fmt(snap.test_loss)}</span>'
-        parts = [f"step {snap.step}", train] + ([test] if self._has_test else [])
+        gap = (" \u00a0 ", FOREGROUND)  # " &nbsp; " in HTML
+        runs = [(f"step {snap.step}", FOREGROUND), gap, (f"train J = {_fmt(snap.train_loss)}", TRAIN_COLOR)]
+        if self._has_test:
+            runs += [gap, (f"test J = {_fmt(snap.test_loss)}", TEST_COLOR)]
         if snap.diverged is not None:
-            parts.append(f'<span style="color:{theme.NONFINITE.name()}">diverged</span>')
-        _set_title(self.loss_plot, " &nbsp; ".join(parts))
+            runs += [gap, ("diverged", theme.NONFINITE)]
+        _set_title_runs(self.loss_plot, runs)
         if self._accuracy_shown:
-            tr = f'<span style="color:{TRAIN_COLOR.name()}">train {_fmt_pct(snap.train_accuracy)}</span>'
-            te = f'<span style="color:{TEST_COLOR.name()}">test {_fmt_pct(snap.test_accuracy)}</span>'
-            _set_title(self.accuracy_plot, "accuracy &nbsp; " + tr + (" &nbsp; " + te if self._has_test else ""))
+            runs = [("accuracy", FOREGROUND), gap, (f"train {_fmt_pct(snap.train_accuracy)}", TRAIN_COLOR)]
+            if self._has_test:
+                runs += [gap, (f"test {_fmt_pct(snap.test_accuracy)}", TEST_COLOR)]
+            _set_title_runs(self.accuracy_plot, runs)
 
     def _set_accuracy_shown(self, show: bool) -> None:
         if show == self._accuracy_shown:
@@ -766,8 +1160,9 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
             self.ci.layout.setRowStretchFactor(1, 2)
             self.accuracy_plot.show()
         else:
-            self.train_accuracy_curve.setData([], [])
-            self.test_accuracy_curve.setData([], [])
+            self.train_accuracy_curve.set_history(np.empty(0), np.empty(0))
+            self.test_accuracy_curve.set_history(np.empty(0), np.empty(0))
+            self._drawn.pop("accuracy", None)
             self.ci.removeItem(self.accuracy_plot)
             self.accuracy_plot.hide()
         _set_label(self.loss_plot, "bottom", "" if show else "updates")

@@ -164,19 +164,31 @@ def test_gradient_mode_recolours_edges_and_relabels_the_legend(qtbot):
         v.set_color_mode("rainbow")
 
 
+def shows_colour(view, rect, color: QtGui.QColor, tol: int = 12) -> bool:
+    """Whether a pixel within `rect` of the viewport has (nearly) this colour."""
+    img = view.viewport().grab(rect).toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
+    px = arr.reshape(img.height(), img.bytesPerLine())[:, :img.width() * 4].reshape(-1, 4)[:, :3].astype(int)
+    bgr = np.array([color.blue(), color.green(), color.red()])
+    return bool((np.abs(px - bgr).max(axis=1) <= tol).any())
+
+
 def test_legend_is_visible_with_the_network_wide_scale(view):
+    assert view.legend_rect() is None  # nothing to explain before the first snapshot
     _, snap = trained("circle")
     view.show_snapshot(snap)
-    legend = view.legend()
-    assert legend.isVisible()
-    assert view.viewport().geometry().contains(legend.geometry())
+    rect = view.legend_rect()
+    assert rect is not None and view.viewport().rect().contains(rect)
     w = max(float(np.max(np.abs(a))) for a in snap.kernels + snap.biases)
     assert f"−{format_scale(w)}" in view.legend_text() and f"+{format_scale(w)}" in view.legend_text()
-    # it stays in view when the user zooms and pans
+    # the colour bar is drawn there: both ends of the diverging map
+    assert shows_colour(view, rect, theme.NEGATIVE) and shows_colour(view, rect, theme.POSITIVE)
+    # it stays in view, the same size, when the user zooms and pans
     QTest.mouseMove(view.viewport(), QtCore.QPoint(450, 300))
     for _ in range(3):
         wheel(view, QtCore.QPoint(450, 300), 240)
-    assert legend.isVisible() and view.viewport().geometry().contains(legend.geometry())
+    assert view.legend_rect() == rect
+    assert shows_colour(view, rect, theme.NEGATIVE) and shows_colour(view, rect, theme.POSITIVE)
 
 
 def test_heatmaps_show_each_feature_with_x1_to_the_right_and_x2_up(view):
@@ -219,6 +231,55 @@ def test_the_last_phase_is_highlighted(view):
     view.show_snapshot(t.snapshot(plane_resolution=12))
     assert view.highlighted_phase() == Phase("forward", 2)
     assert band.rect().left() < x2 < band.rect().right()
+
+
+def test_the_band_looks_like_its_tint_over_the_background(view):
+    """The band is filled opaque (cheaper than blending), with the colour its translucent tint gives."""
+    t = Trainer(load_preset("circle"))
+    t.step(1)  # the last phase: "update", the band over the whole network
+    view.show_snapshot(t.snapshot(plane_resolution=12))
+    band = view.phase_band()
+    # a point inside the band with nothing on it: just under the band's top edge, left of the input column
+    scene_pt = QtCore.QPointF(band.rect().left() + 3, band.rect().top() + 3)
+    pt = view.mapFromScene(scene_pt)
+    assert not [i for i in view.scene().items(scene_pt) if i is not band]
+    got = QtGui.QColor(view.viewport().grab().toImage().pixel(pt))
+    expected = QtGui.QImage(1, 1, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    expected.fill(view.backgroundBrush().color())
+    painter = QtGui.QPainter(expected)
+    painter.fillRect(0, 0, 1, 1, QtGui.QColor(130, 200, 130, 28))  # the "update" tint
+    painter.end()
+    assert got.name() == QtGui.QColor(expected.pixel(0, 0)).name()
+
+
+def test_inputs_heatmaps_are_drawn_once_per_run(qtbot, monkeypatch):
+    """The input features over the plane do not change while training: their heatmaps are not redrawn;
+    the hidden neurons' are."""
+    v = NetworkView()
+    qtbot.addWidget(v)
+    t, snap = trained("circle")
+    v.show_snapshot(snap)
+    set_calls = {"input": 0, "hidden": 0}
+    for key, item in (("input", v.heatmap_item(0, 0)), ("hidden", v.heatmap_item(1, 0))):
+        original = item.setPixmap
+        monkeypatch.setattr(item, "setPixmap", lambda pm, key=key, original=original:
+                            (set_calls.__setitem__(key, set_calls[key] + 1), original(pm)))
+    before = v.heatmap_item(1, 0).pixmap().toImage()
+    t.step(30)
+    v.show_snapshot(t.snapshot(plane_resolution=24))
+    assert set_calls == {"input": 0, "hidden": 1}
+    assert v.heatmap_item(1, 0).pixmap().toImage() != before
+    assert not v.heatmap_item(0, 0).pixmap().isNull()
+
+
+def test_svg_export_keeps_the_legend_as_text(view, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from ffviz.ui.export import export_svg
+    view.show_snapshot(trained("circle")[1])
+    root = ET.parse(export_svg(view, tmp_path / "network.svg")).getroot()
+    texts = " ".join(el.text or "" for el in root.iter() if el.tag.endswith("text"))
+    assert "weight w" in texts and "Hidden 1" in texts
 
 
 # ---------------------------------------------------------------- snapshots: order, structure, bad numbers

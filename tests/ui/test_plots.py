@@ -2,14 +2,18 @@
 
 import dataclasses
 import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ffviz.engine import History, Trainer, from_dict, load_preset, preset_dict
 from ffviz.ui import theme
-from ffviz.ui.export import render_image
-from ffviz.ui.plots import NOT_2D_MESSAGE, DecisionBoundaryPlot, LossCurvePlot, iso_segments, nice_ceil
+from ffviz.ui.export import export_svg, render_image
+from ffviz.ui.plots import (NOT_2D_MESSAGE, TEST_COLOR, TRAIN_COLOR, DecisionBoundaryPlot, LossCurvePlot, iso_segments,
+                             nice_ceil)
 
 RES = 40
 
@@ -120,21 +124,33 @@ def test_image_is_placed_on_the_input_plane(boundary):
     assert boundary.plot_item.getViewBox().state["aspectLocked"] == 1.0
 
 
+def point_colors(item, what: str) -> list:
+    """Each point's fill ("brush") or ring ("pen") colour, in drawing order."""
+    return [getattr(spot, what)().color().name() for spot in item.points()]
+
+
 def test_points_are_every_train_and_test_sample(boundary):
     snap = snap_of(trained("circle"))
     boundary.show_snapshot(snap)
     ds = snap.dataset
-    train = np.concatenate([np.column_stack(i.getData()) for i in boundary.train_items])
-    test = np.concatenate([np.column_stack(i.getData()) for i in boundary.test_items])
-    assert len(train) + len(test) == len(ds.raw_train) + len(ds.raw_test)
+    train = np.column_stack(boundary.train_points.getData())
+    test = np.column_stack(boundary.test_points.getData())
+    assert len(train) == len(ds.raw_train) and len(test) == len(ds.raw_test)
     np.testing.assert_allclose(np.sort(train, axis=0), np.sort(ds.raw_train, axis=0))
     np.testing.assert_allclose(np.sort(test, axis=0), np.sort(ds.raw_test, axis=0))
-    # orange points are the y = 0 ones; test points are hollow (no opaque fill)
-    blue = boundary.train_items[1]
-    assert blue.opts["brush"].color() == theme.POSITIVE
-    assert boundary.test_items[0].opts["brush"].color().alpha() < 255
+    # orange points are the y = 0 ones, drawn first (under the blue ones); test points are rings with a
+    # translucent fill
+    labels = (ds.y_train[:, 0] >= 0.5).astype(int)
+    fills = point_colors(boundary.train_points, "brush")
+    orange, blue = theme.NEGATIVE.name(), theme.POSITIVE.name()
+    assert fills == [orange] * int((labels == 0).sum()) + [blue] * int((labels == 1).sum())
+    np.testing.assert_allclose(train[:(labels == 0).sum()], ds.raw_train[labels == 0])
+    rings = point_colors(boundary.test_points, "pen")
+    assert set(rings) == {orange, blue} and rings == sorted(rings, key=[orange, blue].index)
+    assert boundary.test_points.opts["brush"].color().alpha() < 255
     names = [label.text for _, label in boundary.legend.items]
     assert names == ["y = 0", "y = 1", "test"]
+    assert [sample.item.opts["brush"].color().name() for sample, _ in boundary.legend.items][:2] == [orange, blue]
 
 
 def test_binary_draws_the_half_contour(boundary):
@@ -184,12 +200,12 @@ def test_discretize_gives_hard_colours(boundary):
 
 def test_test_points_can_be_hidden(boundary):
     boundary.show_snapshot(snap_of(trained("circle")))
-    assert all(i.isVisible() for i in boundary.test_items)
+    assert boundary.test_points.isVisible()
     boundary.set_show_test(False)
-    assert not any(i.isVisible() for i in boundary.test_items)
-    assert all(i.isVisible() for i in boundary.train_items)
+    assert not boundary.test_points.isVisible()
+    assert boundary.train_points.isVisible()
     boundary.set_show_test(True)
-    assert all(i.isVisible() for i in boundary.test_items)
+    assert boundary.test_points.isVisible()
 
 
 def test_stale_snapshot_is_ignored(boundary):
@@ -209,7 +225,8 @@ def test_frames_update_items_instead_of_adding_them(boundary, monkeypatch):
     items = list(boundary.plot_item.getViewBox().addedItems)
     image, contour = boundary.image, boundary.contour
     calls = []
-    monkeypatch.setattr(boundary.train_items[0], "setData", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(boundary.train_points, "setData", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(boundary.test_points, "setData", lambda *a, **k: calls.append(1))
     for _ in range(5):
         t.step(2)
         boundary.show_snapshot(snap_of(t))
@@ -238,7 +255,10 @@ def test_multiclass_colours_pixels_by_the_likeliest_class(boundary):
     assert img.reshape(-1, 3)[unsure].astype(int).sum() > pixel.sum()
     assert not boundary.contour.isVisible()
     assert [label.text for _, label in boundary.legend.items] == ["class 0", "class 1", "class 2", "test"]
-    assert sum(len(i.getData()[0]) for i in boundary.train_items) == len(snap.dataset.raw_train)
+    assert len(boundary.train_points.getData()[0]) == len(snap.dataset.raw_train)
+    classes = [theme.class_color(k).name() for k in range(3)]
+    fills = point_colors(boundary.train_points, "brush")
+    assert set(fills) == set(classes) and fills == sorted(fills, key=classes.index)
 
 
 def test_multiclass_discretize_is_uniform_per_class(boundary):
@@ -291,7 +311,7 @@ def test_non_2d_data_shows_the_message(boundary):
     boundary.show_snapshot(snap)
     assert boundary.message_visible and boundary.message.toPlainText() == NOT_2D_MESSAGE
     assert not boundary.image.isVisible()
-    assert not any(i.isVisible() for i in boundary.train_items + boundary.test_items)
+    assert not boundary.train_points.isVisible() and not boundary.test_points.isVisible()
     # the message is drawn in the middle of the plot
     render_image(boundary)  # the view applies its new range when it paints
     rect = boundary.message.mapRectToScene(boundary.message.boundingRect())
@@ -300,7 +320,7 @@ def test_non_2d_data_shows_the_message(boundary):
     # 2-D data again (a newer run): the plane comes back
     boundary.show_snapshot(snap_of(trained("circle")))
     assert not boundary.message_visible
-    assert boundary.image.isVisible() and all(i.isVisible() for i in boundary.train_items)
+    assert boundary.image.isVisible() and boundary.train_points.isVisible()
 
 
 # ---------------------------------------------------------------- loss curves
@@ -444,3 +464,217 @@ def test_plots_draw_something(boundary, losses):
     assert len(pixel_colors(boundary)) > 20
     colours = pixel_colors(losses)
     assert len(colours) > 5
+
+
+# ---------------------------------------------------------------- what a frame costs: only what changed is redone
+
+def iso_segments_per_cell(d: np.ndarray, level: float) -> set:
+    """Marching squares one cell at a time, the textbook way: the oracle for the vectorised iso_segments."""
+    out = set()
+    for r in range(d.shape[0] - 1):
+        for c in range(d.shape[1] - 1):
+            a, b, cc, e = d[r, c], d[r, c + 1], d[r + 1, c + 1], d[r + 1, c]
+            up = [v >= level for v in (a, b, cc, e)]  # NaN counts as below
+
+            def cross(v0, v1, p0, p1):
+                t = (level - v0) / (v1 - v0)
+                return (p0[0] + t * (p1[0] - p0[0]) + 0.5, p0[1] + t * (p1[1] - p0[1]) + 0.5)
+
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pts = {0: cross(a, b, (c, r), (c + 1, r)) if up[0] != up[1] else None,
+                       1: cross(b, cc, (c + 1, r), (c + 1, r + 1)) if up[1] != up[2] else None,
+                       2: cross(e, cc, (c, r + 1), (c + 1, r + 1)) if up[3] != up[2] else None,
+                       3: cross(a, e, (c, r), (c, r + 1)) if up[0] != up[3] else None}
+            edges = [k for k, v in pts.items() if v is not None]
+            if len(edges) == 2:
+                pairs = [tuple(edges)]
+            elif len(edges) == 4:
+                centre_up = (a + b + cc + e) / 4.0 >= level
+                pairs = [(0, 1), (2, 3)] if centre_up == up[0] else [(0, 3), (1, 2)]
+            else:
+                pairs = []
+            for i, j in pairs:
+                seg = pts[i] + pts[j]
+                if all(np.isfinite(seg)):
+                    out.add(tuple(round(float(v), 9) for v in seg))
+    return out
+
+
+def test_iso_segments_match_marching_squares_cell_by_cell():
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        d = rng.normal(size=rng.integers(2, 14, size=2)).cumsum(0).cumsum(1)
+        if trial % 3 == 0:
+            d[rng.random(d.shape) < 0.15] = np.nan
+        if trial % 4 == 0:
+            d = np.round(d)  # samples exactly on the level
+        x, y = iso_segments(d, 0.0)
+        got = {tuple(round(float(v), 9) for v in (x[k], y[k], x[k + 1], y[k + 1])) for k in range(0, x.size, 2)}
+        assert got == iso_segments_per_cell(d, 0.0), trial
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_plane_colours_are_pyqtgraphs(boundary, kind):
+    """The plane image is coloured in one NumPy step; pixel for pixel as pyqtgraph would colour it."""
+    preset = {"binary": "circle", "multiclass": "softmax", "regression": "regression"}[kind]
+    boundary.show_snapshot(snap_of(trained(preset, 100)))
+    mine = boundary.image
+    data = np.array(mine.image, copy=True)
+    if kind == "binary":
+        data[3, 5] = np.nan  # NaN is transparent
+    reference = pg.ImageItem(axisOrder="row-major")
+    for item in (mine, reference):
+        item.setImage(data, autoLevels=False, levels=mine.levels, lut=mine.lut)
+        item.render()
+    premultiplied = QtGui.QImage.Format.Format_ARGB32_Premultiplied  # any transparent pixel is 0 then
+    ours, theirs = mine.qimage.convertToFormat(premultiplied), reference.qimage.convertToFormat(premultiplied)
+    assert ours.size() == theirs.size() and ours == theirs
+
+
+def test_unchanged_history_is_not_drawn_again(losses, monkeypatch):
+    """A snapshot with the same history (paused, or a phase step) re-sets no curve; the title still follows."""
+    t = trained("circle", 40, 4)
+    snap = t.snapshot()
+    losses.show_snapshot(snap)
+    calls = []
+    for curve in losses.curves:
+        monkeypatch.setattr(curve, "set_history", lambda *a, **k: calls.append(1))
+    t.step_phase()  # forward pass of layer 1: no new evaluation, no new batch loss
+    later = t.snapshot()
+    assert later.step == snap.step and later.serial > snap.serial
+    losses.show_snapshot(later)
+    assert calls == []
+    t.step(5)
+    t.record_evaluation()
+    losses.show_snapshot(t.snapshot())
+    assert len(calls) == 5  # new evaluation and batch losses: every curve
+    assert f"step {t.step_count}" in losses.loss_plot.titleLabel.text
+
+
+def title_text(plot) -> str:
+    return "".join(text for text, _ in plot.titleLabel._ffviz_runs.runs())
+
+
+def test_titles_show_the_latest_numbers_in_their_colours(losses):
+    t = trained("circle", 20, 2)
+    for _ in range(3):
+        t.step(10)
+        t.record_evaluation()
+        snap = t.snapshot()
+        losses.show_snapshot(snap)
+    assert title_text(losses.loss_plot) == (f"step {snap.step} \u00a0 train J = {snap.train_loss:.4g}"
+                                            f" \u00a0 test J = {snap.test_loss:.4g}")
+    assert title_text(losses.accuracy_plot) == (f"accuracy \u00a0 train {100 * snap.train_accuracy:.1f} %"
+                                                f" \u00a0 test {100 * snap.test_accuracy:.1f} %")
+    runs = dict(losses.loss_plot.titleLabel._ffviz_runs.runs())
+    assert runs[f"train J = {snap.train_loss:.4g}"] == TRAIN_COLOR
+    assert runs[f"test J = {snap.test_loss:.4g}"] == TEST_COLOR
+    # and it is drawn: the test colour appears in the title row
+    img = render_image(losses)
+    row = losses.loss_plot.titleLabel.sceneBoundingRect().toRect()
+    assert has_colour(img, row, TEST_COLOR)
+
+
+def has_colour(img: QtGui.QImage, rect: QtCore.QRect, color: QtGui.QColor, tol: int = 30) -> bool:
+    img = img.copy(rect).convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
+    px = arr.reshape(img.height(), img.bytesPerLine())[:, :img.width() * 4].reshape(-1, 4)[:, :3].astype(int)
+    return bool((np.abs(px - [color.blue(), color.green(), color.red()]).max(axis=1) <= tol).any())
+
+
+def test_title_is_laid_out_as_the_html_title_was(losses):
+    """The coloured runs take the size (and so the place) a QTextDocument gives the same HTML."""
+    snap = trained("circle", 30, 3).snapshot()
+    losses.show_snapshot(snap)
+    for plot in (losses.loss_plot, losses.accuracy_plot):
+        label = plot.titleLabel
+        document = QtWidgets.QGraphicsTextItem()
+        document.setFont(label.item.font())
+        document.setHtml(f"<span style='color: #282828; font-size: 16pt'>{label.text}</span>")
+        assert document.toPlainText() == title_text(plot).replace("\u00a0", " ")  # it gives nbsp as spaces
+        runs = label._ffviz_runs
+        assert runs.boundingRect().size() == document.boundingRect().size()
+        centre = runs.mapRectToParent(runs.boundingRect()).center()
+        assert centre.x() == pytest.approx(label.rect().center().x())
+        assert centre.y() == pytest.approx(label.rect().center().y())
+
+
+def test_curves_thin_out_as_pyqtgraph_would(qtbot):
+    """Thousands of points: peak-downsampled as PlotDataItem's auto mode does it (same points drawn)."""
+    w = LossCurvePlot()
+    qtbot.addWidget(w)
+    w.resize(500, 400)
+    w.show()
+    qtbot.waitExposed(w)
+    n = 20000
+    x = np.arange(n, dtype=float)
+    y = 1.0 + np.sin(x / 50.0) + 0.1 * np.random.default_rng(0).normal(size=n)
+    w.loss_plot.setXRange(0, n, padding=0.02)
+    w.loss_plot.getViewBox().updateMatrix()
+    reference = pg.PlotDataItem()
+    w.loss_plot.addItem(reference)
+    reference.setDownsampling(auto=True, method="peak")
+    reference.setClipToView(True)
+    reference.setData(x, y)
+    w.train_curve.set_history(x, y)
+    mine, theirs = w.train_curve.getData(), reference.getData()
+    assert len(mine[0]) < n / 2
+    np.testing.assert_array_equal(mine[0], theirs[0])
+    np.testing.assert_array_equal(mine[1], theirs[1])
+    x_orig, y_orig = w.train_curve.getOriginalDataset()
+    assert x_orig is x and y_orig is y
+
+
+def test_a_frame_paints_the_plot_once(qtbot):
+    """New snapshots, also one that moves the x range to its next step, paint the loss plot once each and
+    lay nothing out again (a layout pass or a range applied during the paint would paint it twice)."""
+    w = LossCurvePlot()
+    qtbot.addWidget(w)
+    w.resize(600, 400)
+    w.show()
+    qtbot.waitExposed(w)
+    t = trained("circle", 1900, 19)  # the loss fell from its start: the y range stays
+    for _ in range(2):  # the first frames lay the plot out (axes take the width of their labels)
+        t.step(10)
+        t.record_evaluation()
+        w.show_snapshot(t.snapshot())
+        qtbot.wait(100)
+
+    class Count(QtCore.QObject):
+        paints = layouts = 0
+
+        def eventFilter(self, obj, event):
+            if event.type() == QtCore.QEvent.Type.Paint and obj is w.viewport():
+                Count.paints += 1
+            elif event.type() == QtCore.QEvent.Type.LayoutRequest:
+                Count.layouts += 1
+            return False
+
+    counter = Count()
+    app = QtWidgets.QApplication.instance()
+    app.installEventFilter(counter)
+    try:
+        for steps in (30, 150):  # 1950 updates, then 2100: the x axis grows from 2000 to 2500
+            t.step(steps)
+            t.record_evaluation()
+            Count.paints = Count.layouts = 0
+            w.show_snapshot(t.snapshot())
+            for _ in range(5):
+                app.processEvents()
+            assert (Count.paints, Count.layouts) == (1, 0)
+    finally:
+        app.removeEventFilter(counter)
+    assert w.loss_plot.getViewBox().viewRange()[0][1] >= 2100
+
+
+def test_svg_export_draws_cached_items_as_vectors(boundary, tmp_path):
+    """Axes, legend and points are cached as pixmaps on screen; an SVG still gets them as text and shapes."""
+    boundary.show_snapshot(snap_of(trained("circle", 30)))
+    render_image(boundary)  # on screen first, so the caches exist
+    root = ET.parse(export_svg(boundary, tmp_path / "b.svg")).getroot()
+    texts = [el.text or "" for el in root.iter() if el.tag.endswith("text")]
+    assert {"-5", "0", "5", "y = 0", "test"} <= {t.strip() for t in texts}
+    assert sum(el.tag.endswith("image") for el in root.iter()) == 1  # the plane, nothing else
+    render_image(boundary)
+    for item in (boundary.train_points, boundary.legend, boundary.plot_item.getAxis("left")):
+        assert item.cacheMode() == QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
