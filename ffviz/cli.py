@@ -110,6 +110,9 @@ def _gui(spec: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # OpenBLAS's worker threads spin after each product and take CPU from the GUI thread; ffviz's matrices
+    # are too small to gain from them. Must be set before NumPy is first imported.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # `ffviz FILE` and `ffviz PRESET` open the window, like `ffviz gui FILE`.
     if argv and argv[0] not in ("gui", "train", "presets", "-h", "--help", "--version"):
         argv = ["gui"] + argv

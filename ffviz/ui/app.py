@@ -40,7 +40,6 @@ def run_app(config=None, base_dir=None, argv=None) -> int:
     if icon.is_file():  # a source checkout or the packaged app; a bare wheel has no icon, and that is fine
         from PySide6 import QtGui
         app.setWindowIcon(QtGui.QIcon(str(icon)))
-    sys.setswitchinterval(0.001)  # the GUI thread waits at most 1 ms for the interpreter lock, not 5
     pg.setConfigOptions(antialias=True)
     window = MainWindow(config, base_dir)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first

@@ -53,6 +53,8 @@ class StatusText(QtWidgets.QWidget):
         self.setFont(font)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(self.fontMetrics().height() + 6)
+        # It paints its whole rectangle: the status bar and the window behind it need not repaint per frame.
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._text = ""
 
     def setText(self, text: str) -> None:
@@ -65,6 +67,7 @@ class StatusText(QtWidgets.QWidget):
 
     def paintEvent(self, event) -> None:
         p = QtGui.QPainter(self)
+        p.fillRect(self.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
         p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
         p.drawText(self.rect().adjusted(4, 0, -4, 0),
                    QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignLeft, self._text)

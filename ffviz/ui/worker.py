@@ -23,8 +23,8 @@ from ffviz.engine.presets import load_preset
 from ffviz.engine.trainer import Trainer
 from ffviz.errors import FfvizError
 
-FRAME_SECONDS = 1 / 60  # the shortest training burst between two snapshots: at most 60 frames a second
-MAX_BURST = 0.030  # the longest burst: the window stays above ~30 frames a second when drawing is quick
+FRAME_SECONDS = 1 / 60  # the shortest time between two snapshots: at most 60 frames a second
+MAX_BURST = 0.030  # the longest training burst, so a slow-drawing window still sees ~15 frames a second
 TICK_BUDGET = 0.008  # seconds of training per timer tick, so queued commands wait at most this long
 PLANE_RESOLUTION = 48
 SPEEDS = (1, 2, 5, 10, 30, 100, 1000, 0)  # updates per second; 0: as fast as it goes
@@ -210,7 +210,10 @@ class TrainingWorker(QtCore.QObject):
         self._in_flight = False
         now = time.perf_counter()
         draw = now - self._last_emit
-        self._burst = min(MAX_BURST, max(FRAME_SECONDS, draw))  # train at least as long as the GUI draws
+        # Train as long as making and drawing the snapshot took (`draw` counts from the start of making it):
+        # half the time trains, half shows it. A frame is never shorter than 1/60 s, a burst never longer
+        # than MAX_BURST.
+        self._burst = min(MAX_BURST, max(draw, FRAME_SECONDS - draw, 0.002))
         if self._playing:
             self._burst_start = now
             if self._speed == 0:  # at a set speed the drawing time still counts towards the updates owed
