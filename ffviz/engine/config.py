@@ -340,27 +340,14 @@ def from_dict(d: Any) -> RunConfig:
             kernel=None if kernel is None else _matrix(kernel, fan_in, units, f"layers[{idx}].kernel"),
             bias=None if bias is None else _vector(bias, units, f"layers[{idx}].bias"),
         ))
-    opt = d.get("optimizer", {})
-    if isinstance(opt, str):
-        opt = {"name": opt}
-    opt = dict(_obj(opt, "optimizer"))
-    _no_unknown(opt, _OPT_KEYS, "optimizer")
+    opt = _section(d, "optimizer", _OPT_KEYS)
     if "name" in opt:
         opt["name"] = OPTIMIZER_ALIASES.get(_str(opt["name"], "optimizer.name"), opt["name"])
     if opt.get("batch_size") in ("full", 0):
         opt["batch_size"] = None
-    init = d.get("init", {})
-    if isinstance(init, str):
-        init = {"name": init}
-    init = _obj(init, "init")
-    _no_unknown(init, _INIT_KEYS, "init")
-    reg = _obj(d.get("regularization", {}), "regularization")
-    _no_unknown(reg, _REG_KEYS, "regularization")
-    data = d.get("data", {})
-    if isinstance(data, str):
-        data = {"name": data}
-    data = dict(_obj(data, "data"))
-    _no_unknown(data, _DATA_KEYS, "data")
+    init = _section(d, "init", _INIT_KEYS)
+    reg = _section(d, "regularization", _REG_KEYS)
+    data = _section(d, "data", _DATA_KEYS)
     if "csv" in data:
         data["path"] = _str(data.pop("csv"), "data.csv")
         data.setdefault("name", "csv")
@@ -395,6 +382,16 @@ def from_dict(d: Any) -> RunConfig:
     from ffviz.engine.losses import ALIASES
     cfg = replace(cfg, loss=ALIASES.get(cfg.loss, cfg.loss))
     return validate(cfg)
+
+
+def _section(d: dict, key: str, allowed) -> dict:
+    """A sub-object of the network file, as a fresh dict; a bare string stands for {"name": string}."""
+    value = d.get(key, {})
+    if isinstance(value, str) and "name" in allowed:
+        value = {"name": value}
+    value = dict(_obj(value, key))
+    _no_unknown(value, allowed, key)
+    return value
 
 
 def _inline(value, where):

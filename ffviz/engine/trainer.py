@@ -157,15 +157,11 @@ class Trainer:
         if data.n_outputs != out:
             what = f"{data.n_classes} classes" if data.task == "multiclass" else f"{data.n_outputs} target column(s)"
             raise FfvizError(f"the data has {what} but the output layer has {out} unit(s)")
-        if self._needs_unit_targets(cfg) and data.y_train.size and (
+        if get_loss(cfg.loss).output_activations is not None and data.y_train.size and (
                 np.min(data.y_train) < 0 or np.max(data.y_train) > 1):
             raise FfvizError(f"{get_loss(cfg.loss).label} needs targets between 0 and 1; "
                              f"this data has targets from {np.min(data.y_train):g} to {np.max(data.y_train):g}")
         return data
-
-    @staticmethod
-    def _needs_unit_targets(cfg: RunConfig) -> bool:
-        return get_loss(cfg.loss).output_activations is not None
 
     def reset(self) -> None:
         """Start the run again from its config: same seed, same data, same initial weights."""
@@ -474,30 +470,29 @@ class Trainer:
 
     # ------------------------------------------------------------------ reading
 
-    def predict(self, x: np.ndarray, kernels=None, biases=None) -> list[np.ndarray]:
-        """Activations of every layer for inputs x (a[0] = x), with the current or the given parameters."""
+    def _layers(self, x: np.ndarray, kernels=None, biases=None):
+        """(z, a) of each layer in turn for inputs x, with the current or the given parameters; nothing stored."""
         kernels = self.kernels if kernels is None else kernels
         biases = self.biases if biases is None else biases
-        a = [x]
-        for k, b, act in zip(kernels, biases, self.activations):
-            z = a[-1] @ k
-            if b is not None:
-                z += b
-            a.append(act.fn(z))
-        return a
-
-    def _output(self, x: np.ndarray, kernels=None, biases=None) -> tuple[np.ndarray, np.ndarray]:
-        """(z, ŷ) of the output layer for inputs x: one forward pass, nothing stored."""
-        kernels = self.kernels if kernels is None else kernels
-        biases = self.biases if biases is None else biases
-        a, z = x, x
-        with np.errstate(all="ignore"):
+        a = x
+        with np.errstate(all="ignore"):  # a diverged run is reported by its loss, not by warnings
             for k, b, act in zip(kernels, biases, self.activations):
                 z = a @ k
                 if b is not None:
                     z += b
                 a = act.fn(z)
-        return z, a
+                yield z, a
+
+    def predict(self, x: np.ndarray, kernels=None, biases=None) -> list[np.ndarray]:
+        """Activations of every layer for inputs x (a[0] = x), with the current or the given parameters."""
+        return [x] + [a for _, a in self._layers(x, kernels, biases)]
+
+    def _output(self, x: np.ndarray, kernels=None, biases=None) -> tuple[np.ndarray, np.ndarray]:
+        """(z, ŷ) of the output layer for inputs x: one forward pass."""
+        out = (x, x)
+        for out in self._layers(x, kernels, biases):
+            pass
+        return out
 
     def _loss_of(self, y: np.ndarray, z: np.ndarray, yhat: np.ndarray) -> float:
         with np.errstate(all="ignore"):
@@ -586,9 +581,9 @@ class Trainer:
             bs.append(None if src is None else src.grad_biases[i])
         return readonly_tuple(ks), readonly_tuple(bs)
 
-    def grad_norms(self) -> tuple[float, ...]:
+    def grad_norms(self, grad_kernels=None) -> tuple[float, ...]:
         """‖∂J/∂kernel‖ (Frobenius) per layer: the vanishing-gradient view's numbers."""
-        ks, _ = self.latest_gradients()
+        ks = self.latest_gradients()[0] if grad_kernels is None else grad_kernels
         return tuple(math.nan if k is None else float(np.linalg.norm(k)) for k in ks)
 
     def last_update(self) -> tuple[tuple, tuple]:
@@ -615,7 +610,7 @@ class Trainer:
             config=self.config, dataset=self.dataset,
             activations=tuple(a.name for a in self.activations),
             kernels=tuple(self.kernels), biases=tuple(self.biases), grad_kernels=gk, grad_biases=gb,
-            update_kernels=uk, update_biases=ub, grad_norms=self.grad_norms(), trace=self.trace,
+            update_kernels=uk, update_biases=ub, grad_norms=self.grad_norms(gk), trace=self.trace,
             next_phase=self._next, learning_rate=self.learning_rate,
             train_loss=ev.last("train_loss"), test_loss=ev.last("test_loss"),
             train_accuracy=ev.last("train_accuracy"), test_accuracy=ev.last("test_accuracy"),

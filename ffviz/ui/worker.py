@@ -51,7 +51,6 @@ class TrainingWorker(QtCore.QObject):
     playing_changed = Signal(bool)
     # how ("live", "data", "rebuild", "same", "loaded", "reset"), the RunConfig, the folder its files are in
     config_applied = Signal(str, object, object)
-    stopped = Signal()
 
     def __init__(self, config: RunConfig, base_dir=None):
         super().__init__()  # no parent: it is moved to its thread
@@ -227,7 +226,6 @@ class TrainingWorker(QtCore.QObject):
         """Stop training for good (the window is closing)."""
         self._playing = False
         self._timer.stop()
-        self.stopped.emit()
 
     def _fail(self, message: str) -> None:
         self._playing = False
