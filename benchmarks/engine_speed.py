@@ -11,11 +11,14 @@ ffviz ≥ 3× PyTorch, and free-running with a snapshot every 1/60 s within 10 %
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the app sets it (ffviz/cli.py); before NumPy loads
 
-from ffviz.engine import Trainer, from_dict
+import numpy as np  # noqa: E402
+
+from ffviz.engine import Trainer, from_dict  # noqa: E402
 
 N, LR = 500, 0.01
 

@@ -32,7 +32,9 @@ class Activation:
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
         """∂J/∂z from ∂J/∂a: elementwise product, or the softmax Jacobian-vector product."""
         if self.elementwise:
-            return grad_a * self.der(z, a)
+            d = self.der(z, a)  # every der returns a fresh array, so it can take the product in place
+            d *= grad_a
+            return d
         # softmax: J = diag(a) - a aᵀ per sample, so J·g = a ⊙ (g - <g, a>)
         return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
 
@@ -58,6 +60,11 @@ def _softmax(z):
     return e / np.sum(e, axis=1, keepdims=True)
 
 
+def _tanh_der(z, a):
+    d = a * a
+    return np.subtract(1.0, d, out=d)  # 1 − a², reusing a² (one array made, not two)
+
+
 def _one(z, a):
     return np.ones_like(z)
 
@@ -74,7 +81,7 @@ _ALL = [
     Activation("sigmoid", "Sigmoid", "g(z) = 1 / (1 + e^(-z))", "g'(z) = g(z)(1 - g(z))",
                _sigmoid, lambda z, a: a * (1.0 - a), (0.0, 1.0)),
     Activation("tanh", "Tanh", "g(z) = (e^z - e^(-z)) / (e^z + e^(-z))", "g'(z) = 1 - g(z)^2",
-               np.tanh, lambda z, a: 1.0 - a * a, (-1.0, 1.0)),
+               np.tanh, _tanh_der, (-1.0, 1.0)),
     Activation("relu", "ReLU", "g(z) = max(0, z)", "g'(z) = 1 if z > 0 else 0",
                lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(float), (0.0, np.inf)),
     Activation("leaky_relu", "Leaky ReLU", f"g(z) = z if z > 0 else {LEAKY_SLOPE}·z",

@@ -38,8 +38,12 @@ class Series:
             bigger = np.full((len(self.names), 2 * self.n), np.nan)
             bigger[:, :self.n] = self._buf[:, :self.n]
             self._buf = readonly(bigger)
-        _write(self._buf, (slice(None), self.n), values)
-        self.n += 1
+        buf, n = self._buf, self.n
+        buf.flags.writeable = True  # read-only between writes (see _write); one float at a time is cheapest
+        for row, v in enumerate(values):
+            buf[row, n] = v
+        buf.flags.writeable = False
+        self.n = n + 1
 
     def column(self, name: str) -> np.ndarray:
         # Sliced from a read-only view: a user of the snapshot cannot flip the flag back and write through.
