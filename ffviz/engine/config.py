@@ -16,6 +16,12 @@ from ffviz.errors import FfvizError
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "perceptron")
 OPTIMIZER_ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
+# The OptimizerSpec hyper-parameters each rule reads (beyond the learning rate); it ignores the others.
+OPTIMIZER_PARAMS = {
+    "sgd": (), "perceptron": (),
+    "momentum": ("momentum",), "nesterov": ("momentum",),
+    "adagrad": ("epsilon",), "rmsprop": ("rho", "epsilon"), "adam": ("beta_1", "beta_2", "epsilon"),
+}
 INITIALIZERS = ("normal", "xavier", "he", "zeros")
 TASKS = ("auto",) + DATASET_TASKS
 
