@@ -15,7 +15,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ffviz.engine.activations import ACTIVATIONS
-from ffviz.engine.config import INITIALIZERS, OPTIMIZERS, DataSpec, LayerSpec, RunConfig, change_kind, validate
+from ffviz.engine.config import (INITIALIZERS, OPTIMIZER_PARAMS, OPTIMIZERS, DataSpec, LayerSpec, RunConfig,
+                                 change_kind, validate)
 from ffviz.engine.datasets import DATASETS, FEATURES, MAX_CLASSES, build_dataset
 from ffviz.engine.losses import LOSSES, REGULARIZATIONS
 from ffviz.engine.presets import DEFAULT_PRESET, load_preset, preset_description, preset_names
@@ -40,11 +41,6 @@ TASK_OUTPUT = {
 }
 PERCEPTRON_OUTPUT = ("step", "half_squared_error")
 # Which OptimizerSpec fields each update rule reads (see ffviz.engine.optimizers.Optimizer._step).
-OPTIMIZER_PARAMS = {
-    "sgd": (), "perceptron": (),
-    "momentum": ("momentum",), "nesterov": ("momentum",),
-    "adagrad": ("epsilon",), "rmsprop": ("rho", "epsilon"), "adam": ("beta_1", "beta_2", "epsilon"),
-}
 OPTIMIZER_LABELS = {"sgd": "Gradient descent (SGD)", "momentum": "Momentum", "nesterov": "Nesterov momentum",
                     "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "perceptron": "Perceptron rule"}
 INIT_LABELS = {"normal": "Normal N(0, σ²)", "xavier": "Xavier / Glorot", "he": "He", "zeros": "Zeros"}

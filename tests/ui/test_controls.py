@@ -11,7 +11,8 @@ from ffviz.engine.config import OPTIMIZERS, validate
 from ffviz.engine.datasets import DATASETS, FEATURES
 from ffviz.engine.losses import LOSSES
 from ffviz.engine.presets import load_preset, preset_names
-from ffviz.ui.controls import OPTIMIZER_PARAMS, ControlsPanel, format_number
+from ffviz.engine.config import OPTIMIZER_PARAMS
+from ffviz.ui.controls import ControlsPanel, format_number
 
 Qt = QtCore.Qt
 
