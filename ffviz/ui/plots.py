@@ -17,12 +17,17 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+from pyqtgraph.graphicsItems.PlotCurveItem import arrayToLineSegments
 
+from ffviz.engine.contour import iso_segments
 from ffviz.ui import theme
 
 # Antialiased lines wider than 1 px are stroked very slowly by Qt's raster engine (a 3 px loss curve of a
 # few thousand points took ~100 ms a frame); drawn as separate segments they take ~10x less.
 pg.setConfigOption("segmentedLineMode", "on")
+# The app draws antialiased (ui/app.py sets it before any view exists); set here too, so that a view looks,
+# and costs, the same wherever it is made: in the app, the tests and benchmarks/ui_*.py.
+pg.setConfigOption("antialias", True)
 
 BACKGROUND = QtGui.QColor(255, 255, 255)
 FOREGROUND = QtGui.QColor(40, 40, 40)  # axes, ticks, titles
@@ -298,56 +303,6 @@ class _Sample(pg.ItemSample):
 
     def mouseClickEvent(self, event):
         event.accept()
-
-
-# ---------------------------------------------------------------- the ŷ = 0.5 contour
-
-# Marching squares by case: corners a (r,c) = 1, b (r,c+1) = 2, c (r+1,c+1) = 4, e (r+1,c) = 8 when at or above
-# the level; edges 0 top a–b, 1 right b–c, 2 bottom e–c, 3 left a–e. Per case, the edges each segment joins:
-# one segment, or two for a saddle (5, 10), whose centre decides the pairing (index 16: the other pairing).
-_ISO_EDGES = np.array([
-    (0, 0, 0, 0), (0, 3, 0, 0), (0, 1, 0, 0), (1, 3, 0, 0), (1, 2, 0, 0), (0, 1, 2, 3), (0, 2, 0, 0),
-    (2, 3, 0, 0), (2, 3, 0, 0), (0, 2, 0, 0), (0, 1, 2, 3), (1, 2, 0, 0), (1, 3, 0, 0), (0, 1, 0, 0),
-    (0, 3, 0, 0), (0, 0, 0, 0), (0, 3, 1, 2)])
-
-
-def iso_segments(data: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Marching squares, vectorised: the level curve of a row-major grid as line segments.
-
-    Returns x, y of segment end points in pairs (x[0]–x[1], x[2]–x[3], …), in the image item's pixel
-    coordinates: sample [row, col] sits at the pixel centre (col + 0.5, row + 0.5). NaN samples make no line.
-    Only the cells the curve crosses are computed (a few hundred of 47², every frame).
-    """
-    d = np.asarray(data, dtype=float)
-    if d.ndim != 2 or d.shape[0] < 2 or d.shape[1] < 2:
-        return np.empty(0), np.empty(0)
-    with np.errstate(invalid="ignore"):
-        above = (d >= level).view(np.uint8)
-    case = above[:-1, :-1] | (above[:-1, 1:] << 1) | (above[1:, 1:] << 2) | (above[1:, :-1] << 3)
-    rows, cols = np.nonzero((case != 0) & (case != 15))
-    if rows.size == 0:
-        return np.empty(0), np.empty(0)
-    k = case[rows, cols].astype(np.intp)
-    a, b, c, e = d[rows, cols], d[rows, cols + 1], d[rows + 1, cols + 1], d[rows + 1, cols]
-    r, q = rows.astype(float), cols.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # the crossing point on each edge of each crossed cell
-        ex = np.stack([q + (level - a) / (b - a), q + 1.0, q + (level - e) / (c - e), q])
-        ey = np.stack([r, r + (level - b) / (c - b), r + 1.0, r + (level - a) / (e - a)])
-        saddle = np.flatnonzero((k == 5) | (k == 10))
-        if saddle.size:
-            # with the centre on a's side, b and e are cut off (a–c stay joined): else the other pairing
-            centre_above = (a[saddle] + b[saddle] + c[saddle] + e[saddle]) / 4.0 >= level
-            k[saddle[centre_above != (k[saddle] == 5)]] = 16
-    edges = _ISO_EDGES[k]
-    cell = np.concatenate([np.arange(k.size), saddle])
-    i = np.concatenate([edges[:, 0], edges[saddle, 2]])
-    j = np.concatenate([edges[:, 1], edges[saddle, 3]])
-    x = np.column_stack([ex[i, cell], ex[j, cell]]).ravel() + 0.5
-    y = np.column_stack([ey[i, cell], ey[j, cell]]).ravel() + 0.5
-    ok = np.isfinite(x) & np.isfinite(y)
-    ok = (ok[0::2] & ok[1::2]).repeat(2)  # drop a segment if either end is not finite
-    return x[ok], y[ok]
 
 
 class BoundaryContour(pg.IsocurveItem):
@@ -824,26 +779,61 @@ def _finite(x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.nda
     return x[ok], y[ok]
 
 
-class _Curve(pg.PlotCurveItem):
-    """One history curve, cheap to update every frame.
+def peak_decimate(x: np.ndarray, y: np.ndarray, per_bin: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Thin a curve to the points that matter at the screen's resolution: the first point, then for every
+    full bin of `per_bin` points its lowest and its highest point (in their order), then the last points
+    (fewer than a bin, the last point always among them) as they are.
 
-    PlotDataItem.setData cost ~0.5 ms a curve (it checks finiteness, finds the bounds with nanmin/nanmax,
-    rebuilds its display data), and the first paint after it another ~0.2 ms in dataBounds. This takes data
-    the plot has already made finite, keeps its bounds, and peak-downsamples the way PlotDataItem's auto mode
-    does (min and max of every `ds` points, once there are more than 5 points per pixel). PlotItem.setLogMode
-    calls setLogMode here as it would on a PlotDataItem; the data is then shown as log10(y).
-    Painting is PlotCurveItem's segmented-line drawing without the branches these curves never take.
+    Every point returned is a point of the curve, the first and the last among them, and so is every bin's
+    extreme (the curve's lowest and highest point too). Bins are counted from the start, so points appended
+    later change only what follows the last full bin. Returns x, y and how many of the points returned stay
+    the same when points are appended (the first point and the bins' extremes; the curve cache keeps those).
+    """
+    n = x.size
+    bins = (n - 2) // per_bin if per_bin > 1 and n > 2 else 0
+    if bins == 0:
+        return x, y, max(n - 1, 0)
+    end = 1 + bins * per_bin
+    runs = y[1:end].reshape(bins, per_bin)
+    lo, hi = runs.argmin(axis=1), runs.argmax(axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    start = 1 + np.arange(bins) * per_bin
+    pick = np.column_stack([start + first, start + second])
+    keep = np.ones(pick.shape, dtype=bool)
+    keep[:, 1] = second != first  # one point where the lowest is the highest (a flat run)
+    index = np.concatenate([[0], pick[keep], np.arange(end, n)])
+    fixed = 1 + int(keep.sum())
+    return x[index], y[index], fixed
+
+
+class _Curve(pg.PlotCurveItem):
+    """One history curve, cheap to update and to draw every frame.
+
+    Data: the plot gives it finite points (positive on a log axis) with known bounds; it keeps the bounds
+    and thins the points to the screen's resolution (peak_decimate: bins of one pixel column) once there are
+    more than `points_per_pixel` (pyqtgraph's auto mode keeps 5 a pixel, ~10 drawn points a pixel; the wide
+    curves look the same with 2, see tests/ui/test_plots.py). PlotItem.setLogMode calls setLogMode here as it would on a
+    PlotDataItem; the data is then shown as log10(y).
+
+    Drawing: antialiased 3 px lines cost ~2.5 µs a segment on Qt's raster engine, so 4 curves of ~500
+    points took ~5 ms a frame. A history only grows at its end, so the start of the curve (the points that
+    stay the same when points are appended, see peak_decimate) is drawn once into an image of the view's
+    area (_Frozen) and blitted; a frame draws only the new segments into it and the last few over it. The
+    image is drawn again only when the view's transform (ranges, size), the thinning or the data's start
+    changes. Exports draw every segment as vectors.
     """
 
-    POINTS_PER_PIXEL = 5.0  # PlotDataItem's autoDownsampleFactor
-
-    def __init__(self, pen: QtGui.QPen, name: str | None = None):
-        super().__init__(pen=pen, name=name, connect="all", skipFiniteCheck=True)
+    def __init__(self, pen: QtGui.QPen, name: str | None = None, points_per_pixel: float = 1.0):
+        super().__init__(pen=pen, name=name, connect="all", skipFiniteCheck=True, antialias=True)
+        self.points_per_pixel = points_per_pixel  # thinning starts above this many points per pixel column
         self.opts["logMode"] = (False, False)
         self._x = self._y = np.empty(0)  # as given: finite (and positive for a log axis)
-        self._bounds = ((None, None), (None, None))  # of the shown data, before downsampling
+        self._bounds = ((None, None), (None, None))  # of the shown data, before thinning
         self._pad = None  # the pen's half width in data units (x, y), for the current view transform
         self._ds = 1
+        self._fixed = 0  # how many of the points shown stay the same when points are appended
+        self._frozen = _Frozen()  # the start of the curve, as an image
+        self._tail = _SegmentBuffer()  # the rest, drawn every frame
 
     def set_history(self, x: np.ndarray, y: np.ndarray) -> None:
         """Show these finite points (x ascending)."""
@@ -858,6 +848,10 @@ class _Curve(pg.PlotCurveItem):
         """The smallest and largest y shown (log10 on a log axis), None when there is nothing."""
         lo, hi = self._bounds[1]
         return None if lo is None else (lo, hi)
+
+    def fixed_count(self) -> int:
+        """How many of the points shown are drawn from the cached image (the rest is drawn every frame)."""
+        return self._fixed
 
     def setLogMode(self, x_mode: bool, y_mode: bool) -> None:
         self.opts["logMode"] = (bool(x_mode), bool(y_mode))
@@ -894,12 +888,23 @@ class _Curve(pg.PlotCurveItem):
         return self._boundingRect
 
     def paint(self, p, opt, widget):
-        if self.xData is None or len(self.xData) == 0:
+        x, y = self.xData, self.yData
+        if x is None or len(x) < 2:
             return
-        aa = self.opts["antialias"] if self._exportOpts is False else self._exportOpts.get("antialias", True)
-        p.setRenderHint(p.RenderHint.Antialiasing, aa)
-        p.setPen(self.opts["pen"])
-        p.drawLines(*self._getLineSegments())  # segmented lines (segmentedLineMode "on", set above)
+        pen = self.opts["pen"]
+        if self._exportOpts is not False:  # an export: every segment, as vectors
+            p.setRenderHint(p.RenderHint.Antialiasing, self._exportOpts.get("antialias", True))
+            p.setPen(pen)
+            p.drawLines(*self._getLineSegments())
+            return
+        aa = bool(self.opts["antialias"])
+        frozen = 1 + (self._fixed - 1) // _Frozen.CHUNK * _Frozen.CHUNK if self._fixed else 0  # whole chunks
+        if frozen >= 2 and self._frozen.draw(p, self, x[:frozen], y[:frozen], pen, aa):
+            x, y = x[frozen - 1:], y[frozen - 1:]
+        if len(x) >= 2:
+            p.setRenderHint(p.RenderHint.Antialiasing, aa)
+            p.setPen(pen)
+            p.drawLines(*self._tail.of(x, y))
 
     def _show(self) -> None:
         x, y = self._x, self._y
@@ -910,17 +915,20 @@ class _Curve(pg.PlotCurveItem):
             if not ok.all():
                 x, y = x[ok], y[ok]
         if x.size:
-            self._bounds = ((float(x.min()), float(x.max())), (float(y.min()), float(y.max())))
+            self._bounds = ((float(x[0]), float(x[-1])), (float(y.min()), float(y.max())))
         else:
             self._bounds = ((None, None), (None, None))
         self._ds = ds = self._downsampling(x)
-        if ds > 1:
-            n = x.size // ds
-            stx = ds // 2  # each pair sits at a point from the middle of its run
-            x = np.repeat(x[stx:stx + n * ds:ds], 2)
-            runs = y[:n * ds].reshape(n, ds)
-            y = np.column_stack([runs.max(axis=1), runs.min(axis=1)]).ravel()
-        self.setData(x, y)
+        x, y, self._fixed = peak_decimate(x, y, ds)
+        # What PlotCurveItem.setData does for data like this, without its checks (~0.1 ms a call).
+        self.xData, self.yData = x, y
+        self._boundingRect = None
+        self._boundsCache = [None, None]
+        self._lineSegmentsRendered = False
+        self.path = self._mouseShape = None
+        self.prepareGeometryChange()
+        self.informViewBoundsChanged()
+        self.update()
 
     def _downsampling(self, x: np.ndarray) -> int:
         view = self.getViewBox()
@@ -929,8 +937,92 @@ class _Curve(pg.PlotCurveItem):
         dx = float(x[-1] - x[0]) / (x.size - 1)
         if dx == 0:
             return 1
-        ds = abs(view.viewRect().width() / dx / (view.width() * self.POINTS_PER_PIXEL))
+        ds = abs(view.viewRect().width() / dx / (view.width() * self.points_per_pixel))
         return int(ds) if math.isfinite(ds) and ds > 1 else 1
+
+
+class _Frozen:
+    """The start of a curve drawn into an image of its view's area (in device pixels), blitted every frame.
+
+    The image is kept while the item's transform to the viewport, the device, the pen and the points it
+    holds stay the same (a transform that maps the same data to the same pixels implies the same view box);
+    points added after them are drawn into it. Anything else draws it again.
+
+    It holds whole chunks of CHUNK segments, each drawn by one drawLines call, and so does a curve drawn at
+    once: the picture does not depend on how many frames it took to grow. (One call fills the union of its
+    wide antialiased segments; segments of separate calls are blended over each other, which leaves a joint
+    between them a shade lighter at a sharp turn: once every CHUNK segments now.)
+    """
+
+    CHUNK = 16
+
+    def __init__(self):
+        self._image: QtGui.QImage | None = None
+        self._key: tuple = ()
+        self._transform = QtGui.QTransform()
+        self._origin = QtCore.QPoint()
+        self._x = self._y = np.empty(0)  # the points whose segments the image holds
+        self._segments = _SegmentBuffer()
+
+    def draw(self, p: QtGui.QPainter, item: QtWidgets.QGraphicsItem, x: np.ndarray, y: np.ndarray,
+             pen: QtGui.QPen, aa: bool) -> bool:
+        """Blit the segments through x, y (at least 2 points) into the plot; False if it cannot (then the
+        caller draws them)."""
+        device = p.device()
+        if device is None:
+            return False
+        transform = p.worldTransform()
+        key = (device, device.devicePixelRatioF(), pen, aa)
+        n = self._x.size
+        if transform != self._transform or key != self._key or n > x.size \
+                or not (np.array_equal(x[:n], self._x) and np.array_equal(y[:n], self._y)):
+            if not self._reset(transform, key, item, device):
+                return False
+            n = 0
+        if x.size > n:
+            q = QtGui.QPainter(self._image)
+            q.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, aa)
+            q.setTransform(transform * QtGui.QTransform.fromTranslate(-self._origin.x(), -self._origin.y()))
+            q.setPen(pen)
+            for start in range(max(n - 1, 0), x.size - 1, self.CHUNK):
+                q.drawLines(*self._segments.of(x[start:start + self.CHUNK + 1], y[start:start + self.CHUNK + 1]))
+            q.end()
+            self._x, self._y = x, y
+        p.setWorldTransform(QtGui.QTransform())
+        p.drawImage(self._origin, self._image)
+        p.setWorldTransform(transform)
+        return True
+
+    def _reset(self, transform, key, item, device) -> bool:
+        """A new, empty image of the view box's area (what the view box clips the curve to)."""
+        self._transform, self._key = QtGui.QTransform(transform), key
+        self._x = self._y = np.empty(0)
+        view = item.getViewBox()
+        if view is None:
+            return False
+        area = transform.mapRect(item.mapRectFromItem(view, view.boundingRect())).toAlignedRect()
+        area = area.adjusted(-2, -2, 2, 2) & QtCore.QRect(0, 0, device.width(), device.height())
+        if area.isEmpty():
+            self._key = ()
+            return False
+        dpr = key[1]
+        self._image = QtGui.QImage(area.size() * dpr, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        self._image.setDevicePixelRatio(dpr)
+        self._image.fill(0)
+        self._origin = area.topLeft()
+        return True
+
+
+class _SegmentBuffer:
+    """The polyline through x, y as QLineF segments, in a buffer kept between frames (drawLines reads it)."""
+
+    def __init__(self):
+        self._buffer = None
+
+    def of(self, x: np.ndarray, y: np.ndarray) -> tuple:
+        """QPainter.drawLines arguments; valid until the next call."""
+        self._buffer = arrayToLineSegments(x, y, connect="all", finiteCheck=False, out=self._buffer)
+        return self._buffer.drawargs()
 
 
 class _StepLine(pg.InfiniteLine):
@@ -985,7 +1077,9 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
                                                labelTextColor=FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210),
                                                pen=pg.mkPen(200, 200, 200))
         self.legend.setFlag(self.legend.GraphicsItemFlag.ItemIgnoresTransformations, False)  # scale in exports
-        self.batch_curve = _Curve(pg.mkPen(BATCH_COLOR, width=1), name="batch")
+        # The faint batch loss keeps pyqtgraph's 5 points a pixel: where its translucent segments overlap they
+        # add up, so fewer would draw it paler (it is 1 px wide and cheap; its history has ≤ 2048 points).
+        self.batch_curve = _Curve(pg.mkPen(BATCH_COLOR, width=1), name="batch", points_per_pixel=5.0)
         self.train_curve = _Curve(pg.mkPen(TRAIN_COLOR, width=CURVE_WIDTH), name="train")
         self.test_curve = _Curve(pg.mkPen(TEST_COLOR, width=CURVE_WIDTH), name="test")
         self.train_accuracy_curve = _Curve(pg.mkPen(TRAIN_COLOR, width=CURVE_WIDTH))

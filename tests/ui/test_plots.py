@@ -12,8 +12,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ffviz.engine import History, Trainer, from_dict, load_preset, preset_dict
 from ffviz.ui import theme
 from ffviz.ui.export import export_svg, render_image
-from ffviz.ui.plots import (NOT_2D_MESSAGE, TEST_COLOR, TRAIN_COLOR, DecisionBoundaryPlot, LossCurvePlot, iso_segments,
-                             nice_ceil)
+from ffviz.ui import plots
+from ffviz.ui.plots import (NOT_2D_MESSAGE, TEST_COLOR, TRAIN_COLOR, DecisionBoundaryPlot, LossCurvePlot, nice_ceil,
+                             peak_decimate)
 
 RES = 40
 
@@ -160,26 +161,6 @@ def test_binary_draws_the_half_contour(boundary):
     assert boundary.contour.parentItem() is boundary.image
     assert boundary.contour.segment_count() > 10
     assert not boundary.contour.boundingRect().isEmpty()
-
-
-def test_iso_segments_lie_on_the_level():
-    x = np.linspace(-1, 1, 61)
-    g1, g2 = np.meshgrid(x, x)
-    r = np.hypot(g1, g2)
-    sx, sy = iso_segments(r, 0.5)
-    assert sx.size > 40 and sx.size % 2 == 0
-    # pixel coordinates back to the plane: sample [row, col] sits at (col + 0.5, row + 0.5)
-    px = -1 + (sx - 0.5) * (2 / 60)
-    py = -1 + (sy - 0.5) * (2 / 60)
-    np.testing.assert_allclose(np.hypot(px, py), 0.5, atol=0.01)
-
-
-def test_iso_segments_handle_saddles_and_nan():
-    saddle = np.array([[1.0, 0.0], [0.0, 1.0]])
-    sx, _ = iso_segments(saddle, 0.5)
-    assert sx.size == 4  # two segments, one around each low corner
-    assert iso_segments(np.full((5, 5), np.nan), 0.5)[0].size == 0
-    assert iso_segments(np.zeros((5, 5)), 0.5)[0].size == 0
 
 
 def test_discretize_gives_hard_colours(boundary):
@@ -468,51 +449,6 @@ def test_plots_draw_something(boundary, losses):
 
 # ---------------------------------------------------------------- what a frame costs: only what changed is redone
 
-def iso_segments_per_cell(d: np.ndarray, level: float) -> set:
-    """Marching squares one cell at a time, the textbook way: the oracle for the vectorised iso_segments."""
-    out = set()
-    for r in range(d.shape[0] - 1):
-        for c in range(d.shape[1] - 1):
-            a, b, cc, e = d[r, c], d[r, c + 1], d[r + 1, c + 1], d[r + 1, c]
-            up = [v >= level for v in (a, b, cc, e)]  # NaN counts as below
-
-            def cross(v0, v1, p0, p1):
-                t = (level - v0) / (v1 - v0)
-                return (p0[0] + t * (p1[0] - p0[0]) + 0.5, p0[1] + t * (p1[1] - p0[1]) + 0.5)
-
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pts = {0: cross(a, b, (c, r), (c + 1, r)) if up[0] != up[1] else None,
-                       1: cross(b, cc, (c + 1, r), (c + 1, r + 1)) if up[1] != up[2] else None,
-                       2: cross(e, cc, (c, r + 1), (c + 1, r + 1)) if up[3] != up[2] else None,
-                       3: cross(a, e, (c, r), (c, r + 1)) if up[0] != up[3] else None}
-            edges = [k for k, v in pts.items() if v is not None]
-            if len(edges) == 2:
-                pairs = [tuple(edges)]
-            elif len(edges) == 4:
-                centre_up = (a + b + cc + e) / 4.0 >= level
-                pairs = [(0, 1), (2, 3)] if centre_up == up[0] else [(0, 3), (1, 2)]
-            else:
-                pairs = []
-            for i, j in pairs:
-                seg = pts[i] + pts[j]
-                if all(np.isfinite(seg)):
-                    out.add(tuple(round(float(v), 9) for v in seg))
-    return out
-
-
-def test_iso_segments_match_marching_squares_cell_by_cell():
-    rng = np.random.default_rng(3)
-    for trial in range(40):
-        d = rng.normal(size=rng.integers(2, 14, size=2)).cumsum(0).cumsum(1)
-        if trial % 3 == 0:
-            d[rng.random(d.shape) < 0.15] = np.nan
-        if trial % 4 == 0:
-            d = np.round(d)  # samples exactly on the level
-        x, y = iso_segments(d, 0.0)
-        got = {tuple(round(float(v), 9) for v in (x[k], y[k], x[k + 1], y[k + 1])) for k in range(0, x.size, 2)}
-        assert got == iso_segments_per_cell(d, 0.0), trial
-
-
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
 def test_plane_colours_are_pyqtgraphs(boundary, kind):
     """The plane image is coloured in one NumPy step; pixel for pixel as pyqtgraph would colour it."""
@@ -599,30 +535,131 @@ def test_title_is_laid_out_as_the_html_title_was(losses):
         assert centre.y() == pytest.approx(label.rect().center().y())
 
 
-def test_curves_thin_out_as_pyqtgraph_would(qtbot):
-    """Thousands of points: peak-downsampled as PlotDataItem's auto mode does it (same points drawn)."""
+@pytest.mark.parametrize("per_bin", [2, 3, 7, 50])
+def test_thinning_keeps_the_ends_and_every_bins_extremes(per_bin):
+    """A thinned curve is made of its own points: the first and the last, and the lowest and the highest of
+    every bin; so its envelope, and its lowest and highest point, are the curve's."""
+    rng = np.random.default_rng(per_bin)
+    n = 1000 + per_bin // 2
+    x = np.arange(n, dtype=float)
+    y = rng.normal(size=n).cumsum()
+    tx, ty, fixed = peak_decimate(x, y, per_bin)
+    index = tx.astype(int)
+    assert (np.diff(index) > 0).all()  # points of the curve, in order
+    np.testing.assert_array_equal(ty, y[index])
+    assert index[0] == 0 and index[-1] == n - 1
+    assert ty.min() == y.min() and ty.max() == y.max()
+    bins = (n - 2) // per_bin
+    for k in range(bins):
+        run = y[1 + k * per_bin:1 + (k + 1) * per_bin]
+        assert run.min() in ty and run.max() in ty
+    assert tx.size <= 1 + 2 * bins + per_bin
+    # points appended later leave the first `fixed` points as they were (what the curve's cached image holds)
+    more = np.concatenate([y, rng.normal(size=3 * per_bin + 1).cumsum() + y[-1]])
+    mx, my, _ = peak_decimate(np.arange(more.size, dtype=float), more, per_bin)
+    np.testing.assert_array_equal(mx[:fixed], tx[:fixed])
+    np.testing.assert_array_equal(my[:fixed], ty[:fixed])
+    assert fixed < tx.size  # the last point is never among them: it may still change (a partial bin)
+
+
+def test_thinning_leaves_short_curves_alone():
+    x, y = np.arange(5.0), np.array([3.0, 1.0, 4.0, 1.0, 5.0])
+    for per_bin in (1, 4):
+        tx, ty, fixed = peak_decimate(x, y, per_bin)
+        np.testing.assert_array_equal(tx, x)
+        np.testing.assert_array_equal(ty, y)
+        assert fixed == 4
+
+
+def shown_plot(qtbot, width=500, height=400) -> LossCurvePlot:
     w = LossCurvePlot()
     qtbot.addWidget(w)
-    w.resize(500, 400)
+    w.resize(width, height)
     w.show()
     qtbot.waitExposed(w)
+    return w
+
+
+def test_long_curves_are_thinned_to_the_pixel_columns(qtbot):
+    """20000 points across ~400 pixel columns: at most 2 points a column are drawn, the ends and extremes kept."""
+    w = shown_plot(qtbot)
     n = 20000
     x = np.arange(n, dtype=float)
     y = 1.0 + np.sin(x / 50.0) + 0.1 * np.random.default_rng(0).normal(size=n)
     w.loss_plot.setXRange(0, n, padding=0.02)
     w.loss_plot.getViewBox().updateMatrix()
-    reference = pg.PlotDataItem()
-    w.loss_plot.addItem(reference)
-    reference.setDownsampling(auto=True, method="peak")
-    reference.setClipToView(True)
-    reference.setData(x, y)
     w.train_curve.set_history(x, y)
-    mine, theirs = w.train_curve.getData(), reference.getData()
-    assert len(mine[0]) < n / 2
-    np.testing.assert_array_equal(mine[0], theirs[0])
-    np.testing.assert_array_equal(mine[1], theirs[1])
+    sx, sy = w.train_curve.getData()
+    columns = w.loss_plot.getViewBox().width()
+    assert columns * 1.5 < sx.size <= 2 * columns + 2
+    assert (sx[0], sy[0], sx[-1], sy[-1]) == (x[0], y[0], x[-1], y[-1])
+    assert sy.min() == y.min() and sy.max() == y.max()
     x_orig, y_orig = w.train_curve.getOriginalDataset()
     assert x_orig is x and y_orig is y
+
+
+def draw_now(widget) -> None:
+    """Paint now, as the event loop would: queued scene updates (the item index) first, then the viewport."""
+    QtWidgets.QApplication.processEvents()
+    widget.viewport().repaint()
+
+
+def rgb(widget) -> np.ndarray:
+    img = widget.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes()).reshape(img.height(),
+                                                                                          img.bytesPerLine())
+    return arr[:, :img.width() * 4].reshape(img.height(), img.width(), 4)[:, :, :3].astype(int)
+
+
+@pytest.mark.parametrize("n", [300, 6000])
+def test_curves_drawn_frame_by_frame_look_as_drawn_at_once(qtbot, n):
+    """The start of each curve is kept as an image and only new segments are drawn into it: after many frames
+    the plot shows exactly what drawing the whole history at once shows (n = 6000: thinned, bins completing)."""
+    rng = np.random.default_rng(1)
+    x = np.arange(n, dtype=float)
+    y = 0.2 + 0.5 * np.exp(-x / (n / 5)) + 0.05 * rng.normal(size=n) ** 2
+    frames = shown_plot(qtbot), shown_plot(qtbot)
+    for w in frames:
+        w.loss_plot.setRange(xRange=(0, n), yRange=(0, 1), padding=0.02)
+        w.loss_plot.getViewBox().updateMatrix()
+    stepwise, at_once = frames
+    for end in np.linspace(n // 4, n, 25).astype(int):
+        for curve, scale in ((stepwise.batch_curve, 1.3), (stepwise.train_curve, 1.0), (stepwise.test_curve, 1.1)):
+            curve.set_history(x[:end], scale * y[:end])
+        draw_now(stepwise)
+    assert stepwise.train_curve.fixed_count() > 0.9 * stepwise.train_curve.getData()[0].size
+    for curve, scale in ((at_once.batch_curve, 1.3), (at_once.train_curve, 1.0), (at_once.test_curve, 1.1)):
+        curve.set_history(x, scale * y)
+    np.testing.assert_array_equal(rgb(stepwise), rgb(at_once))
+
+
+def test_a_frame_draws_only_the_new_segments(qtbot, monkeypatch):
+    """Appending a point draws at most a chunk of segments into the cached start of the curve and the last few
+    over it; a new x range draws the whole curve again."""
+    w = shown_plot(qtbot)
+    n = 400
+    x = np.arange(n, dtype=float)
+    y = 0.5 + 0.1 * np.sin(x / 9.0)
+    w.loss_plot.setRange(xRange=(0, 2 * n), yRange=(0, 1), padding=0.02)
+    w.loss_plot.getViewBox().updateMatrix()
+    w.train_curve.set_history(x[:-1], y[:-1])
+    draw_now(w)
+    drawn = []
+    original = plots._SegmentBuffer.of
+
+    def counting(self, sx, sy):
+        drawn.append(sx.size)
+        return original(self, sx, sy)
+
+    monkeypatch.setattr(plots._SegmentBuffer, "of", counting)
+    w.train_curve.set_history(x, y)
+    draw_now(w)
+    assert drawn and sum(drawn) <= 2 * (plots._Frozen.CHUNK + 1)
+    drawn.clear()
+    w.loss_plot.setXRange(0, 4 * n, padding=0.02)
+    w.loss_plot.getViewBox().updateMatrix()
+    draw_now(w)
+    assert sum(drawn) >= w.train_curve.getData()[0].size > n / 2
 
 
 def test_a_frame_paints_the_plot_once(qtbot):
