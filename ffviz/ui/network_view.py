@@ -291,6 +291,7 @@ class _Legend:
         self._bold.setBold(True)
         self._pixmap: QtGui.QPixmap | None = None  # everything but the numbers, as drawn last
         self._drawn_state = None
+        self._size = self._width = None  # (title, size or width) measured last
 
     def set_state(self, title: str, scale: float, known: bool, nonfinite: bool) -> bool:
         """Returns whether what the legend shows changed."""
@@ -317,12 +318,18 @@ class _Legend:
         return f"{self._title}: {lo} … {mid} … {hi}{extra}"
 
     def size(self) -> QtCore.QSize:
-        lh = QtGui.QFontMetrics(self._font).height()
-        return QtCore.QSize(self._title_width() + 250, 2 * lh + 14)
+        # asked for several times a frame (layout, legend_rect, draw): measured once per title
+        if self._size is None or self._size[0] != self._title:
+            lh = QtGui.QFontMetrics(self._font).height()
+            self._size = (self._title, QtCore.QSize(self._title_width() + 250, 2 * lh + 14))
+        return QtCore.QSize(self._size[1])
 
     def _title_width(self) -> int:
-        fm = QtGui.QFontMetrics(self._bold)
-        return max(fm.horizontalAdvance(t) for t in ("gradient ∂J/∂w", "weight w", self._title)) + 16
+        if self._width is None or self._width[0] != self._title:
+            fm = QtGui.QFontMetrics(self._bold)
+            self._width = (self._title,
+                           max(fm.horizontalAdvance(t) for t in ("gradient ∂J/∂w", "weight w", self._title)) + 16)
+        return self._width[1]
 
     def draw(self, p: QtGui.QPainter, rect: QtCore.QRect) -> None:
         """Draw the legend into `rect` (device pixels of `p`)."""

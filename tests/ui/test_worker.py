@@ -7,7 +7,7 @@ from PySide6 import QtCore
 from PySide6.QtCore import Signal, Slot
 
 from ffviz.engine import load_preset
-from ffviz.ui.worker import FRAME_SECONDS, TrainingWorker, WorkerThread
+from ffviz.ui.worker import FRAME_SECONDS, MAX_BURST, TrainingWorker, WorkerThread, burst_after
 
 
 class Driver(QtCore.QObject):
@@ -59,7 +59,7 @@ def running(qtbot):
         assert wt.shutdown(2000)
 
 
-def test_snapshots_come_at_most_60_a_second_and_show_progress(running, qtbot):
+def test_snapshots_come_at_most_40_a_second_and_show_progress(running, qtbot):
     worker, d = running()
     d.play.emit()
     qtbot.wait(1500)
@@ -147,3 +147,13 @@ def test_a_set_speed_is_kept(running, qtbot):
     d.pause.emit()
     rate = (worker.trainer.step_count - start) / 2.0
     assert 14 <= rate <= 26
+
+
+def test_bursts_share_the_time_between_training_and_drawing():
+    """A window that draws quickly gets FRAME_SECONDS frames; a slower one trains as long as it draws."""
+    assert burst_after(0.004) + 0.004 == pytest.approx(FRAME_SECONDS)
+    assert burst_after(0.015) == pytest.approx(0.015)
+    assert burst_after(0.100) == MAX_BURST
+    for draw in (0.001, 0.005, 0.008, 0.012, 0.016, 0.025):
+        assert burst_after(draw) >= min(draw, MAX_BURST)
+        assert 1 / (burst_after(draw) + draw) <= 1 / FRAME_SECONDS + 1e-9
