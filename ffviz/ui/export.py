@@ -7,6 +7,7 @@ QSvgGenerator: pyqtgraph 0.14's SVGExporter raises "not enough values to unpack"
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -78,8 +79,9 @@ def export_svg(target, path) -> Path:
         if not painter.begin(generator):
             raise FfvizError(f"cannot start drawing the SVG for {path.name}")
         try:
-            # QWidget's render, not QGraphicsView's (which takes rectangles): the whole widget as shown
-            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
+            with _plots_in_export_mode(widget):
+                # QWidget's render, not QGraphicsView's (which takes rectangles): the whole widget as shown
+                QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
         finally:
             painter.end()
     buffer.close()
@@ -109,7 +111,8 @@ def render_image(target, width: int | None = None) -> QtGui.QImage:
             painter = QtGui.QPainter(image)
             painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
             painter.scale(image.width() / widget.width(), image.height() / widget.height())
-            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
+            with _plots_in_export_mode(widget):
+                QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
             painter.end()
     if image is None or image.isNull() or image.width() == 0 or image.height() == 0:
         raise FfvizError("cannot draw the plot: it has no size")
@@ -158,6 +161,21 @@ def _set_export_mode(scene, on: bool) -> None:
     for item in scene.items():
         if hasattr(item, "setExportMode"):
             item.setExportMode(on, {"antialias": True, "background": None, "resolutionScale": 1.0} if on else None)
+
+
+@contextlib.contextmanager
+def _plots_in_export_mode(widget: QtWidgets.QWidget):
+    """The plots inside a widget drawn for a file draw as they do for an export of the plot itself: vectors,
+    not the screen's cached images (which are of the screen's size, and would be scaled or embedded)."""
+    views = [widget] if isinstance(widget, pg.GraphicsView) else []
+    scenes = {v.scene() for v in views + widget.findChildren(pg.GraphicsView)} - {None}
+    for scene in scenes:
+        _set_export_mode(scene, True)
+    try:
+        yield
+    finally:
+        for scene in scenes:
+            _set_export_mode(scene, False)
 
 
 def _checked_path(path) -> Path:

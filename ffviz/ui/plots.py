@@ -899,12 +899,24 @@ class _Curve(pg.PlotCurveItem):
             return
         aa = bool(self.opts["antialias"])
         frozen = 1 + (self._fixed - 1) // _Frozen.CHUNK * _Frozen.CHUNK if self._fixed else 0  # whole chunks
-        if frozen >= 2 and self._frozen.draw(p, self, x[:frozen], y[:frozen], pen, aa):
+        if frozen >= 2 and self._on_screen(p, widget) and self._frozen.draw(p, self, x[:frozen], y[:frozen], pen, aa):
             x, y = x[frozen - 1:], y[frozen - 1:]
         if len(x) >= 2:
             p.setRenderHint(p.RenderHint.Antialiasing, aa)
             p.setPen(pen)
             p.drawLines(*self._tail.of(x, y))
+
+    def _on_screen(self, p: QtGui.QPainter, widget) -> bool:
+        """Whether this paint goes to the plot's own window as the view shows it: only then may the cached
+        image stand in for the curve (a parent widget rendered into an SVG or a scaled image reports the same
+        device, but draws with another engine or transform)."""
+        engine = p.paintEngine()
+        if engine is None or engine.type() != QtGui.QPaintEngine.Type.Raster or widget is None:
+            return False
+        view = widget.parent()
+        if not isinstance(view, QtWidgets.QGraphicsView):
+            return False
+        return p.worldTransform() == self.deviceTransform(view.viewportTransform())
 
     def _show(self) -> None:
         x, y = self._x, self._y
@@ -960,7 +972,7 @@ class _Frozen:
         self._image: QtGui.QImage | None = None
         self._key: tuple = ()
         self._transform = QtGui.QTransform()
-        self._origin = QtCore.QPoint()
+        self._origin = QtCore.QPointF()
         self._x = self._y = np.empty(0)  # the points whose segments the image holds
         self._segments = _SegmentBuffer()
 
@@ -1006,10 +1018,14 @@ class _Frozen:
             self._key = ()
             return False
         dpr = key[1]
-        self._image = QtGui.QImage(area.size() * dpr, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        # The origin on a whole device pixel: at 125 % or 150 % a whole logical pixel can fall between two, and
+        # the blit would then land half a pixel away from the segments drawn straight onto the plot.
+        ox, oy = math.floor(area.x() * dpr) / dpr, math.floor(area.y() * dpr) / dpr
+        size = QtCore.QSize(math.ceil(area.width() * dpr) + 1, math.ceil(area.height() * dpr) + 1)
+        self._image = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
         self._image.setDevicePixelRatio(dpr)
         self._image.fill(0)
-        self._origin = area.topLeft()
+        self._origin = QtCore.QPointF(ox, oy)
         return True
 
 

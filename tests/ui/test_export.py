@@ -45,7 +45,9 @@ def boundary_plot(qtbot, snap):
 def pixels(img: QtGui.QImage) -> np.ndarray:
     img = img.convertToFormat(QtGui.QImage.Format.Format_RGB32)
     arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
-    return arr.reshape(img.height(), img.bytesPerLine())[:, :img.width() * 4].reshape(img.height(), img.width(), 4)
+    # a copy: the converted image is gone when this returns, and a view of it would read freed memory
+    rows = arr.reshape(img.height(), img.bytesPerLine())[:, :img.width() * 4]
+    return rows.reshape(img.height(), img.width(), 4).copy()
 
 
 def colours(img: QtGui.QImage) -> set:
@@ -238,3 +240,39 @@ def test_svg_of_a_plain_widget(tmp_path, qtbot):
     w.resize(120, 40)
     root = ET.parse(export_svg(w, tmp_path / "w.svg")).getroot()
     assert root.get("viewBox") == "0 0 120 40"
+
+
+def test_plots_inside_a_widget_export_as_vectors_not_the_screen_cache(tmp_path, qtbot, monkeypatch):
+    """On screen the loss curves blit a cached image of their start; a file of a widget holding the plot
+    (SVG, or a PNG at another size) must draw every segment instead."""
+    from ffviz.ui import plots
+    box = QtWidgets.QWidget()
+    qtbot.addWidget(box)
+    layout = QtWidgets.QVBoxLayout(box)
+    layout.addWidget(QtWidgets.QLabel("header"))
+    plot = LossCurvePlot()
+    layout.addWidget(plot)
+    box.resize(700, 560)
+    box.show()
+    qtbot.waitExposed(box)
+    t = Trainer(load_preset("circle"))
+    for _ in range(40):  # long enough for whole chunks of the curves to be cached
+        t.step(9)
+        t.record_evaluation()
+        plot.show_snapshot(t.snapshot())
+        QtWidgets.QApplication.processEvents()
+        plot.viewport().repaint()
+    blits = []
+    draw = plots._Frozen.draw
+    monkeypatch.setattr(plots._Frozen, "draw", lambda self, *a, **k: blits.append(1) or draw(self, *a, **k))
+    plot.viewport().repaint()
+    assert blits, "the screen uses the cache (else this test checks nothing)"
+    blits.clear()
+    export_svg(box, tmp_path / "box.svg")
+    assert blits == []
+    scaled = export.render_image(box, width=1400)  # grabs at 1x (the cache is right there), then 2x
+    monkeypatch.setattr(plots._Frozen, "draw", lambda self, *a, **k: False)  # every segment, every time
+    direct = export.render_image(box, width=1400)
+    a = scaled.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    b = direct.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    assert a.size() == b.size() and a == b  # pixel for pixel
