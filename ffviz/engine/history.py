@@ -34,6 +34,8 @@ class Series:
         self._buf = readonly(np.full((len(names), capacity), np.nan))
 
     def append(self, *values: float) -> None:
+        if len(values) != len(self.names):
+            raise ValueError(f"a row of {self.names} needs {len(self.names)} values, not {len(values)}")
         if self.n == self._buf.shape[1]:
             bigger = np.full((len(self.names), 2 * self.n), np.nan)
             bigger[:, :self.n] = self._buf[:, :self.n]

@@ -198,7 +198,8 @@ class TrainingWorker(QtCore.QObject):
         """Updates per second while playing; 0 means as fast as the machine goes."""
         self._speed = max(0.0, float(updates_per_second))
         self._owed = 0.0
-        self._timer.setInterval(0 if self._speed == 0 or self._speed > 60 else int(1000 / self._speed / 2))
+        self._timer.setInterval(0 if self._speed == 0 or self._speed > 1 / FRAME_SECONDS
+                                else int(1000 / self._speed / 2))
 
     @Slot(int, str, object, float)
     @guarded
@@ -291,7 +292,7 @@ class TrainingWorker(QtCore.QObject):
         self._after_training()
         self._dirty = True
         if (not self._playing or time.perf_counter() - self._burst_start >= self._burst
-                or (0 < self._speed <= 60 and done)):
+                or (0 < self._speed <= 1 / FRAME_SECONDS and done)):  # slow enough to show every update
             self._publish(force=True)
 
     def _after_training(self) -> None:

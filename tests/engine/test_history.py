@@ -1,9 +1,10 @@
 """The bounded-resolution batch-loss curve: bins average exactly, the size stays bounded, views never change."""
 
 import numpy as np
+import pytest
 
 from ffviz.engine import Trainer, load_preset
-from ffviz.engine.history import Envelope
+from ffviz.engine.history import Envelope, Series
 
 
 def test_envelope_is_exact_while_small_and_bin_means_when_large():
@@ -41,3 +42,13 @@ def test_trainer_history_carries_the_curve():
     h = tr.history()
     assert len(h.batch_loss) == 5000 and len(h.batch_curve_loss) <= 2049
     assert abs(np.mean(h.batch_curve_loss) - np.mean(h.batch_loss)) < 0.05
+
+
+def test_a_row_needs_a_value_per_column():
+    s = Series(("step", "loss"))
+    s.append(1, 0.5)
+    with pytest.raises(ValueError):
+        s.append(2)
+    with pytest.raises(ValueError):
+        s.append(2, 0.4, 9.0)
+    assert s.n == 1
