@@ -1,4 +1,5 @@
-"""Training history: append-only columns, and a bounded-resolution curve of per-update values for plots.
+"""Training history: append-only columns, a bounded-resolution curve of per-update values for plots, and
+the thinning of a curve to the points a screen can show (peak_decimate).
 
 Arrays handed out are read-only views of buffers that are only ever appended to; growing, truncating or
 coarsening allocates new buffers, so a view taken earlier (inside a snapshot) never changes.
@@ -121,3 +122,30 @@ class Envelope:
             y = np.append(self._y[:self.n], self._sy / self._count)
             return _frozen_view(readonly(x)), _frozen_view(readonly(y))
         return _frozen_view(self._x)[:self.n], _frozen_view(self._y)[:self.n]
+
+
+def peak_decimate(x: np.ndarray, y: np.ndarray, per_bin: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Thin a curve to the points that matter at the screen's resolution: the first point, then for every
+    full bin of `per_bin` points its lowest and its highest point (in their order), then the last points
+    (fewer than a bin, the last point always among them) as they are.
+
+    Every point returned is a point of the curve, the first and the last among them, and so is every bin's
+    extreme (the curve's lowest and highest point too). Bins are counted from the start, so points appended
+    later change only what follows the last full bin. Returns x, y and how many of the points returned stay
+    the same when points are appended (the first point and the bins' extremes; the curve cache keeps those).
+    """
+    n = x.size
+    bins = (n - 2) // per_bin if per_bin > 1 and n > 2 else 0
+    if bins == 0:
+        return x, y, max(n - 1, 0)
+    end = 1 + bins * per_bin
+    runs = y[1:end].reshape(bins, per_bin)
+    lo, hi = runs.argmin(axis=1), runs.argmax(axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    start = 1 + np.arange(bins) * per_bin
+    pick = np.column_stack([start + first, start + second])
+    keep = np.ones(pick.shape, dtype=bool)
+    keep[:, 1] = second != first  # one point where the lowest is the highest (a flat run)
+    index = np.concatenate([[0], pick[keep], np.arange(end, n)])
+    fixed = 1 + int(keep.sum())
+    return x[index], y[index], fixed

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ffviz.engine import Trainer, load_preset
-from ffviz.engine.history import Envelope, Series
+from ffviz.engine.history import Envelope, Series, peak_decimate
 
 
 def test_envelope_is_exact_while_small_and_bin_means_when_large():
@@ -52,3 +52,39 @@ def test_a_row_needs_a_value_per_column():
     with pytest.raises(ValueError):
         s.append(2, 0.4, 9.0)
     assert s.n == 1
+
+
+@pytest.mark.parametrize("per_bin", [2, 3, 7, 50])
+def test_thinning_keeps_the_ends_and_every_bins_extremes(per_bin):
+    """A thinned curve is made of its own points: the first and the last, and the lowest and the highest of
+    every bin; so its envelope, and its lowest and highest point, are the curve's."""
+    rng = np.random.default_rng(per_bin)
+    n = 1000 + per_bin // 2
+    x = np.arange(n, dtype=float)
+    y = rng.normal(size=n).cumsum()
+    tx, ty, fixed = peak_decimate(x, y, per_bin)
+    index = tx.astype(int)
+    assert (np.diff(index) > 0).all()  # points of the curve, in order
+    np.testing.assert_array_equal(ty, y[index])
+    assert index[0] == 0 and index[-1] == n - 1
+    assert ty.min() == y.min() and ty.max() == y.max()
+    bins = (n - 2) // per_bin
+    for k in range(bins):
+        run = y[1 + k * per_bin:1 + (k + 1) * per_bin]
+        assert run.min() in ty and run.max() in ty
+    assert tx.size <= 1 + 2 * bins + per_bin
+    # points appended later leave the first `fixed` points as they were (what the curve's cached image holds)
+    more = np.concatenate([y, rng.normal(size=3 * per_bin + 1).cumsum() + y[-1]])
+    mx, my, _ = peak_decimate(np.arange(more.size, dtype=float), more, per_bin)
+    np.testing.assert_array_equal(mx[:fixed], tx[:fixed])
+    np.testing.assert_array_equal(my[:fixed], ty[:fixed])
+    assert fixed < tx.size  # the last point is never among them: it may still change (a partial bin)
+
+
+def test_thinning_leaves_short_curves_alone():
+    x, y = np.arange(5.0), np.array([3.0, 1.0, 4.0, 1.0, 5.0])
+    for per_bin in (1, 4):
+        tx, ty, fixed = peak_decimate(x, y, per_bin)
+        np.testing.assert_array_equal(tx, x)
+        np.testing.assert_array_equal(ty, y)
+        assert fixed == 4

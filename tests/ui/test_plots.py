@@ -13,8 +13,7 @@ from ffviz.engine import History, Trainer, from_dict, load_preset, preset_dict
 from ffviz.ui import theme
 from ffviz.ui.export import export_svg, render_image
 from ffviz.ui import plots
-from ffviz.ui.plots import (NOT_2D_MESSAGE, TEST_COLOR, TRAIN_COLOR, DecisionBoundaryPlot, LossCurvePlot, nice_ceil,
-                             peak_decimate)
+from ffviz.ui.plots import NOT_2D_MESSAGE, TEST_COLOR, TRAIN_COLOR, DecisionBoundaryPlot, LossCurvePlot, nice_ceil
 
 RES = 40
 
@@ -533,42 +532,6 @@ def test_title_is_laid_out_as_the_html_title_was(losses):
         centre = runs.mapRectToParent(runs.boundingRect()).center()
         assert centre.x() == pytest.approx(label.rect().center().x())
         assert centre.y() == pytest.approx(label.rect().center().y())
-
-
-@pytest.mark.parametrize("per_bin", [2, 3, 7, 50])
-def test_thinning_keeps_the_ends_and_every_bins_extremes(per_bin):
-    """A thinned curve is made of its own points: the first and the last, and the lowest and the highest of
-    every bin; so its envelope, and its lowest and highest point, are the curve's."""
-    rng = np.random.default_rng(per_bin)
-    n = 1000 + per_bin // 2
-    x = np.arange(n, dtype=float)
-    y = rng.normal(size=n).cumsum()
-    tx, ty, fixed = peak_decimate(x, y, per_bin)
-    index = tx.astype(int)
-    assert (np.diff(index) > 0).all()  # points of the curve, in order
-    np.testing.assert_array_equal(ty, y[index])
-    assert index[0] == 0 and index[-1] == n - 1
-    assert ty.min() == y.min() and ty.max() == y.max()
-    bins = (n - 2) // per_bin
-    for k in range(bins):
-        run = y[1 + k * per_bin:1 + (k + 1) * per_bin]
-        assert run.min() in ty and run.max() in ty
-    assert tx.size <= 1 + 2 * bins + per_bin
-    # points appended later leave the first `fixed` points as they were (what the curve's cached image holds)
-    more = np.concatenate([y, rng.normal(size=3 * per_bin + 1).cumsum() + y[-1]])
-    mx, my, _ = peak_decimate(np.arange(more.size, dtype=float), more, per_bin)
-    np.testing.assert_array_equal(mx[:fixed], tx[:fixed])
-    np.testing.assert_array_equal(my[:fixed], ty[:fixed])
-    assert fixed < tx.size  # the last point is never among them: it may still change (a partial bin)
-
-
-def test_thinning_leaves_short_curves_alone():
-    x, y = np.arange(5.0), np.array([3.0, 1.0, 4.0, 1.0, 5.0])
-    for per_bin in (1, 4):
-        tx, ty, fixed = peak_decimate(x, y, per_bin)
-        np.testing.assert_array_equal(tx, x)
-        np.testing.assert_array_equal(ty, y)
-        assert fixed == 4
 
 
 def shown_plot(qtbot, width=500, height=400) -> LossCurvePlot:
