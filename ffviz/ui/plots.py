@@ -288,6 +288,70 @@ def step_ceil(value: float) -> float:
     return 10.0 * e
 
 
+_LOG_MANTISSAS = (1.0, 2.0, 5.0)
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _log_grid(lo: float, hi: float) -> list[float]:
+    """log10 of every 1, 2, 5 × 10ᵏ from one step below 10^lo to one step above 10^hi."""
+    return [k + math.log10(m) for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in _LOG_MANTISSAS]
+
+
+def log_range(lo: float, hi: float) -> tuple[float, float]:
+    """A log axis' ends (log10) for data from 10^lo to 10^hi: the nearest 1, 2, 5 × 10ᵏ outside the data,
+    so a run whose loss spans less than a decade fills the plot instead of a sliver of a whole decade,
+    and the ends change only when the data crosses one of those values."""
+    grid = _log_grid(lo, hi)
+    eps = 1e-9
+    bottom = max(g for g in grid if g <= lo + eps)
+    top = min(g for g in grid if g >= hi - eps)
+    if top <= bottom + eps:
+        top = min(g for g in grid if g > bottom + eps)
+    return bottom, top
+
+
+def _log_label(log10_value: float) -> str:
+    value = 10.0 ** log10_value
+    if 1e-3 <= value < 1e4:
+        return f"{value:.4g}"
+    k = math.floor(log10_value + 1e-9)
+    m = value / 10.0 ** k
+    power = f"10{str(k).translate(_SUPERSCRIPT)}"
+    return power if abs(m - 1.0) < 1e-6 else f"{m:.3g}×{power}"
+
+
+def log_ticks(lo: float, hi: float, max_labels: int = 7) -> list[list[tuple[float, str]]]:
+    """Tick levels for a log axis from 10^lo to 10^hi (log10 values, as pyqtgraph's log mode places them).
+
+    pyqtgraph labels every 2…9 × 10ᵏ when the range is under three decades, which crowds a small plot. Here:
+    within about two decades the 1, 2, 5 × 10ᵏ are labelled and the rest are unlabelled grid ticks; over
+    more, whole decades are labelled (every second, third … decade if there are too many) and the rest are
+    unlabelled.
+    """
+    eps = 1e-9
+    span = hi - lo
+    decades = list(range(math.ceil(lo - eps), math.floor(hi + eps) + 1))
+    inside = [k + math.log10(m) for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in range(1, 10)]
+    inside = [v for v in inside if lo - eps <= v <= hi + eps]
+    if span < math.log10(3.0):  # less than a factor of 3 (a loss early on): evenly spaced values, 3 to 6
+        v0, v1 = 10.0 ** lo, 10.0 ** hi
+        step = nice_ceil((v1 - v0) / 5.0)
+        first = math.ceil(v0 / step - eps)
+        labelled = [math.log10(n * step) for n in range(first, math.floor(v1 / step + eps) + 1)]
+        inside = [math.log10((n + 0.5) * step) for n in range(first - 1, math.floor(v1 / step + eps) + 1)]
+        inside = [v for v in inside if lo - eps <= v <= hi + eps]
+    elif span <= 2.0 + eps:
+        labelled = [v for v in inside if round(10.0 ** (v - math.floor(v + eps))) in _LOG_MANTISSAS]
+    else:
+        every = max(1, math.ceil(len(decades) / max_labels))
+        labelled = [float(k) for k in decades if k % every == 0]
+        if span > 5.0:  # minor ticks would be a grey band: decades only
+            inside = [float(k) for k in decades]
+    major = [(v, _log_label(v)) for v in labelled]
+    minor = [(v, "") for v in inside if all(abs(v - w) > eps for w in labelled)]
+    return [major, minor]
+
+
 def nice_ceil(value: float) -> float:
     """The smallest of 1, 2, 5 × 10ᵏ at or above `value` (1 for zero or non-finite): a colour bar's end."""
     if not math.isfinite(value) or value <= 0:
@@ -1156,13 +1220,15 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         bounds = [b for b in (c.y_bounds() for c in (self.batch_curve, self.train_curve, self.test_curve)) if b]
         if bounds:
             if self._log:
-                lo, hi = math.floor(min(b[0] for b in bounds)), math.ceil(max(b[1] for b in bounds))
-                y_range = (lo, max(hi, lo + 1))
+                y_range = log_range(min(b[0] for b in bounds), max(b[1] for b in bounds))
             else:
                 y_range = (0.0, step_ceil(max(b[1] for b in bounds)))
             if y_range != self._y_range:
                 self._y_range = y_range
-                self.loss_plot.setYRange(*y_range, padding=0.02)
+                # a log axis labels its ends (1, 2, 5 × 10ᵏ): room for half a label beyond each
+                self.loss_plot.setYRange(*y_range, padding=0.06 if self._log else 0.02)
+                if self._log:
+                    self.loss_plot.getAxis("left").setTicks(log_ticks(*y_range))
                 changed = True
         if changed:
             # Apply the new ranges now: a ViewBox applies them when it paints, and the items and axes that
@@ -1181,6 +1247,7 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         """Loss on a log axis (accuracy stays linear)."""
         self._log = bool(on)
         self.loss_plot.setLogMode(y=self._log)
+        self.loss_plot.getAxis("left").setTicks(None)  # linear: pyqtgraph's own; log: set with the range
         self.loss_plot.disableAutoRange()  # setLogMode turned auto-range on; _fit_ranges sets both ranges
         self._x_end = self._y_range = None
         self._drawn.pop("loss", None)
