@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from ffviz import __version__
@@ -18,6 +20,7 @@ from ffviz.errors import FfvizError
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130  # the shell's status for Ctrl+C
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _InterruptFlag:
+    """While active, Ctrl+C (SIGINT) sets the flag instead of raising, so training stops between two updates
+    and what was trained is written; a second Ctrl+C interrupts at once (nothing half-written: writes are
+    atomic). Falsy until interrupted."""
+
+    def __init__(self):
+        self._set = False
+        self._previous = None
+
+    def __bool__(self) -> bool:
+        return self._set
+
+    def _handle(self, signum, frame) -> None:
+        self._set = True
+        signal.signal(signal.SIGINT, self._previous)
+
+    def __enter__(self) -> "_InterruptFlag":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None and not self._set:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def _train(args) -> int:
     from dataclasses import replace
 
@@ -71,9 +100,10 @@ def _train(args) -> int:
     except OSError as exc:
         raise FfvizError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
     done = 0
-    while done < args.steps and trainer.diverged is None:
-        done += trainer.step(min(args.eval_every, args.steps - done))
-        trainer.record_evaluation()
+    with _InterruptFlag() as interrupted:  # Ctrl+C stops between two updates and keeps what was trained
+        while done < args.steps and trainer.diverged is None and not interrupted:
+            done += trainer.step(min(args.eval_every, args.steps - done))
+            trainer.record_evaluation()
     diverged = trainer.diverged
     if diverged is not None:
         trainer.restore_last_finite()
@@ -86,6 +116,10 @@ def _train(args) -> int:
         print(f"ffviz: training diverged ({diverged.reason}); wrote the last finite weights, "
               f"from step {trainer.step_count}, to {out}", file=sys.stderr)
         return EXIT_DIVERGED
+    if interrupted:
+        print(f"ffviz: interrupted after {trainer.step_count} of {args.steps} updates; wrote the weights and "
+              f"history so far to {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     acc = "" if not math.isfinite(ev.train_accuracy) else f", train accuracy {ev.train_accuracy:.1%}"
     print(f"trained {trainer.step_count} updates: train loss {ev.train_loss:.6g}{acc}; "
           f"wrote {out / 'weights.json'} and {out / 'history.csv'}")
@@ -127,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ffviz: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # no traceback reaches a user; FFVIZ_DEBUG=1 shows it to developers
         if os.environ.get("FFVIZ_DEBUG"):
             raise

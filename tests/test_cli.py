@@ -98,3 +98,32 @@ def test_the_window_without_a_display_says_so_in_one_line(tmp_path):
     res = subprocess.run([sys.executable, "-m", "ffviz"], capture_output=True, text=True, env=env, timeout=60)
     assert res.returncode == 2
     assert "display" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_stops_between_updates_and_writes_what_was_trained(tmp_path, monkeypatch, capsys):
+    """A long run stopped with Ctrl+C keeps its work: weights and history up to the last whole update."""
+    import signal
+
+    from ffviz import cli
+    from ffviz.engine.trainer import Trainer
+
+    real_step, calls = Trainer.step, []
+
+    def step(self, n=1):
+        calls.append(n)
+        if len(calls) == 5:
+            os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it, in the middle of the run
+        return real_step(self, n)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    before = signal.getsignal(signal.SIGINT)
+    rc = cli.main(["train", "xor", "--steps", "1000000", "--eval-every", "10", "--out", str(tmp_path / "o")])
+    assert rc == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted after 50 of 1000000 updates" in err[0]
+    w = json.loads((tmp_path / "o" / "weights.json").read_text())
+    assert w["trained"]["steps"] == 50
+    with open(tmp_path / "o" / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert int(rows[-1]["step"]) == 50
+    assert signal.getsignal(signal.SIGINT) is before  # a second Ctrl+C would interrupt as usual again
