@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
 import os
+import signal
+import socket
 import sys
+import threading
 from pathlib import Path
 
 from ffviz.errors import FfvizError
@@ -21,6 +25,49 @@ def _check_display() -> None:
             and ctypes.util.find_library("xcb-cursor") is None:
         raise FfvizError("Qt needs the X11 library libxcb-cursor0 to open a window: install it "
                          "(Debian/Ubuntu: sudo apt install libxcb-cursor0) and start ffviz again")
+
+
+@contextlib.contextmanager
+def close_on_signals(window):
+    """Ctrl+C in the terminal that started ffviz (SIGINT), or a polite kill (SIGTERM), closes the window as its
+    close button does: training stops, the window's layout is saved. Qt's event loop runs in C++, where
+    Python's own handlers would wait for the next Python code to run (the next mouse move); so the signal
+    wakes the loop through a socket (signal.set_wakeup_fd) and a QSocketNotifier.
+    Yields a list that holds the number of the signal that closed the window, if one did."""
+    if threading.current_thread() is not threading.main_thread():
+        yield []
+        return
+    from PySide6 import QtCore, QtWidgets
+
+    received: list[int] = []
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+
+    def drain() -> None:  # running any Python code here lets the interpreter call the handler below
+        with contextlib.suppress(OSError):
+            rsock.recv(256)
+
+    def handler(signum, frame) -> None:
+        received.append(signum)
+        modal = QtWidgets.QApplication.activeModalWidget()
+        if modal is not None:
+            modal.close()  # a dialog's own event loop ends first
+        window.close()
+
+    notifier = QtCore.QSocketNotifier(rsock.fileno(), QtCore.QSocketNotifier.Type.Read)
+    notifier.activated.connect(drain)
+    old_fd = signal.set_wakeup_fd(wsock.fileno())
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+        signal.set_wakeup_fd(old_fd)
+        notifier.setEnabled(False)
+        rsock.close()
+        wsock.close()
 
 
 def run_app(config=None, base_dir=None, argv=None) -> int:
@@ -44,4 +91,6 @@ def run_app(config=None, base_dir=None, argv=None) -> int:
     window = MainWindow(config, base_dir)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
     window.show()
-    return app.exec()
+    with close_on_signals(window) as received:
+        status = app.exec()
+    return 128 + received[0] if received else status  # the shell's convention: 130 for Ctrl+C

@@ -1,5 +1,7 @@
 """The main window as a user drives it: keys and toolbar, with the worker training in its own thread."""
 
+import os
+import signal
 import time
 
 import numpy as np
@@ -8,6 +10,7 @@ from PySide6 import QtCore, QtGui
 from PySide6.QtTest import QTest
 
 from ffviz.engine import load_preset, preset_names
+from ffviz.ui.app import close_on_signals
 from ffviz.ui.main_window import MainWindow
 
 TIMEOUT = 10_000
@@ -186,6 +189,22 @@ def test_closing_while_playing_stops_the_thread_promptly(make_window, qtbot):
     win.close()
     assert time.perf_counter() - t0 < 1.0
     assert not win._worker_thread.thread.isRunning()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_in_the_terminal_closes_the_window_as_a_user_would(make_window, qtbot, settings, signum):
+    """Qt's loop runs in C++: without the wakeup socket, Python would handle Ctrl+C only at the next event."""
+    win = make_window("circle")
+    key(win, QtCore.Qt.Key.Key_Space)
+    wait_for(qtbot, win, lambda s: s.step > 5)
+    settings.clear()
+    with close_on_signals(win) as received:
+        QtCore.QTimer.singleShot(50, lambda: os.kill(os.getpid(), signum))
+        qtbot.waitUntil(lambda: not win.isVisible(), timeout=TIMEOUT)
+    assert received == [signum]
+    assert not win._worker_thread.thread.isRunning()
+    assert settings.value("mainWindow/state") is not None  # closed through closeEvent: the layout was saved
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # pytest's own handling is back
 
 
 def test_a_bad_config_from_the_panel_changes_nothing_and_says_why(make_window, qtbot):
