@@ -21,6 +21,7 @@ from ffviz.errors import FfvizError
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130  # the shell's status for Ctrl+C
+CHUNK = 64  # updates between two looks at Ctrl+C while training headless
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,7 +70,10 @@ class _InterruptFlag:
 
     def __enter__(self) -> "_InterruptFlag":
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is not signal.SIG_IGN:  # started with Ctrl+C ignored (in the background): keep it so
+                self._previous = previous  # before the handler can run
+                signal.signal(signal.SIGINT, self._handle)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -99,11 +103,17 @@ def _train(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FfvizError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
-    done = 0
+    done = since_eval = 0
     with _InterruptFlag() as interrupted:  # Ctrl+C stops between two updates and keeps what was trained
         while done < args.steps and trainer.diverged is None and not interrupted:
-            done += trainer.step(min(args.eval_every, args.steps - done))
-            trainer.record_evaluation()
+            # Short chunks, so Ctrl+C is seen within ~CHUNK updates, however sparse the evaluations are.
+            k = trainer.step(min(CHUNK, args.eval_every - since_eval, args.steps - done))
+            done += k
+            since_eval += k
+            if since_eval >= args.eval_every or done >= args.steps or trainer.diverged or interrupted:
+                trainer.record_evaluation()
+                since_eval = 0
+    interrupted = bool(interrupted) and done < args.steps
     diverged = trainer.diverged
     if diverged is not None:
         trainer.restore_last_finite()

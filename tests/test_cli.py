@@ -100,8 +100,8 @@ def test_the_window_without_a_display_says_so_in_one_line(tmp_path):
     assert "display" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 
-def test_ctrl_c_stops_between_updates_and_writes_what_was_trained(tmp_path, monkeypatch, capsys):
-    """A long run stopped with Ctrl+C keeps its work: weights and history up to the last whole update."""
+def _train_with_ctrl_c_at(call, argv, monkeypatch):
+    """Run `ffviz train` in this process, sending SIGINT (as the terminal does) at the call-th Trainer.step."""
     import signal
 
     from ffviz import cli
@@ -111,19 +111,57 @@ def test_ctrl_c_stops_between_updates_and_writes_what_was_trained(tmp_path, monk
 
     def step(self, n=1):
         calls.append(n)
-        if len(calls) == 5:
-            os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it, in the middle of the run
+        if len(calls) == call:
+            os.kill(os.getpid(), signal.SIGINT)
         return real_step(self, n)
 
     monkeypatch.setattr(Trainer, "step", step)
+    return cli.main(["train", *argv])
+
+
+def _history_steps(folder):
+    with open(folder / "history.csv") as f:
+        return [int(row["step"]) for row in csv.DictReader(f)]
+
+
+def test_ctrl_c_stops_between_updates_and_writes_what_was_trained(tmp_path, monkeypatch, capsys):
+    """A long run stopped with Ctrl+C keeps its work: weights and history up to the last whole update."""
+    import signal
     before = signal.getsignal(signal.SIGINT)
-    rc = cli.main(["train", "xor", "--steps", "1000000", "--eval-every", "10", "--out", str(tmp_path / "o")])
+    out = tmp_path / "o"
+    rc = _train_with_ctrl_c_at(5, ["xor", "--steps", "1000000", "--eval-every", "10", "--out", str(out)],
+                               monkeypatch)
     assert rc == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "interrupted after 50 of 1000000 updates" in err[0]
-    w = json.loads((tmp_path / "o" / "weights.json").read_text())
-    assert w["trained"]["steps"] == 50
-    with open(tmp_path / "o" / "history.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert int(rows[-1]["step"]) == 50
+    assert json.loads((out / "weights.json").read_text())["trained"]["steps"] == 50
+    assert _history_steps(out)[-1] == 50
     assert signal.getsignal(signal.SIGINT) is before  # a second Ctrl+C would interrupt as usual again
+
+
+def test_ctrl_c_is_seen_soon_however_sparse_the_evaluations(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "o"
+    rc = _train_with_ctrl_c_at(3, ["xor", "--steps", "1000000", "--eval-every", "1000000", "--out", str(out)],
+                               monkeypatch)
+    assert rc == 130
+    steps = json.loads((out / "weights.json").read_text())["trained"]["steps"]
+    assert 0 < steps <= 3 * 64 and _history_steps(out)[-1] == steps  # evaluated where it stopped
+
+
+def test_ctrl_c_during_the_last_updates_is_not_an_interruption(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "o"
+    rc = _train_with_ctrl_c_at(2, ["xor", "--steps", "100", "--eval-every", "1000", "--out", str(out)],
+                               monkeypatch)
+    assert rc == 0 and "trained 100 updates" in capsys.readouterr().out
+    assert _history_steps(out)[-1] == 100
+
+
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path, monkeypatch, capsys):
+    """`ffviz train … &` from a script: the shell made SIGINT ignored; ffviz must not take it back."""
+    import signal
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        rc = _train_with_ctrl_c_at(2, ["xor", "--steps", "200", "--out", str(tmp_path / "o")], monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert rc == 0 and "trained 200 updates" in capsys.readouterr().out

@@ -34,12 +34,14 @@ def atomic_write_bytes(path, data: bytes) -> Path:
         # mkstemp makes the file private (0600); what users save is an ordinary file: keep the old mode or 0644
         os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, or Ctrl+C in the middle: no stray temp file either way
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise FfvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise FfvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
     return path
 
 

@@ -29,12 +29,17 @@ def _check_display() -> None:
 
 @contextlib.contextmanager
 def close_on_signals(window):
-    """Ctrl+C in the terminal that started ffviz (SIGINT), or a polite kill (SIGTERM), closes the window as its
-    close button does: training stops, the window's layout is saved. Qt's event loop runs in C++, where
-    Python's own handlers would wait for the next Python code to run (the next mouse move); so the signal
-    wakes the loop through a socket (signal.set_wakeup_fd) and a QSocketNotifier.
-    Yields a list that holds the number of the signal that closed the window, if one did."""
-    if threading.current_thread() is not threading.main_thread():
+    """Ctrl+C in the terminal that started ffviz (SIGINT) closes the window as its close button does: training
+    stops, the window's layout is saved; a second Ctrl+C ends the process at once, even if the window hangs.
+
+    Qt's event loop runs in C++, where Python's handler waits for the next Python code to run (the next mouse
+    move): so the signal also wakes the loop, through a socket (signal.set_wakeup_fd) and a QSocketNotifier.
+    The handler runs wherever Python happens to be (inside a paint, say), so it only notes the signal and
+    posts the closing to the event loop. SIGTERM keeps its default (ends the process at once), so a hung
+    window can still be stopped. Yields a list holding the number of the signal that closed the window.
+    """
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background: Ctrl+C is not ours
         yield []
         return
     from PySide6 import QtCore, QtWidgets
@@ -48,22 +53,26 @@ def close_on_signals(window):
         with contextlib.suppress(OSError):
             rsock.recv(256)
 
-    def handler(signum, frame) -> None:
-        received.append(signum)
+    def close() -> None:
         modal = QtWidgets.QApplication.activeModalWidget()
         if modal is not None:
             modal.close()  # a dialog's own event loop ends first
         window.close()
 
+    def handler(signum, frame) -> None:
+        received.append(signum)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C: gone at once
+        QtCore.QTimer.singleShot(0, close)
+
     notifier = QtCore.QSocketNotifier(rsock.fileno(), QtCore.QSocketNotifier.Type.Read)
     notifier.activated.connect(drain)
+    previous = signal.getsignal(signal.SIGINT)
     old_fd = signal.set_wakeup_fd(wsock.fileno())
-    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, handler)
     try:
         yield received
     finally:
-        for sig, previous in old.items():
-            signal.signal(sig, previous)
+        signal.signal(signal.SIGINT, previous)
         signal.set_wakeup_fd(old_fd)
         notifier.setEnabled(False)
         rsock.close()

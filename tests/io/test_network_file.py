@@ -126,3 +126,21 @@ def test_network_dict_makes_a_relative_csv_path_absolute(tmp_path):
                      "data": {"csv": "d.csv"}})
     d = network_dict(cfg, base_dir=tmp_path)
     assert d["data"]["path"] == str((tmp_path / "d.csv").resolve())
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_an_interrupted_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch, error):
+    """Writes are atomic: a full disk or a Ctrl+C during the write leaves the old file whole, and nothing else."""
+    import os
+
+    from ffviz.io.files import atomic_write_bytes
+    target = tmp_path / "weights.json"
+    target.write_bytes(b"old")
+
+    def fail(fd):
+        raise error
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(FfvizError if isinstance(error, OSError) else KeyboardInterrupt):
+        atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["weights.json"]
