@@ -321,7 +321,8 @@ def _log_label(log10_value: float) -> str:
 
 
 def log_ticks(lo: float, hi: float, max_labels: int = 7) -> list[list[tuple[float, str]]]:
-    """Tick levels for a log axis from 10^lo to 10^hi (log10 values, as pyqtgraph's log mode places them).
+    """Tick levels for a log axis from 10^lo to 10^hi (log10 values, as pyqtgraph's log mode places them), for
+    ends made by `log_range` within 10^±300.
 
     pyqtgraph labels every 2…9 × 10ᵏ when the range is under three decades, which crowds a small plot. Here:
     within about two decades the 1, 2, 5 × 10ᵏ are labelled and the rest are unlabelled grid ticks; over
@@ -1220,7 +1221,9 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         bounds = [b for b in (c.y_bounds() for c in (self.batch_curve, self.train_curve, self.test_curve)) if b]
         if bounds:
             if self._log:
-                y_range = log_range(min(b[0] for b in bounds), max(b[1] for b in bounds))
+                # within 10^±300: a subnormal loss (BCE can reach 1e-320) would make the tick maths underflow
+                ends = (min(b[0] for b in bounds), max(b[1] for b in bounds))
+                y_range = log_range(*(min(300.0, max(-300.0, v)) for v in ends))
             else:
                 y_range = (0.0, step_ceil(max(b[1] for b in bounds)))
             if y_range != self._y_range:

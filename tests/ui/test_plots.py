@@ -384,6 +384,20 @@ def test_log_ticks_label_true_values_and_do_not_crowd(lo, hi):
     assert not {round(v, 9) for v in values} & {round(v, 9) for v, _ in minor}
 
 
+@pytest.mark.parametrize("value", [1e-322, 5e-324, 1.5e308])
+def test_log_scale_survives_extreme_losses(losses, value):
+    """A subnormal or huge (but finite, positive) loss must not break the axis maths."""
+    snap = trained("circle", 40, 4).snapshot()
+    n = len(snap.history.eval_step)
+    h = snap.history
+    snap = _with_history(snap, train_loss=np.full(n, value), test_loss=np.full(n, value),
+                         batch_curve_loss=np.full(len(h.batch_curve_loss), value))
+    losses.set_log_scale(True)
+    assert losses.show_snapshot(snap)
+    assert len(losses.loss_plot.getAxis("left")._tickLevels[0]) >= 2
+    render_image(losses)
+
+
 def test_log_scale_fits_a_loss_within_a_decade(losses):
     """The lecture's loss goes 0.1218 → 0.1147: on a log axis it fills the plot between labelled ends,
     not a sliver of the decade 0.1–1 under crowded 0.2 … 0.9 labels."""
