@@ -277,24 +277,29 @@ def _point_lut() -> np.ndarray:
 _STEPS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
-def step_ceil(value: float) -> float:
-    """The smallest of 1, 1.25, 1.5, 2, … 8 × 10ᵏ at or above `value`: an axis end that changes rarely."""
+def _ceil_on(value: float, mantissas) -> float:
+    """The smallest m × 10ᵏ at or above `value`, m one of `mantissas` (1 … 10); 1 for zero or non-finite."""
     if not math.isfinite(value) or value <= 0:
         return 1.0
     e = 10.0 ** math.floor(math.log10(value))
-    for m in _STEPS:
+    for m in mantissas:
         if value <= m * e * (1 + 1e-9):
             return m * e
     return 10.0 * e
+
+
+def step_ceil(value: float) -> float:
+    """The smallest of 1, 1.25, 1.5, 2, … 8 × 10ᵏ at or above `value`: an axis end that changes rarely."""
+    return _ceil_on(value, _STEPS)
 
 
 _LOG_MANTISSAS = (1.0, 2.0, 5.0)
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _log_grid(lo: float, hi: float) -> list[float]:
-    """log10 of every 1, 2, 5 × 10ᵏ from one step below 10^lo to one step above 10^hi."""
-    return [k + math.log10(m) for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in _LOG_MANTISSAS]
+def _log_grid(lo: float, hi: float, mantissas=_LOG_MANTISSAS) -> list[float]:
+    """log10 of every m × 10ᵏ (m one of `mantissas`) from a decade below 10^lo to a decade above 10^hi."""
+    return [k + math.log10(m) for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in mantissas]
 
 
 def log_range(lo: float, hi: float) -> tuple[float, float]:
@@ -330,24 +335,26 @@ def log_ticks(lo: float, hi: float, max_labels: int = 7) -> list[list[tuple[floa
     unlabelled.
     """
     eps = 1e-9
+
+    def within(values):
+        return [v for v in values if lo - eps <= v <= hi + eps]
+
     span = hi - lo
-    decades = list(range(math.ceil(lo - eps), math.floor(hi + eps) + 1))
-    inside = [k + math.log10(m) for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in range(1, 10)]
-    inside = [v for v in inside if lo - eps <= v <= hi + eps]
     if span < math.log10(3.0):  # less than a factor of 3 (a loss early on): evenly spaced values, 3 to 6
         v0, v1 = 10.0 ** lo, 10.0 ** hi
         step = nice_ceil((v1 - v0) / 5.0)
-        first = math.ceil(v0 / step - eps)
-        labelled = [math.log10(n * step) for n in range(first, math.floor(v1 / step + eps) + 1)]
-        inside = [math.log10((n + 0.5) * step) for n in range(first - 1, math.floor(v1 / step + eps) + 1)]
-        inside = [v for v in inside if lo - eps <= v <= hi + eps]
+        first, last = math.ceil(v0 / step - eps), math.floor(v1 / step + eps)
+        labelled = [math.log10(n * step) for n in range(first, last + 1)]
+        inside = within(math.log10((n + 0.5) * step) for n in range(first - 1, last + 1))
     elif span <= 2.0 + eps:
-        labelled = [v for v in inside if round(10.0 ** (v - math.floor(v + eps))) in _LOG_MANTISSAS]
+        labelled = within(_log_grid(lo, hi))
+        inside = within(_log_grid(lo, hi, range(1, 10)))
     else:
+        decades = range(math.ceil(lo - eps), math.floor(hi + eps) + 1)
         every = max(1, math.ceil(len(decades) / max_labels))
         labelled = [float(k) for k in decades if k % every == 0]
-        if span > 5.0:  # minor ticks would be a grey band: decades only
-            inside = [float(k) for k in decades]
+        # over five decades, minor ticks would be a grey band: decades only
+        inside = [float(k) for k in decades] if span > 5.0 else within(_log_grid(lo, hi, range(1, 10)))
     major = [(v, _log_label(v)) for v in labelled]
     minor = [(v, "") for v in inside if all(abs(v - w) > eps for w in labelled)]
     return [major, minor]
@@ -355,13 +362,7 @@ def log_ticks(lo: float, hi: float, max_labels: int = 7) -> list[list[tuple[floa
 
 def nice_ceil(value: float) -> float:
     """The smallest of 1, 2, 5 × 10ᵏ at or above `value` (1 for zero or non-finite): a colour bar's end."""
-    if not math.isfinite(value) or value <= 0:
-        return 1.0
-    e = 10.0 ** math.floor(math.log10(value))
-    for m in (1.0, 2.0, 5.0, 10.0):
-        if value <= m * e * (1 + 1e-9):
-            return m * e
-    return 10.0 * e
+    return _ceil_on(value, _LOG_MANTISSAS)
 
 
 class _Sample(pg.ItemSample):
