@@ -48,6 +48,12 @@ class Series:
         buf.flags.writeable = False
         self.n = n + 1
 
+    def __setstate__(self, state: dict) -> None:
+        # An unpickled array does not own its memory (it lives in the pickle's bytes), so _write could not make
+        # it writable again: give the copy a buffer of its own (a Trainer sent to a training process).
+        self.__dict__.update(state)
+        self._buf = readonly(np.array(self._buf))
+
     def column(self, name: str) -> np.ndarray:
         # Sliced from a read-only view: a user of the snapshot cannot flip the flag back and write through.
         return _frozen_view(self._buf)[self.names.index(name), :self.n]
@@ -79,6 +85,10 @@ class Envelope:
         self._y = readonly(np.empty(self.cap))
         self._sx = self._sy = 0.0
         self._count = 0
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)  # buffers of its own, as Series.__setstate__
+        self._x, self._y = readonly(np.array(self._x)), readonly(np.array(self._y))
 
     def append(self, x: float, y: float) -> None:
         self._sx += x

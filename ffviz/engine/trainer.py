@@ -88,6 +88,31 @@ class Trainer:
         self._serial = 0
         self.load(config)
 
+    def __getstate__(self) -> dict:
+        """A run to hand to a training process (ffviz/engine/remote.py) and take back: all of its state but
+        the activation functions, which are looked up again by name (some are lambdas)."""
+        state = self.__dict__.copy()
+        del state["activations"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.activations = [get_activation(layer.activation) for layer in self.config.layers]
+        # Pickling copies a view as an array of its own. The kernels and biases are views of the parameters,
+        # and an update's gradient is written layer by layer through views of its flat vector: make them
+        # views again, or a half-done update would finish with a gradient it never sees.
+        self.kernels, self.biases = self.layout.views(self.params)
+        for tr in (self._trace, self._last_trace):
+            if tr is not None and tr.grad_flat is not None:
+                tr.grad_views = grad_k, grad_b = self.layout.views(tr.grad_flat)
+                tr.grad_kernels = [None if g is None else grad_k[i] for i, g in enumerate(tr.grad_kernels)]
+                tr.grad_biases = [None if g is None else grad_b[i] for i, g in enumerate(tr.grad_biases)]
+
+    def renumber_snapshots_after(self, serial: int) -> None:
+        """Number the next snapshot after `serial`: a run taken up again from an older copy of itself (a
+        training process that died, see remote.py) must still give snapshots that viewers take as newest."""
+        self._serial = max(self._serial, int(serial))
+
     # ------------------------------------------------------------------ building
 
     def _rngs(self, cfg: RunConfig):
