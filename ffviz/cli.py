@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import signal
 import sys
@@ -153,6 +154,9 @@ def _gui(spec: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A frozen app (packaging/ffviz.spec) starts its training process by running itself again: this makes
+    # that run serve the process instead of opening a second window. Does nothing when not frozen.
+    multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     # OpenBLAS's worker threads spin after each product and take CPU from the GUI thread; ffviz's matrices
     # are too small to gain from them. Must be set before NumPy is first imported.

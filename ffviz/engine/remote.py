@@ -31,7 +31,7 @@ import sys
 import time
 import types
 
-CHUNK_SECONDS = 0.002  # training between two looks at the pipe: a request waits about this long
+CHUNK_SECONDS = 0.001  # training between two looks at the pipe: a request waits about this long
 NICENESS = 5  # the training process's scheduling priority below the window's (Unix)
 START_SECONDS = 30.0  # how long a new process may take to import NumPy and the engine (a cold disk is slow)
 
@@ -142,7 +142,15 @@ class TrainingProcess:
 
     def snapshot(self, plane_resolution: int, timeout: float = 5.0):
         """("snapshot", snap), or ("trainer", trainer, reason, message) when the run stopped on its own."""
+        self.ask_snapshot(plane_resolution)
+        return self.answer(timeout)
+
+    def ask_snapshot(self, plane_resolution: int) -> None:
+        """Ask for a snapshot without waiting for it (the next answer())."""
         self._send(("snapshot", plane_resolution))
+
+    def answer(self, timeout: float = 5.0):
+        """The answer to the last ask_snapshot, as snapshot() returns it."""
         msg = self._receive(timeout)
         if msg[0] == "trainer":
             self.running = False

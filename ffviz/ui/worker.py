@@ -4,12 +4,22 @@ The GUI talks to it only through queued signals connected to its slots, so every
 step, reset, a new learning rate) runs in the worker thread between two updates, never in the middle of
 one, and no locks are needed. A QTimer in the worker runs a bounded batch of updates per tick.
 
-Frames: the worker trains for a burst, sends an immutable snapshot, and trains no more until the GUI says
-it has drawn it. Both threads run Python, so they share one interpreter lock; training while the GUI paints
-would make every one of the GUI's thousands of small Qt calls wait for the lock. Taking turns keeps the
-window smooth and costs training only the GUI's drawing time. A burst lasts at least as long as making and
-drawing the last frame took (training gets at least half the time) and fills the rest of a FRAME_SECONDS
-frame when the window draws quicker than that.
+Frames: the worker sends an immutable snapshot at most every FRAME_SECONDS, and no other until the GUI says
+it has drawn the last (back-pressure: a slow window gets fewer frames, never a queue of them).
+
+Where the training runs:
+- Playing "as fast as it goes", the worker hands its Trainer to a training process (ffviz/engine/remote.py)
+  once that process has started, and asks it for a snapshot each frame: training overlaps with the window's
+  drawing, on another core, with another interpreter lock. Before any command the worker takes the Trainer
+  back, so commands still take effect between two updates and everything else (stepping, phases, edits,
+  exports) works on the Trainer here. If the process cannot start or dies, the worker says so in one line
+  and trains here from then on.
+- Otherwise (a set speed, a single step, or until the process is ready) it trains here, in bursts. Both
+  threads then run Python in one process and share one interpreter lock; training while the GUI paints would
+  make every one of the GUI's thousands of small Qt calls wait for the lock, so they take turns: the worker
+  trains for a burst, sends a snapshot, and trains no more until the GUI has drawn it. A burst lasts at
+  least as long as making and drawing the last frame took (training gets at least half the time) and fills
+  the rest of a FRAME_SECONDS frame when the window draws quicker than that.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from PySide6.QtCore import Signal, Slot
 
 from ffviz.engine.config import RunConfig
 from ffviz.engine.presets import load_preset
+from ffviz.engine.remote import ProcessGone, TrainingProcess
 from ffviz.engine.trainer import Trainer
 from ffviz.errors import FfvizError
 
@@ -41,6 +52,15 @@ def burst_after(draw: float) -> float:
     time trains, half shows it), or the rest of a FRAME_SECONDS frame when drawing is quicker than half of
     it; never longer than MAX_BURST."""
     return min(MAX_BURST, max(draw, FRAME_SECONDS - draw, 0.002))
+
+
+def at_home(method):
+    """A command: the Trainer must be here, not in the training process, while it runs."""
+    @functools.wraps(method)
+    def wrapper(self, *args):
+        self._come_home()
+        return method(self, *args)
+    return wrapper
 
 
 def guarded(method):
@@ -65,12 +85,19 @@ class TrainingWorker(QtCore.QObject):
     # how ("live", "data", "rebuild", "same", "loaded", "reset"), the RunConfig, the folder its files are in
     config_applied = Signal(str, object, object)
 
-    def __init__(self, config: RunConfig, base_dir=None):
+    def __init__(self, config: RunConfig, base_dir=None, use_process: bool = True):
         super().__init__()  # no parent: it is moved to its thread
         self._trainer = Trainer(config, base_dir=base_dir)  # fails here, in the caller, if config is bad
         self._timer = QtCore.QTimer(self)  # a child, so it moves to the worker thread with us
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._on_tick)
+        # Free-running in a training process (see the module's docstring)
+        self._use_process = use_process
+        self._process: TrainingProcess | None = None  # started on the first free-running play
+        self._remote = False  # the Trainer is in the process: self._trainer is the one handed over
+        self._frame_timer = QtCore.QTimer(self)  # the next snapshot from the process
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.timeout.connect(self._remote_frame)
         self._playing = False
         self._speed = 0.0
         self._owed = 0.0  # updates due at a set speed but not yet run
@@ -83,12 +110,14 @@ class TrainingWorker(QtCore.QObject):
         self._per_update: float | None = None  # seconds per update, learned as we go; None: not yet known
         self._stop_requested = False  # set from the GUI thread on shutdown; read between chunks
         self._announced = None  # the divergence the GUI has been told about
+        self._last_serial = 0  # of the last snapshot the training process sent
         self.plane_resolution = PLANE_RESOLUTION
 
     # ------------------------------------------------------------------ commands (slots)
 
     @Slot()
     @guarded
+    @at_home
     def play(self) -> None:
         if self._trainer.diverged is not None:
             self.failed.emit("training diverged: restore the last finite weights (or reset) first")
@@ -103,6 +132,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
+    @at_home
     def pause(self) -> None:
         if self._playing:
             self._playing = False
@@ -112,11 +142,13 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
+    @at_home
     def toggle(self) -> None:
         self.pause() if self._playing else self.play()
 
     @Slot(int)
     @guarded
+    @at_home
     def step(self, n: int = 1) -> None:
         """Pause, then run exactly n updates (completing one that was stepped into phase by phase)."""
         self.pause()
@@ -126,6 +158,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
+    @at_home
     def step_phase(self) -> None:
         """Pause, then do one phase: a layer of the forward pass, the loss, a layer of the backward pass,
         or the update."""
@@ -136,6 +169,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
+    @at_home
     def reset(self) -> None:
         self.pause()
         self._trainer.reset()
@@ -144,6 +178,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(object)
     @guarded
+    @at_home
     def apply_config(self, config: RunConfig) -> None:
         """Adopt a changed config: live changes keep the weights, structural ones rebuild the network."""
         try:
@@ -159,6 +194,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(object, object)
     @guarded
+    @at_home
     def load_config(self, config: RunConfig, base_dir=None) -> None:
         """Start a new run from a config (a preset or a network file): always a rebuild."""
         self.pause()
@@ -173,6 +209,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(str)
     @guarded
+    @at_home
     def load_preset(self, name: str) -> None:
         try:
             config = load_preset(name)
@@ -183,6 +220,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(float)
     @guarded
+    @at_home
     def set_learning_rate(self, lr: float) -> None:
         try:
             self._trainer.set_learning_rate(lr)
@@ -194,6 +232,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(float)
     @guarded
+    @at_home
     def set_speed(self, updates_per_second: float) -> None:
         """Updates per second while playing; 0 means as fast as the machine goes."""
         self._speed = max(0.0, float(updates_per_second))
@@ -203,6 +242,7 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(int, str, object, float)
     @guarded
+    @at_home
     def set_parameter(self, layer: int, kind: str, index, value: float) -> None:
         try:
             self._trainer.set_parameter(layer, kind, tuple(index), value)
@@ -213,14 +253,20 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
+    @at_home
     def restore_last_finite(self) -> None:
         self._trainer.restore_last_finite()
         self._publish(force=True)
 
     @Slot()
+    @guarded
     def frame_drawn(self) -> None:
-        """The GUI has drawn the last snapshot: train the next burst, or send the newest state now if paused."""
+        """The GUI has drawn the last snapshot: train the next burst (or ask the training process for the next
+        frame), or send the newest state now if paused."""
         self._in_flight = False
+        if self._remote:
+            self._schedule_remote_frame()
+            return
         now = time.perf_counter()
         draw = now - self._last_emit
         self._burst = burst_after(draw)  # `draw` counts from the start of making the snapshot
@@ -234,9 +280,18 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     def stop(self) -> None:
-        """Stop training for good (the window is closing)."""
+        """Stop training for good (the window is closing): the training process ends too (bounded)."""
         self._playing = False
         self._timer.stop()
+        self._frame_timer.stop()
+        self.end_process()
+
+    def end_process(self) -> None:
+        """End the training process, if there is one (bounded). From the worker's thread, or once it has ended."""
+        self._remote = False
+        process, self._process = self._process, None
+        if process is not None:
+            process.close()
 
     def _fail(self, message: str) -> None:
         self._playing = False
@@ -255,6 +310,8 @@ class TrainingWorker(QtCore.QObject):
     def _on_tick(self) -> None:
         if self._in_flight:  # the GUI is drawing: leave it the interpreter until it has (frame_drawn)
             self._timer.stop()
+            return
+        if self._playing and self._speed == 0 and self._use_process and self._hand_over():
             return
         now = time.perf_counter()
         elapsed, self._last_tick = now - self._last_tick, now
@@ -319,12 +376,103 @@ class TrainingWorker(QtCore.QObject):
         self._in_flight, self._dirty, self._last_emit = True, False, now
         self.snapshot_ready.emit(snap)
 
+    # ------------------------------------------------------------------ the training process
+
+    def _hand_over(self) -> bool:
+        """Give the Trainer to the training process (started on first use) if it is ready; False: train
+        here for now (it is still starting) or from now on (it cannot run)."""
+        try:
+            if self._process is None:
+                self._process = TrainingProcess()
+            if not self._process.ready():
+                return False
+            self._process.run(self._trainer)
+        except Exception as exc:  # noqa: BLE001 - ProcessGone, or the OS refused a process: train here
+            self._give_up_process(f"training goes on in the window's process: {exc}")
+            return False
+        self._remote = True
+        self._timer.stop()
+        self._schedule_remote_frame()
+        return True
+
+    def _schedule_remote_frame(self) -> None:
+        wait = self._last_emit + FRAME_SECONDS - time.perf_counter()
+        self._frame_timer.start(max(0, round(wait * 1000)))
+
+    @Slot()
+    @guarded
+    def _remote_frame(self) -> None:
+        """Ask the training process for its newest state and send it to the GUI."""
+        if not self._remote or self._in_flight:
+            return
+        now = time.perf_counter()
+        try:
+            msg = self._process.snapshot(self.plane_resolution)
+        except ProcessGone as exc:
+            self._lost_process(exc)
+            return
+        if msg[0] == "trainer":  # it stopped on its own: diverged, or an update failed
+            self._remote = False
+            self._adopt(*msg[1:])
+            self._publish(force=True)
+            return
+        snap = msg[1]
+        self._in_flight, self._dirty, self._last_emit = True, False, now
+        self._last_serial = snap.serial
+        self.snapshot_ready.emit(snap)
+
+    def _come_home(self) -> None:
+        """Take the Trainer back from the training process (a command is about to use it)."""
+        if not self._remote:
+            return
+        self._remote = False
+        self._frame_timer.stop()
+        try:
+            trainer, reason, message = self._process.take_back()
+        except ProcessGone as exc:
+            self._lost_process(exc)
+            return
+        self._adopt(trainer, reason, message)
+        if self._playing:
+            self._timer.start()  # still playing after the command: the next tick hands the Trainer over again
+
+    def _adopt(self, trainer: Trainer, reason: str, message: str) -> None:
+        self._trainer = trainer
+        if reason == "error":
+            self._fail(message)
+        elif reason == "diverged":
+            self._after_training()  # pauses and tells the GUI
+
+    def _lost_process(self, exc: Exception) -> None:
+        """The process died with the Trainer: go on from the one handed over (what it trained is lost)."""
+        self._remote = False
+        self._frame_timer.stop()
+        self._trainer.renumber_snapshots_after(self._last_serial)  # the views only take newer snapshots
+        self._give_up_process(f"the training process stopped ({exc}); the run goes on from step "
+                              f"{self._trainer.step_count}, in the window's process")
+        self._publish(force=True)
+        if self._playing:
+            self._timer.start()
+
+    def _give_up_process(self, message: str) -> None:
+        if self._process is not None:
+            self._process.close()
+        self._process = None
+        self._use_process = False
+        self.failed.emit(message)
+
     # ------------------------------------------------------------------ for tests and benchmarks
 
     @property
     def trainer(self) -> Trainer:
-        """The worker's trainer. Only for use from the worker's thread, or while the worker is stopped."""
+        """The worker's trainer. Only for use from the worker's thread, or while the worker is paused (while
+        it plays as fast as it goes, the one training is in the training process)."""
         return self._trainer
+
+    @property
+    def remote(self) -> bool:
+        """Whether the training process has the Trainer now."""
+        return self._remote
 
     @property
     def playing(self) -> bool:
@@ -348,8 +496,14 @@ class WorkerThread(QtCore.QObject):
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Stop the worker, quit the thread's loop and wait for it (bounded); True when the thread ended."""
         if not self.thread.isRunning():
+            self.worker.end_process()
             return True
         self.worker._stop_requested = True  # seen between two chunks of a tick, without waiting for the queue
         QtCore.QMetaObject.invokeMethod(self.worker, "stop", QtCore.Qt.ConnectionType.QueuedConnection)
-        self.thread.quit()  # the loop ends after the queued stop ran
-        return self.thread.wait(timeout_ms)
+        self.thread.quit()  # the loop may end before the queued stop runs
+        ended = self.thread.wait(timeout_ms)
+        if ended:
+            self.worker.end_process()  # the worker's thread is gone: its handle is ours now
+        elif self.worker._process is not None:
+            self.worker._process.kill()  # never leave a process training for a window that has gone
+        return ended

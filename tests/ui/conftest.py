@@ -1,5 +1,7 @@
-"""UI test fixtures. Every UI test is checked for QThreads left running and top-level windows left open
-(after napari's `_dangling_qthreads`): either would crash or leak in the real app."""
+"""UI test fixtures. Every UI test is checked for QThreads left running, training processes left alive and
+top-level windows left open (after napari's `_dangling_qthreads`): each would crash or leak in the real app."""
+
+import multiprocessing
 
 import pytest
 from PySide6 import QtCore, QtWidgets
@@ -28,12 +30,17 @@ def _no_dangling_threads_or_windows(qapp):
                 running.append(thread)
         except RuntimeError:  # the C++ object is gone: it cannot be running
             pass
+    processes = [p for p in multiprocessing.active_children() if p.name == "ffviz-training"]
     windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()]
     for thread in running:  # do not let one test's leak break the next
         thread.quit()
         thread.wait(2000)
     for w in windows:
         w.close()
+    for p in processes:
+        p.kill()
+        p.join(2)
     _started.clear()
     assert not running, f"{len(running)} QThread(s) still running after the test"
     assert not windows, f"top-level window(s) left open: {[type(w).__name__ for w in windows]}"
+    assert not processes, f"{len(processes)} training process(es) still alive after the test"

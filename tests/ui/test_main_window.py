@@ -191,6 +191,19 @@ def test_closing_while_playing_stops_the_thread_promptly(make_window, qtbot):
     assert not win._worker_thread.thread.isRunning()
 
 
+def test_closing_while_the_training_process_runs_ends_it_promptly(make_window, qtbot):
+    win = make_window("circle")
+    key(win, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: win.worker.remote, timeout=30000)  # playing as fast as it goes: trained elsewhere
+    before = win.snapshot.step
+    wait_for(qtbot, win, lambda s: s.step > before + 100)  # and the window keeps showing it
+    process = win.worker._process._proc
+    t0 = time.perf_counter()
+    win.close()
+    assert time.perf_counter() - t0 < 1.0
+    assert not win._worker_thread.thread.isRunning() and not process.is_alive()
+
+
 def test_ctrl_c_in_the_terminal_closes_the_window_as_a_user_would(make_window, qtbot, settings):
     """Qt's loop runs in C++: without the wakeup socket, Python would handle Ctrl+C only at the next event."""
     win = make_window("circle")

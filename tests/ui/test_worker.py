@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 from PySide6 import QtCore
 from PySide6.QtCore import Signal, Slot
@@ -153,3 +154,104 @@ def test_bursts_share_the_time_between_training_and_drawing():
     for draw in (0.001, 0.005, 0.008, 0.012, 0.016, 0.025):
         assert burst_after(draw) >= min(draw, MAX_BURST)
         assert 1 / (burst_after(draw) + draw) <= 1 / FRAME_SECONDS + 1e-9
+
+
+# ---------------------------------------------------------------- free-running in the training process
+
+def wait_remote(qtbot, worker):
+    """The worker hands its Trainer to the training process once that has started (a fresh interpreter)."""
+    qtbot.waitUntil(lambda: worker.remote, timeout=30000)
+
+
+def test_free_running_trains_in_the_process_and_pause_brings_it_back(running, qtbot):
+    worker, d = running()
+    d.play.emit()
+    wait_remote(qtbot, worker)
+    first = len(d.snaps)
+    qtbot.wait(1000)
+    times = [t for t, _ in d.snaps[first:]]
+    assert len(times) >= 10  # frames keep coming while the process trains
+    assert (len(times) - 1) / (times[-1] - times[0]) <= 1 / FRAME_SECONDS * 1.1
+    steps = [s.step for _, s in d.snaps]
+    assert steps == sorted(steps) and steps[-1] > steps[first] + 50
+    serials = [s.serial for _, s in d.snaps]
+    assert len(set(serials)) == len(serials)
+    d.pause.emit()
+    qtbot.waitUntil(lambda: not worker.playing and not worker.remote, timeout=5000)
+    qtbot.waitUntil(lambda: d.snaps[-1][1].step == worker.trainer.step_count, timeout=5000)
+    stopped_at = worker.trainer.step_count
+    qtbot.wait(300)
+    assert worker.trainer.step_count == stopped_at and d.snaps[-1][1].step == stopped_at
+    d.step.emit(1)  # and the Trainer taken back steps here, exactly one update
+    qtbot.waitUntil(lambda: d.snaps[-1][1].step == stopped_at + 1, timeout=5000)
+
+
+def test_a_learning_rate_change_reaches_the_run_in_the_process(running, qtbot):
+    worker, d = running()
+    d.play.emit()
+    wait_remote(qtbot, worker)
+    d.lr.emit(0.0123)
+    qtbot.waitUntil(lambda: d.snaps[-1][1].learning_rate == 0.0123, timeout=5000)
+    changed_at = d.snaps[-1][1].step
+    wait_remote(qtbot, worker)  # handed over again after the command
+    qtbot.waitUntil(lambda: d.snaps[-1][1].step > changed_at + 50, timeout=5000)
+    assert worker.playing and d.snaps[-1][1].learning_rate == 0.0123
+    d.pause.emit()
+    qtbot.waitUntil(lambda: not worker.remote, timeout=5000)
+    assert worker.trainer.learning_rate == 0.0123
+
+
+def test_a_training_process_that_dies_is_reported_and_training_goes_on_here(running, qtbot):
+    worker, d = running()
+    worker.failed.connect(d.on_failed)
+    d.play.emit()
+    wait_remote(qtbot, worker)
+    qtbot.wait(200)
+    shown = d.snaps[-1][1]
+    worker._process._proc.kill()
+    qtbot.waitUntil(lambda: any("training process stopped" in m for m in d.messages), timeout=10000)
+    message = next(m for m in d.messages if "training process stopped" in m)
+    assert "\n" not in message and "window's process" in message
+    n = len(d.snaps)
+    qtbot.waitUntil(lambda: len(d.snaps) > n + 5, timeout=5000)  # still playing, here
+    assert worker.playing and not worker.remote
+    assert d.snaps[-1][1].serial > shown.serial  # newer than anything shown: the views take it
+    d.pause.emit()
+
+
+def test_divergence_in_the_process_pauses_and_can_be_undone(running, qtbot):
+    from dataclasses import replace
+    cfg = load_preset("regression")
+    worker = TrainingWorker(replace(cfg, optimizer=replace(cfg.optimizer, name="sgd")))
+    wt = WorkerThread(worker)
+    d = Driver(worker)
+    worker.diverged.connect(d.on_failed)  # a queued slot of the driver: records that the signal came
+    wt.start()
+    try:
+        d.play.emit()
+        wait_remote(qtbot, worker)
+        d.lr.emit(1e5)  # taken back, changed, handed over again: the run blows up in the process
+        qtbot.waitUntil(lambda: bool(d.messages), timeout=10000)
+        qtbot.waitUntil(lambda: not worker.playing and not worker.remote, timeout=5000)
+        qtbot.waitUntil(lambda: d.snaps[-1][1].diverged is not None, timeout=5000)  # the window is shown why
+        assert worker.trainer.diverged is not None
+        QtCore.QMetaObject.invokeMethod(worker, "restore_last_finite", QtCore.Qt.ConnectionType.QueuedConnection)
+        qtbot.waitUntil(lambda: d.snaps[-1][1].diverged is None, timeout=5000)
+        assert np.all(np.isfinite(d.snaps[-1][1].kernels[0]))
+    finally:
+        assert wt.shutdown(2000)
+
+
+def test_shutdown_while_training_in_the_process_is_prompt_and_ends_it(qtbot):
+    import multiprocessing
+    worker = TrainingWorker(load_preset("circle"))
+    wt = WorkerThread(worker)
+    d = Driver(worker)
+    wt.start()
+    d.play.emit()
+    wait_remote(qtbot, worker)
+    process = worker._process._proc
+    t0 = time.perf_counter()
+    assert wt.shutdown(2000)
+    assert time.perf_counter() - t0 < 1.0
+    assert not process.is_alive() and process not in multiprocessing.active_children()
