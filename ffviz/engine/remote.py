@@ -8,7 +8,12 @@ Trainer.__getstate__), trained by the same code in another interpreter, on anoth
 in chunks of about CHUNK_SECONDS and, between two chunks (never inside an update), answers the worker:
 
 - ("snapshot", resolution): it records an evaluation, as the worker does before every snapshot, and sends
-  the snapshot; or, when that evaluation found the run diverged, the Trainer (below);
+  the snapshot; or, when that evaluation found the run diverged, the Trainer (below). The snapshot leaves
+  out what cannot have changed since the worker handed the Trainer over, and what would grow with every
+  update: its `dataset` and `config` are None (the worker puts its own back, the same objects, so views
+  that compare them by identity do not redraw) and its history's per-update arrays (`update_step`,
+  `batch_loss`) are empty (`batch_curve_*` carries the batch loss at plot resolution; the Trainer, taken
+  back, has all of it). A frame then costs the same however long the run has been going;
 - ("stop",): it sends the Trainer back and waits for the next;
 - ("run", trainer): it trains this one;
 - None (or the worker's end of the pipe closing): it exits.
@@ -30,6 +35,11 @@ import signal
 import sys
 import time
 import types
+from dataclasses import replace
+
+import numpy as np
+
+from ffviz.engine.snapshot import readonly, readonly_tree
 
 CHUNK_SECONDS = 0.001  # training between two looks at the pipe: a request waits about this long
 NICENESS = 5  # the training process's scheduling priority below the window's (Unix)
@@ -69,7 +79,7 @@ def _serve(conn) -> None:
                         conn.send(("trainer", trainer, "diverged", ""))
                         trainer = None
                     else:
-                        conn.send(("snapshot", trainer.snapshot(plane_resolution=msg[1])))
+                        conn.send(("snapshot", _light(trainer.snapshot(plane_resolution=msg[1]))))
                 continue
             t0 = time.perf_counter()
             try:
@@ -92,14 +102,25 @@ def _serve(conn) -> None:
         return  # the worker's end closed (the window ended, however it ended): nothing left to train for
 
 
+_EMPTY = readonly(np.empty(0))
+
+
+def _light(snap):
+    """The snapshot as sent to the worker (see the module's docstring)."""
+    history = replace(snap.history, update_step=_EMPTY, batch_loss=_EMPTY)
+    return replace(snap, dataset=None, config=None, history=history)
+
+
 class TrainingProcess:
     """The worker's handle on one training process. Used from one thread only (the worker's).
 
-    Every method that waits has a bound; a process that does not answer in time, or has gone, raises
-    ProcessGone, and the handle is closed (a new one can be made).
+    Every method that waits has a bound, and gives up early when `abort()` says so (the window is closing);
+    a process that does not answer in time, or has gone, raises ProcessGone, and the handle is closed (a
+    new one can be made).
     """
 
-    def __init__(self):
+    def __init__(self, abort=lambda: False):
+        self._abort = abort
         ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of the window's Qt state (fork would)
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(target=_serve, args=(theirs,), name="ffviz-training", daemon=True)
@@ -140,24 +161,21 @@ class TrainingProcess:
         self._send(("run", trainer))
         self.running = True
 
-    def snapshot(self, plane_resolution: int, timeout: float = 5.0):
-        """("snapshot", snap), or ("trainer", trainer, reason, message) when the run stopped on its own."""
-        self.ask_snapshot(plane_resolution)
-        return self.answer(timeout)
-
-    def ask_snapshot(self, plane_resolution: int) -> None:
-        """Ask for a snapshot without waiting for it (the next answer())."""
+    def snapshot(self, plane_resolution: int, timeout: float = 10.0):
+        """("snapshot", snap), or ("trainer", trainer, reason, message) when the run stopped on its own. The
+        snapshot's arrays are read-only, as a snapshot's are; see the module's docstring for what it leaves
+        out."""
         self._send(("snapshot", plane_resolution))
-
-    def answer(self, timeout: float = 5.0):
-        """The answer to the last ask_snapshot, as snapshot() returns it."""
         msg = self._receive(timeout)
         if msg[0] == "trainer":
             self.running = False
+        else:
+            readonly_tree(msg[1])
         return msg
 
-    def take_back(self, timeout: float = 5.0) -> tuple:
-        """Stop training; (trainer, reason, message) as the process left it."""
+    def take_back(self, timeout: float = 120.0) -> tuple:
+        """Stop training; (trainer, reason, message) as the process left it. The bound is generous: a run
+        of millions of updates takes seconds to pickle (its per-update history grows without end)."""
         self._send(("stop",))
         while True:
             msg = self._receive(timeout)
@@ -179,25 +197,20 @@ class TrainingProcess:
         return None
 
     def kill(self) -> None:
-        """End the process now, from any thread (the last resort when its owner's thread does not answer)."""
+        """End the process now, from any thread: what it trains is thrown away (the window is closing).
+        The owner's thread, if it waits for an answer, sees the process gone at once."""
         proc = self._proc
         if proc is not None:
             proc.kill()
 
-    def close(self, timeout: float = 0.5) -> None:
-        """End the process (bounded: it is killed if it does not end in time)."""
+    def close(self, timeout: float = 1.0) -> None:
+        """End the process (killed: it holds nothing worth saving) and wait for it, bounded."""
         proc, self._proc = self._proc, None
         self.running = False
         if proc is None:
             return
-        try:
-            self._conn.send(None)
-        except (OSError, ValueError):
-            pass
+        proc.kill()
         proc.join(timeout)
-        if proc.is_alive():
-            proc.kill()
-            proc.join(timeout)
         self._conn.close()
 
     def _send(self, msg) -> None:
@@ -210,11 +223,17 @@ class TrainingProcess:
             raise ProcessGone(f"the training process ended ({exc})") from None
 
     def _receive(self, timeout: float):
+        deadline = time.perf_counter() + timeout
         try:
-            if self._conn.poll(timeout):
-                return self._conn.recv()
+            while not self._conn.poll(0.05):
+                if self._abort():
+                    raise ProcessGone("the window is closing")
+                if not self._proc.is_alive() and not self._conn.poll():
+                    raise EOFError("it is no longer running")
+                if time.perf_counter() > deadline:
+                    self.close()
+                    raise ProcessGone(f"the training process did not answer within {timeout:g} s")
+            return self._conn.recv()
         except (EOFError, OSError) as exc:
             self.close()
             raise ProcessGone(f"the training process ended ({exc})") from None
-        self.close()
-        raise ProcessGone(f"the training process did not answer within {timeout:g} s")

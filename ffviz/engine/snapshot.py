@@ -6,7 +6,7 @@ Every array in a snapshot is read-only, and the trainer never mutates an array a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +26,29 @@ def readonly(a):
 
 def readonly_tuple(arrays) -> tuple:
     return tuple(readonly(a) for a in arrays)
+
+
+def readonly_tree(obj, _seen=None):
+    """Mark every array reachable through dataclasses, tuples, lists and dicts read-only; returns obj.
+
+    For what arrives from another process: unpickled arrays are writable, and snapshots promise otherwise.
+    """
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return obj
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        obj.flags.writeable = False
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            readonly_tree(item, seen)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            readonly_tree(item, seen)
+    elif is_dataclass(obj) and not isinstance(obj, type):
+        for f in fields(obj):
+            readonly_tree(getattr(obj, f.name), seen)
+    return obj
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from ffviz.engine.initializers import initial_parameters
 from ffviz.engine.losses import get_loss, regularization_grad, regularization_penalty
 from ffviz.engine.optimizers import Optimizer
 from ffviz.engine.params import ParamLayout
-from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly,
+from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly, readonly_tree,
                                    readonly_tuple)
 from ffviz.errors import FfvizError
 
@@ -101,7 +101,11 @@ class Trainer:
         # Pickling copies a view as an array of its own. The kernels and biases are views of the parameters,
         # and an update's gradient is written layer by layer through views of its flat vector: make them
         # views again, or a half-done update would finish with a gradient it never sees.
-        self.kernels, self.biases = self.layout.views(self.params)
+        self.kernels, self.biases = self.layout.views(readonly(self.params))
+        # Unpickled arrays are writable; what the trainer hands out (parameters, data, snapshots) is not.
+        readonly_tree(self.dataset)
+        for ckpt in (self._ckpt, self._ckpt_prev):
+            readonly(ckpt.params)
         for tr in (self._trace, self._last_trace):
             if tr is not None and tr.grad_flat is not None:
                 tr.grad_views = grad_k, grad_b = self.layout.views(tr.grad_flat)

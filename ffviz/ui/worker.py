@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 
 from PySide6 import QtCore
 from PySide6.QtCore import Signal, Slot
@@ -142,9 +143,12 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
-    @at_home
     def toggle(self) -> None:
-        self.pause() if self._playing else self.play()
+        # Decided before the Trainer comes back: a run that stopped on its own in the process (diverged, an
+        # error) has paused the worker by then, and Space was pressed to pause, not to play again.
+        playing = self._playing
+        self._come_home()
+        self.pause() if playing else self.play()
 
     @Slot(int)
     @guarded
@@ -294,6 +298,8 @@ class TrainingWorker(QtCore.QObject):
             process.close()
 
     def _fail(self, message: str) -> None:
+        if self._remote:  # an error here while the process trains: stop it there too
+            self._come_home()
         self._playing = False
         self._timer.stop()
         self.playing_changed.emit(False)
@@ -383,7 +389,7 @@ class TrainingWorker(QtCore.QObject):
         here for now (it is still starting) or from now on (it cannot run)."""
         try:
             if self._process is None:
-                self._process = TrainingProcess()
+                self._process = TrainingProcess(abort=lambda: self._stop_requested)
             if not self._process.ready():
                 return False
             self._process.run(self._trainer)
@@ -416,7 +422,9 @@ class TrainingWorker(QtCore.QObject):
             self._adopt(*msg[1:])
             self._publish(force=True)
             return
-        snap = msg[1]
+        # What the process leaves out cannot have changed since the hand-over (commands take the Trainer
+        # back first): the same objects as here, so the views see the same data and do not redraw it.
+        snap = replace(msg[1], dataset=self._trainer.dataset, config=self._trainer.config)
         self._in_flight, self._dirty, self._last_emit = True, False, now
         self._last_serial = snap.serial
         self.snapshot_ready.emit(snap)
@@ -433,6 +441,8 @@ class TrainingWorker(QtCore.QObject):
             self._lost_process(exc)
             return
         self._adopt(trainer, reason, message)
+        if reason != "stopped":
+            self._publish(force=True)  # the window sees why it stopped, whatever the command does next
         if self._playing:
             self._timer.start()  # still playing after the command: the next tick hands the Trainer over again
 
@@ -447,6 +457,9 @@ class TrainingWorker(QtCore.QObject):
         """The process died with the Trainer: go on from the one handed over (what it trained is lost)."""
         self._remote = False
         self._frame_timer.stop()
+        if self._stop_requested:  # the window is closing and ended the process itself
+            self._process = None
+            return
         self._trainer.renumber_snapshots_after(self._last_serial)  # the views only take newer snapshots
         self._give_up_process(f"the training process stopped ({exc}); the run goes on from step "
                               f"{self._trainer.step_count}, in the window's process")
@@ -501,9 +514,10 @@ class WorkerThread(QtCore.QObject):
         self.worker._stop_requested = True  # seen between two chunks of a tick, without waiting for the queue
         QtCore.QMetaObject.invokeMethod(self.worker, "stop", QtCore.Qt.ConnectionType.QueuedConnection)
         self.thread.quit()  # the loop may end before the queued stop runs
+        process = self.worker._process  # read once: the worker's thread may drop it meanwhile
+        if process is not None:
+            process.kill()  # its Trainer is not needed any more; a wait for its answer ends at once
         ended = self.thread.wait(timeout_ms)
         if ended:
-            self.worker.end_process()  # the worker's thread is gone: its handle is ours now
-        elif self.worker._process is not None:
-            self.worker._process.kill()  # never leave a process training for a window that has gone
+            self.worker.end_process()  # the worker's thread is gone: its handle is ours now (joins the process)
         return ended

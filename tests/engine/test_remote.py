@@ -54,8 +54,9 @@ def process():
 
     yield make
     for p in procs:
+        proc = p._proc
         p.close()
-        assert not p.alive
+        assert proc is None or not proc.is_alive()
 
 
 def test_the_process_trains_the_same_numbers_and_gives_the_trainer_back(process):
@@ -66,9 +67,14 @@ def test_the_process_trains_the_same_numbers_and_gives_the_trainer_back(process)
     time.sleep(0.3)
     kind, snap = p.snapshot(48)
     assert kind == "snapshot" and snap.step > 5 and snap.plane is not None
+    # light: what cannot change while it trains (data, config) and what grows with every update stay behind
+    assert snap.dataset is None and snap.config is None and snap.history.update_step.size == 0
+    assert snap.history.batch_curve_loss.size > 0 and snap.history.eval_step[-1] == snap.step
+    assert not snap.kernels[0].flags.writeable and not snap.plane.output.flags.writeable  # read-only, as here
     back, reason, message = p.take_back()
     assert reason == "stopped" and message == "" and not p.running
     assert back.step_count >= snap.step and back.run_id == tr.run_id
+    assert not back.params.flags.writeable and not back.dataset.x_train.flags.writeable
     assert back.history().eval_step[-1] == snap.step  # the evaluation made for the snapshot is in the history
     here = Trainer(load_preset("circle"))  # the same updates trained in this process
     here.step(back.step_count)
@@ -124,7 +130,7 @@ def test_a_process_that_dies_is_seen_at_once(process):
     with pytest.raises(ProcessGone):
         p.snapshot(48, timeout=5)
     assert time.perf_counter() - t0 < 2
-    assert not p.alive
+    assert p._proc is None  # closed
     with pytest.raises(ProcessGone):
         p.run(Trainer(load_preset("circle")))
     p.close()  # closing again is harmless
@@ -137,8 +143,9 @@ def test_close_ends_the_process_within_its_bound_even_while_training(process):
     p.run(Trainer(slow))
     time.sleep(0.2)
     t0 = time.perf_counter()
+    proc = p._proc
     p.close(timeout=0.5)
-    assert time.perf_counter() - t0 < 1.5 and not p.alive
+    assert time.perf_counter() - t0 < 1.5 and not proc.is_alive()
 
 
 def test_the_process_ends_when_its_owner_goes_away(process):

@@ -176,6 +176,9 @@ def test_free_running_trains_in_the_process_and_pause_brings_it_back(running, qt
     assert steps == sorted(steps) and steps[-1] > steps[first] + 50
     serials = [s.serial for _, s in d.snaps]
     assert len(set(serials)) == len(serials)
+    # the worker puts its own data and config into what the process sends: the views need not redraw them
+    remote = [s for _, s in d.snaps[first:]]
+    assert all(s.dataset is remote[0].dataset and s.config is remote[0].config for s in remote)
     d.pause.emit()
     qtbot.waitUntil(lambda: not worker.playing and not worker.remote, timeout=5000)
     qtbot.waitUntil(lambda: d.snaps[-1][1].step == worker.trainer.step_count, timeout=5000)
