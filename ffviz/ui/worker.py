@@ -37,10 +37,11 @@ from ffviz.engine.remote import ProcessGone, TrainingProcess
 from ffviz.engine.trainer import Trainer
 from ffviz.errors import FfvizError
 
-# The shortest time between two snapshots: at most 40 frames a second. Training gets more than half the time
-# only while making and drawing a frame takes less than half of this: 8 ms at 1/60 s, which a window on a
-# 2-core machine rarely manages; 12.5 ms at 1/40 s. (Issue 3 asks for ≥ 30 frames/s and ≥ 50 % of headless
-# speed; benchmarks/ui_responsiveness.py measures both.)
+# The shortest time between two snapshots: at most 40 frames a second. Training here (taking turns) gets more
+# than half the time only while making and drawing a frame takes less than half of this: 8 ms at 1/60 s, which
+# a window on a 2-core machine rarely manages; 12.5 ms at 1/40 s. That is why free-running training moves to
+# the training process, which trains while the window draws. (Issue 3 asks for ≥ 30 frames/s and ≥ 50 % of
+# headless speed; benchmarks/ui_responsiveness.py measures both.)
 FRAME_SECONDS = 1 / 40
 MAX_BURST = 0.030  # the longest training burst, so a slow-drawing window still sees ~15 frames a second
 TICK_BUDGET = 0.008  # seconds of training per timer tick, so queued commands wait at most this long
