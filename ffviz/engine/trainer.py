@@ -106,7 +106,13 @@ class Trainer:
         readonly_tree(self.dataset)
         for ckpt in (self._ckpt, self._ckpt_prev):
             readonly(ckpt.params)
+        readonly(self._perm)
         for tr in (self._trace, self._last_trace):
+            if tr is not None:
+                for a in (tr.x, tr.y, tr.indices):
+                    readonly(a)
+                if tr.old is not None:  # the update was applied: its gradient is final
+                    readonly(tr.grad_flat)
             if tr is not None and tr.grad_flat is not None:
                 tr.grad_views = grad_k, grad_b = self.layout.views(tr.grad_flat)
                 tr.grad_kernels = [None if g is None else grad_k[i] for i, g in enumerate(tr.grad_kernels)]

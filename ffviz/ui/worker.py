@@ -299,8 +299,14 @@ class TrainingWorker(QtCore.QObject):
             process.close()
 
     def _fail(self, message: str) -> None:
-        if self._remote:  # an error here while the process trains: stop it there too
-            self._come_home()
+        if self._remote:  # an error here while the process trains: stop it there too (this message is the one)
+            self._remote = False
+            self._frame_timer.stop()
+            try:
+                self._trainer = self._process.take_back()[0]
+            except Exception:  # noqa: BLE001 - gone too: go on from the Trainer handed over
+                self._trainer.renumber_snapshots_after(self._last_serial)
+                self.end_process()
         self._playing = False
         self._timer.stop()
         self.playing_changed.emit(False)
@@ -438,7 +444,7 @@ class TrainingWorker(QtCore.QObject):
         self._frame_timer.stop()
         try:
             trainer, reason, message = self._process.take_back()
-        except ProcessGone as exc:
+        except Exception as exc:  # noqa: BLE001 - ProcessGone, or a Trainer that would not unpickle
             self._lost_process(exc)
             return
         self._adopt(trainer, reason, message)
@@ -459,7 +465,7 @@ class TrainingWorker(QtCore.QObject):
         self._remote = False
         self._frame_timer.stop()
         if self._stop_requested:  # the window is closing and ended the process itself
-            self._process = None
+            self.end_process()
             return
         self._trainer.renumber_snapshots_after(self._last_serial)  # the views only take newer snapshots
         self._give_up_process(f"the training process stopped ({exc}); the run goes on from step "
