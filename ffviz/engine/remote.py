@@ -84,12 +84,9 @@ def _serve(conn) -> None:
             t0 = time.perf_counter()
             try:
                 done = trainer.step(chunk)
-            except FfvizError as exc:
-                conn.send(("trainer", trainer, "error", str(exc)))
-                trainer = None
-                continue
             except Exception as exc:  # noqa: BLE001 - reported to the worker, which pauses and says so
-                conn.send(("trainer", trainer, "error", f"internal error: {type(exc).__name__}: {exc}"))
+                message = str(exc) if isinstance(exc, FfvizError) else f"internal error: {type(exc).__name__}: {exc}"
+                conn.send(("trainer", trainer, "error", message))
                 trainer = None
                 continue
             if trainer.diverged is not None:

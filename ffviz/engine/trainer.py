@@ -108,12 +108,13 @@ class Trainer:
             readonly(ckpt.params)
         readonly(self._perm)
         for tr in (self._trace, self._last_trace):
-            if tr is not None:
-                for a in (tr.x, tr.y, tr.indices):
-                    readonly(a)
+            if tr is None:
+                continue
+            for a in (tr.x, tr.y, tr.indices):
+                readonly(a)
+            if tr.grad_flat is not None:
                 if tr.old is not None:  # the update was applied: its gradient is final
                     readonly(tr.grad_flat)
-            if tr is not None and tr.grad_flat is not None:
                 tr.grad_views = grad_k, grad_b = self.layout.views(tr.grad_flat)
                 tr.grad_kernels = [None if g is None else grad_k[i] for i, g in enumerate(tr.grad_kernels)]
                 tr.grad_biases = [None if g is None else grad_b[i] for i, g in enumerate(tr.grad_biases)]
