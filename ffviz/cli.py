@@ -117,7 +117,7 @@ def _train(args) -> int:
     interrupted = bool(interrupted) and done < args.steps
     diverged = trainer.diverged
     if diverged is not None:
-        trainer.restore_last_finite()
+        trainer.recover()
     ev = trainer.evaluate()
     trained = {"steps": trainer.step_count, "epochs": round(trainer.epoch, 6),
                "train_loss": ev.train_loss if math.isfinite(ev.train_loss) else None}

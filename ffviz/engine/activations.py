@@ -36,7 +36,7 @@ class Activation:
             d *= grad_a
             return d
         # softmax: J = diag(a) - a aᵀ per sample, so J·g = a ⊙ (g - <g, a>)
-        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
+        return a * (grad_a - np.sum(grad_a * a, axis=-1, keepdims=True))
 
     def jacobian(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """The full Jacobian ∂a/∂z per sample, shape (n, units, units)."""
@@ -56,8 +56,8 @@ def _sigmoid(z):
 
 
 def _softmax(z):
-    e = np.exp(z - np.max(z, axis=1, keepdims=True))  # shifting by the max is exact and cannot overflow
-    return e / np.sum(e, axis=1, keepdims=True)
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))  # shifting by the max is exact and cannot overflow
+    return e / np.sum(e, axis=-1, keepdims=True)
 
 
 def _tanh_der(z, a):

@@ -48,6 +48,26 @@ class Series:
         buf.flags.writeable = False
         self.n = n + 1
 
+    def extend(self, *columns) -> None:
+        """Append many rows at once: one array per column, of equal length."""
+        if len(columns) != len(self.names):
+            raise ValueError(f"rows of {self.names} need {len(self.names)} columns, not {len(columns)}")
+        k = len(columns[0]) if columns else 0
+        if k == 0:
+            return
+        n = self.n
+        if n + k > self._buf.shape[1]:
+            bigger = np.full((len(self.names), max(2 * self._buf.shape[1], n + k)), np.nan)
+            bigger[:, :n] = self._buf[:, :n]
+            self._buf = readonly(bigger)
+        for row, values in enumerate(columns):
+            _write(self._buf, (row, slice(n, n + k)), values)
+        self.n = n + k
+
+    def rows(self, start: int) -> tuple:
+        """The rows from `start` on, one array (a copy) per column."""
+        return tuple(np.array(self._buf[i, start:self.n]) for i in range(len(self.names)))
+
     def __setstate__(self, state: dict) -> None:
         # An unpickled array does not own its memory (it lives in the pickle's bytes), so _write could not make
         # it writable again: give the copy a buffer of its own (a Trainer sent to a training process).

@@ -35,7 +35,7 @@ class Loss:
 def _half_sq(y, yhat):
     d = y - yhat
     d *= d
-    per = np.add.reduce(d, axis=1)  # Σ over outputs; the ufunc's own reduce skips .sum()'s Python wrapper
+    per = np.add.reduce(d, axis=-1)  # Σ over outputs; the ufunc's own reduce skips .sum()'s Python wrapper
     per *= 0.5
     return per
 
@@ -50,7 +50,7 @@ def _clip(yhat):
 
 def _bce(y, yhat):
     p = _clip(yhat)
-    return -np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p), axis=1)
+    return -np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p), axis=-1)
 
 
 def _bce_grad(y, yhat):
@@ -61,11 +61,11 @@ def _bce_grad(y, yhat):
 
 def _bce_logits(y, z):
     # log σ(z) = -softplus(-z), log(1 - σ(z)) = -softplus(z)
-    return np.sum(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z), axis=1)
+    return np.sum(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z), axis=-1)
 
 
 def _cce(y, yhat):
-    return -np.sum(y * np.log(_clip(yhat)), axis=1)
+    return -np.sum(y * np.log(_clip(yhat)), axis=-1)
 
 
 def _cce_grad(y, yhat):
@@ -74,9 +74,9 @@ def _cce_grad(y, yhat):
 
 
 def _cce_logits(y, z):
-    zmax = np.max(z, axis=1, keepdims=True)
-    log_softmax = z - zmax - np.log(np.sum(np.exp(z - zmax), axis=1, keepdims=True))
-    return -np.sum(y * log_softmax, axis=1)
+    zmax = np.max(z, axis=-1, keepdims=True)
+    log_softmax = z - zmax - np.log(np.sum(np.exp(z - zmax), axis=-1, keepdims=True))
+    return -np.sum(y * log_softmax, axis=-1)
 
 
 _ALL = [

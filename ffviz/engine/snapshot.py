@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ffviz.engine.config import RunConfig
     from ffviz.engine.datasets import Dataset
     from ffviz.engine.plane import PlaneView
+    from ffviz.engine.state import TrainerState
+    from ffviz.engine.timeline import Trajectory
 
 
 def readonly(a):
@@ -69,7 +71,8 @@ class Phase:
 
 @dataclass(frozen=True)
 class Divergence:
-    """Why training stopped: a non-finite loss or weight, and the step whose weights can be restored."""
+    """Why training stopped: a non-finite loss or weight, and the update to go back to (the last one at which
+    the run was still improving, see Trainer.recovery_step)."""
 
     step: int
     reason: str
@@ -89,6 +92,7 @@ class History:
     test_loss: np.ndarray
     train_accuracy: np.ndarray  # NaN for regression
     test_accuracy: np.ndarray
+    eval_learning_rate: np.ndarray  # η at each evaluation
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,14 @@ class Snapshot:
     history: History
     diverged: Divergence | None
     plane: "PlaneView | None" = None
+    state: "TrainerState | None" = None  # the run now, for requests computed from it (surfaces, races)
+    trajectory: "Trajectory | None" = None  # recorded points of the path through weight space (bounded)
+    first_step: int = 0  # the earliest update the timeline can restore
+
+    @property
+    def params(self) -> np.ndarray:
+        """The flat parameter vector (engine/params.py's layout)."""
+        return self.state.params
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:

@@ -1,42 +1,49 @@
 """The trainer: one run of gradient descent, steppable one update or one phase at a time.
 
 An update is: forward pass (layer by layer) → loss → backward pass (layer by layer, output first) → update.
-Whatever has been computed in the current update can be read after any phase (`trace`), and a snapshot
-for views can be taken at any moment. Arrays are never mutated once created: updates build new ones, so
-snapshots and checkpoints share them by reference.
+The maths of each phase is engine/network.py's; the trainer keeps what each phase computed (`trace`), the
+history, and the run's timeline (engine/timeline.py), from which any update can be restored exactly. A
+snapshot for views can be taken at any moment. Arrays are never mutated once created: updates build new
+ones, so snapshots, states and checkpoints share them by reference.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 
-from ffviz.engine.activations import get_activation
 from ffviz.engine.config import RunConfig, change_kind, validate
 from ffviz.engine.datasets import Dataset, build_dataset
 from ffviz.engine.history import Envelope, Series
 from ffviz.engine.initializers import initial_parameters
-from ffviz.engine.losses import get_loss, regularization_grad, regularization_penalty
+from ffviz.engine.losses import regularization_grad
+from ffviz.engine.network import Network
 from ffviz.engine.optimizers import Optimizer
-from ffviz.engine.params import ParamLayout
-from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly, readonly_tree,
-                                   readonly_tuple)
+from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly, readonly_tuple)
+from ffviz.engine.state import TrainerState
+from ffviz.engine.timeline import Journal, Timeline
 from ffviz.errors import FfvizError
-
 
 # The phases every update passes through, made once: comparing and assigning them is on the hot path.
 _FIRST = Phase("forward", 1)
 _LOSS = Phase("loss")
 _UPDATE = Phase("update")
 
+# Divergence recovery goes back to the last update whose batch loss was at most this many times the lowest
+# loss seen up to it: the run was still improving there, not yet blowing up.
+RECOVERY_FACTOR = 1.5
+
+EVAL_COLUMNS = ("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate")
+
 
 class _Trace:
     """What the current update has computed so far (mutable while the update runs, frozen into TraceView)."""
 
-    def __init__(self, n_layers: int, step: int, indices, x, y, lr: float):
+    def __init__(self, n_layers: int, step: int, indices, x, y, lr: float, layout):
         self.step = step
         self.last_phase: Phase | None = None
         self.indices, self.x, self.y = indices, x, y
@@ -44,7 +51,9 @@ class _Trace:
         self.a: list = [x] + [None] * n_layers
         self.grad_a: list = [None] * (n_layers + 1)  # ∂J/∂a per layer; grad_a[-1] is ∂J/∂ŷ
         self.delta: list = [None] * n_layers
-        self.grad_flat: np.ndarray | None = None  # ∂J/∂params, filled layer by layer by the backward pass
+        self.layout = layout
+        self.grad_flat = np.zeros(layout.size)  # ∂J/∂params, filled layer by layer (frozen biases stay 0)
+        self.grad_views = layout.views(self.grad_flat)
         self.grad_kernels: list = [None] * n_layers  # views into grad_flat, set as each layer is done
         self.grad_biases: list = [None] * n_layers
         self.per_sample_loss = None
@@ -53,6 +62,24 @@ class _Trace:
         self.old: np.ndarray | None = None  # the flat parameters before the update
         self.new: np.ndarray | None = None
         self.lr = lr
+
+    def __getstate__(self) -> dict:
+        # Sent from the training process: views of grad_flat would arrive as copies of their own.
+        state = self.__dict__.copy()
+        del state["grad_views"]
+        state["grad_kernels"] = [g is not None for g in self.grad_kernels]
+        state["grad_biases"] = [g is not None for g in self.grad_biases]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.grad_views = gk, gb = self.layout.views(self.grad_flat)
+        self.grad_kernels = [gk[i] if done else None for i, done in enumerate(self.grad_kernels)]
+        self.grad_biases = [gb[i] if done else None for i, done in enumerate(self.grad_biases)]
+        for a in (self.x, self.y, self.indices, self.old, self.new, *self.z, *self.a):
+            readonly(a)
+        if self.old is not None:  # the update was applied: its gradient is final
+            readonly(self.grad_flat)
 
 
 @dataclass(frozen=True)
@@ -73,9 +100,26 @@ class _Checkpoint(NamedTuple):
     samples_seen: int
     perm: np.ndarray | None
     cursor: int
-    rng_state: dict
+    rng_state: dict  # the shuffling generator's state (it draws only when an epoch starts)
+    epoch_state: dict | None  # its state before the current order was drawn
     updates_len: int
-    evals_len: int
+
+
+@dataclass
+class Progress:
+    """What a trainer in the training process did since it last reported (see engine/training_process.py):
+    the window's trainer takes it in with `absorb` and is then the same run."""
+
+    state: TrainerState
+    trace: _Trace | None
+    previous_trace: _Trace | None
+    updates: tuple  # (steps, batch losses) appended
+    evals: tuple  # EVAL_COLUMNS, appended
+    batch_curve: Envelope
+    records: tuple  # (steps, params) for the timeline
+    checkpoints: list
+    diverged: Divergence | None
+    plane: object = None  # the input plane evaluated at the end, for the next snapshot
 
 
 class Trainer:
@@ -83,46 +127,12 @@ class Trainer:
 
     _run_counter = 0
 
-    def __init__(self, config: RunConfig, base_dir=None):
+    def __init__(self, config: RunConfig, base_dir=None, *, journal: bool = False):
         self._base_dir = base_dir
         self._serial = 0
+        self._journal = journal  # record into a Journal (the training process) instead of a Timeline
+        self._plane = None  # an input plane made elsewhere for the next snapshot (absorb)
         self.load(config)
-
-    def __getstate__(self) -> dict:
-        """A run to hand to a training process (ffviz/engine/remote.py) and take back: all of its state but
-        the activation functions, which are looked up again by name (some are lambdas)."""
-        state = self.__dict__.copy()
-        del state["activations"]
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self.activations = [get_activation(layer.activation) for layer in self.config.layers]
-        # Pickling copies a view as an array of its own. The kernels and biases are views of the parameters,
-        # and an update's gradient is written layer by layer through views of its flat vector: make them
-        # views again, or a half-done update would finish with a gradient it never sees.
-        self.kernels, self.biases = self.layout.views(readonly(self.params))
-        # Unpickled arrays are writable; what the trainer hands out (parameters, data, snapshots) is not.
-        readonly_tree(self.dataset)
-        for ckpt in (self._ckpt, self._ckpt_prev):
-            readonly(ckpt.params)
-        readonly(self._perm)
-        for tr in (self._trace, self._last_trace):
-            if tr is None:
-                continue
-            for a in (tr.x, tr.y, tr.indices):
-                readonly(a)
-            if tr.grad_flat is not None:
-                if tr.old is not None:  # the update was applied: its gradient is final
-                    readonly(tr.grad_flat)
-                tr.grad_views = grad_k, grad_b = self.layout.views(tr.grad_flat)
-                tr.grad_kernels = [None if g is None else grad_k[i] for i, g in enumerate(tr.grad_kernels)]
-                tr.grad_biases = [None if g is None else grad_b[i] for i, g in enumerate(tr.grad_biases)]
-
-    def renumber_snapshots_after(self, serial: int) -> None:
-        """Number the next snapshot after `serial`: a run taken up again from an older copy of itself (a
-        training process that died, see remote.py) must still give snapshots that viewers take as newest."""
-        self._serial = max(self._serial, int(serial))
 
     # ------------------------------------------------------------------ building
 
@@ -153,32 +163,45 @@ class Trainer:
             raise FfvizError("the loss of the initial weights is not a finite number: the data's values are "
                              "too large for this network (scale them down)")
 
+    @classmethod
+    def resume(cls, state: TrainerState, run_id: int, *, journal: bool = False, base_dir=None,
+               batch_curve: Envelope | None = None) -> "Trainer":
+        """A trainer that goes on from `state` (of run `run_id`), with an empty history and timeline, and the
+        run's plotted batch loss so far (`batch_curve`) if given: it goes on growing it."""
+        self = cls.__new__(cls)
+        self._base_dir, self._serial, self._journal, self._plane = base_dir, 0, journal, None
+        self.config, self.dataset = state.config, state.dataset
+        self._build()
+        self.run_id = run_id
+        self.timeline = Journal(self.layout.size) if journal else Timeline(self.layout.size)
+        self.restore_state(state)
+        self._evals = Series(EVAL_COLUMNS)
+        if batch_curve is not None:
+            self._batch_curve = batch_curve
+        return self
+
     def _adopt_functions(self) -> None:
         """Activations, loss and output-gradient path from self.config (they change without new weights)."""
         cfg = self.config
-        self.activations = [get_activation(layer.activation) for layer in cfg.layers]
-        self.loss_fn = get_loss(cfg.loss)
-        self.perceptron = cfg.optimizer.name == "perceptron"
-        self.fused = self.perceptron or (cfg.fused_output_gradient
-                                         and self.loss_fn.fuses_with(cfg.layers[-1].activation))
-        self.layout = ParamLayout(cfg.layer_sizes, tuple(l.use_bias for l in cfg.layers),
-                                  tuple(l.train_bias for l in cfg.layers))
-        # Read once here rather than on every update (the hot path looks them up thousands of times a second)
-        out_act = cfg.layers[-1].activation
-        self._value_from_logits = (self.loss_fn.value_from_logits[out_act]
-                                   if self.fused and not self.perceptron else None)
+        self.net = net = Network.of(cfg)
+        self.activations = list(net.activations)
+        self.loss_fn = net.loss
+        self.perceptron = net.perceptron
+        self.fused = net.fused
+        self.layout = net.layout
         self._reg = cfg.regularization
         self._reg_active = cfg.regularization.kind != "none" and bool(cfg.regularization.rate)
         self._bias_grad = tuple(l.use_bias and l.train_bias for l in cfg.layers)
 
     def _build(self) -> None:
-        """(Re)initialise everything but the dataset from self.config: weights, optimizer, history."""
+        """(Re)initialise everything but the dataset from self.config: weights, optimizer, history, timeline."""
         cfg = self.config
         _, init_rng, shuffle_rng = self._rngs(cfg)
         self._adopt_functions()
         self._set_params(self.layout.pack(*initial_parameters(cfg, init_rng)))
         self._shuffle_rng = shuffle_rng
         self._rng_state = shuffle_rng.bit_generator.state
+        self._epoch_state = None
         self.optimizer = Optimizer(cfg.optimizer)
         self.learning_rate = float(cfg.optimizer.learning_rate)
         self.step_count = 0
@@ -187,13 +210,16 @@ class Trainer:
         self._cursor = 0
         self._updates = Series(("step", "batch_loss"))
         self._batch_curve = Envelope()  # the batch loss at a resolution a plot can draw every frame
-        self._evals = Series(("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy"))
+        self._evals = Series(EVAL_COLUMNS)
         self._ones_cache = np.ones(0)
         self._trace: _Trace | None = None
         self._last_trace: _Trace | None = None
         self._next = _FIRST
         self.diverged: Divergence | None = None
-        self._ckpt = self._ckpt_prev = self._checkpoint()
+        self._ckpt = self._checkpoint()
+        self.timeline = Journal(self.layout.size) if self._journal else Timeline(self.layout.size)
+        self.timeline.record(0, self.params)
+        self.timeline.offer(self.state(), pinned=True)
         Trainer._run_counter += 1
         self.run_id = Trainer._run_counter
         self.record_evaluation()
@@ -207,9 +233,10 @@ class Trainer:
         if data.n_outputs != out:
             what = f"{data.n_classes} classes" if data.task == "multiclass" else f"{data.n_outputs} target column(s)"
             raise FfvizError(f"the data has {what} but the output layer has {out} unit(s)")
-        if get_loss(cfg.loss).output_activations is not None and data.y_train.size and (
+        loss = Network.of(cfg).loss
+        if loss.output_activations is not None and data.y_train.size and (
                 np.min(data.y_train) < 0 or np.max(data.y_train) > 1):
-            raise FfvizError(f"{get_loss(cfg.loss).label} needs targets between 0 and 1; "
+            raise FfvizError(f"{loss.label} needs targets between 0 and 1; "
                              f"this data has targets from {np.min(data.y_train):g} to {np.max(data.y_train):g}")
         return data
 
@@ -230,7 +257,7 @@ class Trainer:
             dataset = self._checked_dataset(new, build_dataset(new.data, self._rngs(new)[0], self._base_dir))
             self._abandon_update()  # first: it restores the batch order, which belongs to the old data
             self.dataset = dataset
-            self._perm, self._cursor, self.samples_seen = None, 0, 0
+            self._perm, self._cursor, self._epoch_state, self.samples_seen = None, 0, None, 0
         elif kind == "live" and (old.layers != new.layers or old.loss != new.loss
                                  or old.fused_output_gradient != new.fused_output_gradient
                                  or old.optimizer.name != new.optimizer.name):
@@ -240,6 +267,7 @@ class Trainer:
         self._adopt_functions()
         self._apply_live(old, new)
         if kind != "same":
+            self._event()
             self.record_evaluation(force=True)
         return kind
 
@@ -248,7 +276,7 @@ class Trainer:
         if replace(o, learning_rate=n.learning_rate, batch_size=n.batch_size, shuffle=n.shuffle) != n:
             self.optimizer = Optimizer(n)  # a new rule starts with fresh state
         if o.batch_size != n.batch_size or o.shuffle != n.shuffle:
-            self._perm, self._cursor = None, 0
+            self._perm, self._cursor, self._epoch_state = None, 0, None
         self.learning_rate = float(n.learning_rate)
 
     def set_learning_rate(self, lr) -> None:
@@ -261,25 +289,39 @@ class Trainer:
             raise FfvizError(f"the learning rate must be a finite number between 0 and 1e6, not {lr!r}")
         self.learning_rate = lr
         self.config = self.config.with_learning_rate(lr)
+        self._event()
 
     def set_parameter(self, layer: int, kind: str, index: tuple, value) -> None:
         """Set one kernel entry (index (i, j)) or bias entry (index (j,)) of layer `layer` (1-based) by hand."""
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise FfvizError(f"a weight must be a number, not {value!r}") from None
-        if not math.isfinite(value):
-            raise FfvizError(f"a weight must be a finite number, not {value!r}")
-        try:
-            pos = self.layout.index(layer, kind, index)
-        except (TypeError, ValueError) as exc:
-            raise FfvizError(str(exc) if isinstance(exc, FfvizError) else
-                             f"layer {layer} has no {kind} entry {index!r}") from None
+        self.set_parameters({(layer, kind, tuple(index)): value})
+
+    def set_parameters(self, values: dict) -> None:
+        """Set several parameters by hand at once ({(layer, kind, index): value}); all or none."""
         flat = self.params.copy()
-        flat[pos] = value
-        self._set_params(flat)
+        for (layer, kind, index), value in values.items():
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise FfvizError(f"a weight must be a number, not {value!r}") from None
+            if not math.isfinite(value):
+                raise FfvizError(f"a weight must be a finite number, not {value!r}")
+            try:
+                pos = self.layout.index(layer, kind, index)
+            except (TypeError, ValueError) as exc:
+                raise FfvizError(str(exc) if isinstance(exc, FfvizError) else
+                                 f"layer {layer} has no {kind} entry {index!r}") from None
+            flat[pos] = value
         self._abandon_update()
+        self._set_params(flat)
+        self._ckpt = self._checkpoint()
+        self.timeline.record(self.step_count, self.params)
+        self._event()
         self.record_evaluation(force=True)
+
+    def _event(self) -> None:
+        """Something a replay could not redo (a setting or a weight changed by hand): a checkpoint here."""
+        self.timeline.offer(self._state_of(self._ckpt if self._next != _FIRST else self._checkpoint()),
+                            pinned=True)
 
     # ------------------------------------------------------------------ stepping
 
@@ -369,10 +411,11 @@ class Trainer:
         on the same batch, as if the update had not begun."""
         if self._trace is not None and self._next != _FIRST:
             c = self._ckpt
-            self._perm, self._cursor, self._rng_state = c.perm, c.cursor, c.rng_state
+            self._perm, self._cursor, self._rng_state, self._epoch_state = c.perm, c.cursor, c.rng_state, \
+                c.epoch_state
             self._shuffle_rng.bit_generator.state = c.rng_state
             self._truncate_updates(c.updates_len)
-            self._trace, self._ckpt = self._last_trace, self._ckpt_prev
+            self._trace = self._last_trace
         self._next = _FIRST
 
     def _next_batch(self):
@@ -381,14 +424,17 @@ class Trainer:
         if b is None or b >= n:
             return None
         if self._perm is None or self._cursor >= n:
-            self._perm = (self._shuffle_rng.permutation(n) if self.config.optimizer.shuffle
-                          else np.arange(n))
-            readonly(self._perm)
+            self._epoch_state = self._rng_state
+            self._perm = readonly(self._draw_order(n))
             self._rng_state = self._shuffle_rng.bit_generator.state  # read once per epoch, not per update
             self._cursor = 0
         idx = self._perm[self._cursor:self._cursor + b]
         self._cursor += idx.shape[0]
         return idx
+
+    def _draw_order(self, n: int) -> np.ndarray:
+        """The sample order of an epoch: shuffled from the generator's current state, or as the data is."""
+        return self._shuffle_rng.permutation(n) if self.config.optimizer.shuffle else np.arange(n)
 
     def _truncate_updates(self, keep: int) -> None:
         self._updates.truncate(keep)
@@ -401,11 +447,11 @@ class Trainer:
 
     def _checkpoint(self) -> _Checkpoint:
         return _Checkpoint(self.params, self.optimizer.state(), self.step_count,
-                           self.samples_seen, self._perm, self._cursor, self._rng_state,
-                           self._updates.n, self._evals.n)
+                           self.samples_seen, self._perm, self._cursor, self._rng_state, self._epoch_state,
+                           self._updates.n)
 
     def _begin_update(self) -> None:
-        self._ckpt_prev, self._ckpt = self._ckpt, self._checkpoint()
+        self._ckpt = self._checkpoint()
         idx = self._next_batch()
         ds = self.dataset
         if idx is None:
@@ -413,49 +459,37 @@ class Trainer:
         else:
             x, y = readonly(ds.x_train[idx]), readonly(ds.y_train[idx])
         self._last_trace = self._trace
-        self._trace = _Trace(self.n_layers, self.step_count + 1, idx, x, y, self.learning_rate)
-        self._trace.grad_flat = np.zeros(self.layout.size)  # frozen biases keep a zero gradient
-        self._trace.grad_views = self.layout.views(self._trace.grad_flat)
+        self._trace = _Trace(self.n_layers, self.step_count + 1, idx, x, y, self.learning_rate, self.layout)
 
     def _forward(self, i: int) -> None:
         """z = a_prev · kernel + bias;  a = g(z)."""
         tr = self._trace
-        z = tr.a[i] @ self.kernels[i]
-        b = self.biases[i]
-        if b is not None:
-            z += b  # z is a fresh array from the product, so adding in place mutates nothing shared
-        tr.z[i] = z
-        tr.a[i + 1] = self.activations[i].fn(z)
+        tr.z[i], tr.a[i + 1] = self.net.layer(i, tr.a[i], self.kernels[i], self.biases[i])
 
     def _loss(self) -> None:
         """J = mean over the batch of L(y, ŷ), plus the regularization penalty; and ∂J/∂ŷ."""
         tr = self._trace
-        y, yhat, n = tr.y, tr.a[-1], tr.x.shape[0]
-        if self._value_from_logits is not None:
-            per = self._value_from_logits(y, tr.z[-1])  # stable: from the logits
-        else:
-            per = self.loss_fn.value(y, yhat)
+        y, yhat = tr.y, tr.a[-1]
+        per = self.net.per_sample_loss(y, tr.z[-1], yhat)
+        n = per.shape[0]
         tr.per_sample_loss = per
         tr.loss = float(np.add.reduce(per)) / n if n else 0.0  # np.mean costs 3x more on small arrays
-        reg = self._reg
-        tr.reg_loss = regularization_penalty(reg.kind, reg.rate, self.kernels) if self._reg_active else 0.0
+        tr.reg_loss = self.net.penalty(self._reg, self.kernels) if self._reg_active else 0.0
         if not self.fused:
-            tr.grad_a[-1] = self.loss_fn.grad(y, yhat) / n
+            tr.grad_a[-1] = self.net.output_grad(y, yhat)
         self._updates.append(self.step_count, tr.loss)
         self._batch_curve.append(self.step_count, tr.loss)
         if not math.isfinite(tr.loss):
-            # W_t (finite, from the previous update) gives a non-finite loss: W_(t-1) is the last good one.
-            self._diverge(self._ckpt_prev)
+            # W_t (finite, from the previous update) gives a non-finite loss.
+            self._diverge()
 
     def _backward(self, i: int) -> None:
         """δ = ∂J/∂z = ∂J/∂a ⊙ g'(z); ∂J/∂kernel = a_prevᵀ δ; ∂J/∂bias = Σ δ; ∂J/∂a_prev = δ kernelᵀ."""
         tr = self._trace
-        if i == len(tr.z) - 1 and self.fused:
-            # sigmoid+BCE, softmax+CE (and the perceptron rule): ∂J/∂z = (ŷ − y) / n, no g'(z) needed
-            delta = np.subtract(tr.a[-1], tr.y)
-            delta /= tr.x.shape[0]
+        if i == len(tr.z) - 1:
+            delta = self.net.output_delta(tr.y, tr.z[i], tr.a[i + 1], tr.grad_a[i + 1])
         else:
-            delta = self.activations[i].backward(tr.z[i], tr.a[i + 1], tr.grad_a[i + 1])
+            delta = self.net.delta(i, tr.z[i], tr.a[i + 1], tr.grad_a[i + 1])
         tr.delta[i] = delta
         grad_k, grad_b = tr.grad_views
         gk = grad_k[i]
@@ -480,7 +514,12 @@ class Trainer:
         self.step_count += 1
         self.samples_seen += tr.x.shape[0]
         if not math.isfinite(np.add.reduce(self.params)):  # one sum checks every weight: NaN and inf spread
-            self._diverge(self._ckpt)
+            self._diverge()
+            return
+        timeline = self.timeline
+        timeline.record(self.step_count, self.params)
+        if timeline.wants_checkpoint(self.step_count):
+            timeline.offer(self._state_of(self._checkpoint()))
 
     def _ones(self, n: int) -> np.ndarray:
         if self._ones_cache.shape[0] != n:
@@ -490,74 +529,172 @@ class Trainer:
     def _nonfinite_weights(self) -> bool:
         return not np.all(np.isfinite(self.params))
 
-    def _diverge(self, restore: _Checkpoint) -> None:
-        """Stop training: say why, and remember the checkpoint whose weights had a finite loss."""
+    def _diverge(self) -> None:
+        """Stop training: say why, and find the update to go back to."""
         if self._nonfinite_weights():
             reason = f"a weight became non-finite (NaN or ±inf) at step {self.step_count}"
         else:
             reason = f"the loss became non-finite (NaN or ±inf) at step {self.step_count}"
-        self.diverged = Divergence(self.step_count, reason + "; try a smaller learning rate", restore.step)
-        self._restore_point = restore
+        self.diverged = Divergence(self.step_count, reason + "; try a smaller learning rate", self.recovery_step())
 
-    def restore_last_finite(self) -> None:
-        """After divergence: go back to the last weights whose loss was finite (history is cut there)."""
+    def recovery_step(self) -> int:
+        """The last update whose loss shows the run still improving, not yet blowing up: its batch loss at most
+        RECOVERY_FACTOR × the lowest loss up to it (the weights of the step the loss was computed at)."""
+        first = self.timeline.first_step or 0
+        steps, losses = self._updates.column("step"), self._updates.column("batch_loss")
+        last_finite = self.step_count - 1 if self._nonfinite_weights() else self.step_count
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(losses) & (steps >= first) & (steps <= last_finite)
+            lowest = np.minimum.accumulate(np.where(finite, losses, np.inf))
+            ok = finite & (losses <= RECOVERY_FACTOR * lowest)
+        if not ok.any():
+            return first
+        return int(steps[np.flatnonzero(ok)[-1]])
+
+    def recover(self, divide_learning_rate: bool = False) -> None:
+        """After divergence: go back to the recovery step (exactly, via the timeline), optionally with η / 10."""
         if self.diverged is None:
             return
-        self._restore(self._restore_point)
+        k = self.diverged.restore_step
         self.diverged = None
+        self.restore_step(k)
+        if divide_learning_rate:
+            self.set_learning_rate(self.learning_rate / 10.0)
 
-    def _restore(self, c: _Checkpoint) -> None:
-        self._set_params(c.params)
-        self.optimizer.load_state(c.optimizer)
-        self.step_count, self.samples_seen = c.step, c.samples_seen
-        self._perm, self._cursor = c.perm, c.cursor
-        self._shuffle_rng.bit_generator.state = self._rng_state = c.rng_state
-        self._truncate_updates(c.updates_len)
-        self._evals.truncate(c.evals_len)
+    # ------------------------------------------------------------------ states and the timeline
+
+    def _state_of(self, c: _Checkpoint, phases_done: int = 0) -> TrainerState:
+        return TrainerState(self.config, self.dataset, c.params, c.optimizer, self.learning_rate, c.step,
+                            c.samples_seen, c.rng_state, c.epoch_state, c.cursor, phases_done)
+
+    def state(self) -> TrainerState:
+        """The run now, as one immutable value (mid-update: the update's start and how many phases are done)."""
+        if self._next == _FIRST or self._trace is None:
+            return self._state_of(self._checkpoint())
+        return self._state_of(self._ckpt, self.phases().index(self._next))
+
+    def restore_state(self, state: TrainerState) -> None:
+        """Make the run be at `state` now: what came after it (history, timeline) is forgotten."""
+        if state.config != self.config or state.dataset is not self.dataset:
+            self.config, self.dataset = state.config, state.dataset
+            self._adopt_functions()
+        self._set_params(state.params)
+        self.optimizer = Optimizer(self.config.optimizer)
+        self.optimizer.load_state(state.optimizer)
+        self.learning_rate = float(state.learning_rate)
+        self.step_count, self.samples_seen = int(state.step), int(state.samples_seen)
+        self._rng_state, self._epoch_state, self._cursor = state.shuffle_state, state.epoch_state, state.cursor
+        if state.epoch_state is None:
+            self._perm = None
+        else:  # the epoch's order, drawn again from the generator's state before it was drawn
+            self._shuffle_rng.bit_generator.state = state.epoch_state
+            self._perm = readonly(self._draw_order(self.dataset.x_train.shape[0]))
+        self._shuffle_rng.bit_generator.state = state.shuffle_state
         self._trace = self._last_trace = None
         self._next = _FIRST
-        self._ckpt = self._ckpt_prev = self._checkpoint()
+        self.diverged = None
+        steps = self._updates.column("step")
+        self._truncate_updates(int(np.searchsorted(steps, state.step, side="left")))
+        evals = self._evals.column("step")
+        self._evals.truncate(int(np.searchsorted(evals, state.step, side="right")))
+        self._ckpt = self._checkpoint()
+        self.timeline.truncate(state.step)
+        self.timeline.record(state.step, self.params)
+        with np.errstate(all="ignore"):
+            for _ in range(state.phases_done):
+                self._step_phase()
+
+    def restore_step(self, k: int) -> None:
+        """Go back to update k exactly: the timeline's nearest checkpoint at or before k, then the updates
+        from there replayed. What came after k is forgotten (the run branches here)."""
+        k = int(k)
+        if not 0 <= k <= self.step_count:
+            raise FfvizError(f"update {k} is not in this run (0 to {self.step_count})")
+        c = self.timeline.checkpoint_before(k)
+        if c is None:
+            raise FfvizError(f"update {k} is older than the run's oldest checkpoint ({self.timeline.first_step})")
+        steps = self._evals.column("step")
+        keep = slice(int(np.searchsorted(steps, c.step, side="right")), int(np.searchsorted(steps, k, side="right")))
+        between = [self._evals.column(name)[keep].copy() for name in EVAL_COLUMNS]
+        self.restore_state(c)
+        replayed = self.step(k - c.step)
+        if replayed != k - c.step:  # cannot happen for a run that reached k before; say so if it does
+            raise FfvizError(f"replaying updates {c.step}–{k} diverged at {self.step_count}")
+        self._evals.extend(*between)
         self.record_evaluation()
+
+    def absorb(self, progress: Progress) -> None:
+        """Take in what a copy of this run did in the training process (Progress): the same run, here. The
+        copy had this trainer's config and data (commands take the run back before changing them)."""
+        s = progress.state
+        self._set_params(s.params)
+        self.optimizer.load_state(s.optimizer)
+        self.learning_rate, self.step_count, self.samples_seen = s.learning_rate, s.step, s.samples_seen
+        if s.epoch_state is None:
+            self._perm = None
+        elif s.epoch_state != self._epoch_state or self._perm is None:  # a new epoch: its order, drawn again
+            self._shuffle_rng.bit_generator.state = s.epoch_state
+            self._perm = readonly(self._draw_order(self.dataset.x_train.shape[0]))
+        self._rng_state, self._epoch_state, self._cursor = s.shuffle_state, s.epoch_state, s.cursor
+        self._shuffle_rng.bit_generator.state = s.shuffle_state
+        for tr in (progress.trace, progress.previous_trace):
+            if tr is not None and tr.indices is None:  # a full batch: the training set itself was not sent
+                tr.x, tr.y = self.dataset.x_train, self.dataset.y_train
+                tr.a[0] = tr.x
+        if progress.trace is not None:
+            self._trace = progress.trace
+            self._last_trace = progress.previous_trace
+        self._next = _FIRST
+        self._updates.extend(*progress.updates)
+        self._batch_curve = progress.batch_curve
+        self._evals.extend(*progress.evals)
+        self.timeline.extend(*progress.records)
+        for state in progress.checkpoints:
+            self.timeline.offer(replace(state, config=self.config, dataset=self.dataset))
+        self.diverged = progress.diverged
+        if self.diverged is not None:  # where to go back to, from the whole run's history (the copy had part)
+            self.diverged = replace(self.diverged, restore_step=self.recovery_step())
+        self._ckpt = self._checkpoint()
+        self._plane = progress.plane
+
+    @property
+    def batch_curve(self) -> Envelope:
+        return self._batch_curve
+
+    def progress(self, marks: dict, plane_resolution: int | None = None) -> Progress:
+        """What this trainer did since `marks` (updated in place), for the window's trainer to absorb. Its
+        config and data are left out: the window's trainer has them."""
+        steps, params, states = self.timeline.take()
+        u0, e0 = marks.get("updates", 0), marks.get("evals", 0)
+        marks["updates"], marks["evals"] = self._updates.n, self._evals.n
+        plane = None
+        if plane_resolution and self.dataset.extent is not None:
+            from ffviz.engine.plane import evaluate_plane
+            plane = evaluate_plane(self, plane_resolution)
+        trace = self._trace
+        complete = trace is None or all(g is not None for g in trace.grad_kernels)
+        traces = [trace, None if complete else self._last_trace]
+        for i, tr in enumerate(traces):
+            if tr is not None and tr.indices is None:
+                tr = traces[i] = copy.copy(tr)
+                tr.a = [None] + tr.a[1:]
+                tr.x = tr.y = None
+        light = [replace(st, config=None, dataset=None) for st in [self.state()] + states]
+        return Progress(light[0], traces[0], traces[1], self._updates.rows(u0), self._evals.rows(e0),
+                        self._batch_curve, (steps, params), light[1:], self.diverged, plane)
 
     # ------------------------------------------------------------------ reading
 
-    def _layers(self, x: np.ndarray, kernels=None, biases=None):
-        """(z, a) of each layer in turn for inputs x, with the current or the given parameters; nothing stored."""
-        kernels = self.kernels if kernels is None else kernels
-        biases = self.biases if biases is None else biases
-        a = x
-        with np.errstate(all="ignore"):  # a diverged run is reported by its loss, not by warnings
-            for k, b, act in zip(kernels, biases, self.activations):
-                z = a @ k
-                if b is not None:
-                    z += b
-                a = act.fn(z)
-                yield z, a
-
     def predict(self, x: np.ndarray, kernels=None, biases=None) -> list[np.ndarray]:
         """Activations of every layer for inputs x (a[0] = x), with the current or the given parameters."""
-        return [x] + [a for _, a in self._layers(x, kernels, biases)]
-
-    def _output(self, x: np.ndarray, kernels=None, biases=None) -> tuple[np.ndarray, np.ndarray]:
-        """(z, ŷ) of the output layer for inputs x: one forward pass."""
-        out = (x, x)
-        for out in self._layers(x, kernels, biases):
-            pass
-        return out
-
-    def _loss_of(self, y: np.ndarray, z: np.ndarray, yhat: np.ndarray) -> float:
-        with np.errstate(all="ignore"):
-            if self.fused and not self.perceptron:
-                per = self.loss_fn.value_from_logits[self.activations[-1].name](y, z)
-            else:
-                per = self.loss_fn.value(y, yhat)
-            return float(np.mean(per))
+        with np.errstate(all="ignore"):  # a diverged run is reported by its loss, not by warnings
+            return self.net.activations_of(x, self.kernels if kernels is None else kernels,
+                                           self.biases if biases is None else biases)
 
     def loss_on(self, x: np.ndarray, y: np.ndarray, kernels=None, biases=None) -> float:
         """J on (x, y) without regularization: the empirical loss the history shows."""
-        if x.shape[0] == 0:
-            return math.nan
-        return self._loss_of(y, *self._output(x, kernels, biases))
+        return self.net.loss_on(x, y, self.kernels if kernels is None else kernels,
+                                self.biases if biases is None else biases)
 
     def accuracy(self, yhat: np.ndarray, y: np.ndarray) -> float:
         """Share of samples classified right: argmax for several classes, ŷ ≥ 0.5 for one output."""
@@ -575,8 +712,9 @@ class Trainer:
             if x.shape[0] == 0:
                 out += [math.nan, math.nan]
                 continue
-            z, yhat = self._output(x)
-            out += [self._loss_of(y, z, yhat), self.accuracy(yhat, y)]
+            with np.errstate(all="ignore"):
+                z, yhat = self.net.output(x, self.kernels, self.biases)
+                out += [self.net.mean_loss(y, z, yhat), self.accuracy(yhat, y)]
         return Evaluation(out[0], out[2], out[1], out[3])
 
     def record_evaluation(self, force: bool = False) -> Evaluation | None:
@@ -586,16 +724,17 @@ class Trainer:
         ev = self.evaluate()
         if force and self._evals.n and self._evals.last("step") == self.step_count:
             self._evals.truncate(self._evals.n - 1)  # a hand edit replaces this step's evaluation
-        self._evals.append(self.step_count, ev.train_loss, ev.test_loss, ev.train_accuracy, ev.test_accuracy)
+        self._evals.append(self.step_count, ev.train_loss, ev.test_loss, ev.train_accuracy, ev.test_accuracy,
+                           self.learning_rate)
         if self.diverged is None and self.step_count > 0 and not math.isfinite(ev.train_loss):
-            self._diverge(self._ckpt)  # the last update made the weights unusable: go back to its start
+            self._diverge()  # the last update made the weights unusable
         return ev
 
     def history(self) -> History:
         u, e = self._updates, self._evals
         return History(u.column("step"), u.column("batch_loss"), *self._batch_curve.arrays(),
                        e.column("step"), e.column("train_loss"), e.column("test_loss"),
-                       e.column("train_accuracy"), e.column("test_accuracy"))
+                       e.column("train_accuracy"), e.column("test_accuracy"), e.column("learning_rate"))
 
     @property
     def trace(self) -> TraceView | None:
@@ -612,7 +751,7 @@ class Trainer:
         new = (None, None) if tr.new is None else tuple(map(tuple, self.layout.views(tr.new)))
         dj = tr.grad_a[-1]
         if dj is None and tr.loss is not None and not self.perceptron:
-            dj = self.loss_fn.grad(tr.y, tr.a[-1]) / tr.x.shape[0]  # shown even when the fused path skips it
+            dj = self.net.output_grad(tr.y, tr.a[-1])  # shown even when the fused path skips it
         return TraceView(
             step=tr.step, last_phase=tr.last_phase, batch_indices=tr.indices, x=tr.x, y=tr.y,
             z=readonly_tuple(tr.z), a=readonly_tuple(tr.a), g_prime=tuple(g_prime),
@@ -623,7 +762,8 @@ class Trainer:
             learning_rate=tr.lr, fused=self.fused, perceptron=self.perceptron)
 
     def latest_gradients(self) -> tuple[tuple, tuple]:
-        """∂J/∂kernel and ∂J/∂bias per layer: from the update in progress where computed, else the last one."""
+        """∂J/∂kernel and ∂J/∂bias per layer: from the update in progress where computed, else the last one
+        (the gradient the last update applied: of its batch, at the weights before it)."""
         ks, bs = [], []
         for i in range(self.n_layers):
             src = self._trace if self._trace is not None and self._trace.grad_kernels[i] is not None \
@@ -652,10 +792,11 @@ class Trainer:
         ev = self._evals
         gk, gb = self.latest_gradients()
         uk, ub = self.last_update()
-        plane = None
-        if plane_resolution and self.dataset.extent is not None:
+        plane, self._plane = self._plane, None
+        if plane is None and plane_resolution and self.dataset.extent is not None:
             from ffviz.engine.plane import evaluate_plane
             plane = evaluate_plane(self, plane_resolution)
+        timeline = self.timeline
         return Snapshot(
             serial=self._serial, run_id=self.run_id, step=self.step_count, epoch=self.epoch,
             config=self.config, dataset=self.dataset,
@@ -665,7 +806,9 @@ class Trainer:
             next_phase=self._next, learning_rate=self.learning_rate,
             train_loss=ev.last("train_loss"), test_loss=ev.last("test_loss"),
             train_accuracy=ev.last("train_accuracy"), test_accuracy=ev.last("test_accuracy"),
-            history=self.history(), diverged=self.diverged, plane=plane)
+            history=self.history(), diverged=self.diverged, plane=plane,
+            state=self.state(), trajectory=timeline.display(),
+            first_step=timeline.first_step if timeline.first_step is not None else self.step_count)
 
     def chain_rule(self, layer: int, kind: str, index):
         """Chain-rule factors of one weight's gradient in the current (or last) update; see engine.chain."""

@@ -74,9 +74,9 @@ class StatusText(QtWidgets.QWidget):
 
 
 class DivergenceBanner(QtWidgets.QFrame):
-    """A bar across the top of the window: why training stopped, and the one action that recovers."""
+    """A bar across the top of the window: why training stopped, and the actions that recover."""
 
-    restore_clicked = Signal()
+    restore_clicked = Signal(bool)  # True: and divide the learning rate by 10
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -86,15 +86,20 @@ class DivergenceBanner(QtWidgets.QFrame):
         lay = QtWidgets.QHBoxLayout(self)
         self.label = QtWidgets.QLabel()
         self.label.setWordWrap(True)
-        self.button = QtWidgets.QPushButton("Restore last finite weights")
-        self.button.clicked.connect(self.restore_clicked)
+        self.button = QtWidgets.QPushButton("Go back")
+        self.button.clicked.connect(lambda: self.restore_clicked.emit(False))
+        self.divide_button = QtWidgets.QPushButton("Go back, η ÷ 10")
+        self.divide_button.clicked.connect(lambda: self.restore_clicked.emit(True))
         lay.addWidget(self.label, 1)
         lay.addWidget(self.button)
+        lay.addWidget(self.divide_button)
         self.hide()
 
     def show_divergence(self, div) -> None:
-        self.label.setText(f"Training stopped: {div.reason}. The weights of step {div.restore_step} were the "
-                           f"last with a finite loss.")
+        self.label.setText(f"Training stopped: {div.reason}. At step {div.restore_step} the loss was still "
+                           f"going down: go back there, and take a smaller learning rate.")
+        self.button.setText(f"Go back to step {div.restore_step}")
+        self.divide_button.setText(f"Go back to step {div.restore_step}, η ÷ 10")
         self.show()
 
 
@@ -161,7 +166,7 @@ class MainWindow(QtWidgets.QMainWindow):
     learning_rate_requested = Signal(float)
     speed_requested = Signal(float)
     parameter_edit_requested = Signal(int, str, object, float)
-    restore_requested = Signal()
+    restore_requested = Signal(bool)  # True: and divide the learning rate by 10
     frame_drawn = Signal()
 
     def __init__(self, config=None, base_dir=None, settings: QtCore.QSettings | None = None):
@@ -260,7 +265,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                       tip="Do one phase of the update: forward layer, loss, backward layer, update")
         self.act_reset = self._action("Reset", self.reset_requested.emit, ("R",),
                                       tip="Back to the initial weights of the seed")
-        self.act_restore = self._action("Restore last finite weights", self.restore_requested.emit,
+        self.act_restore = self._action("Go back to before it diverged", lambda: self.restore_requested.emit(False),
                                         tip="After divergence: go back to the last weights with a finite loss")
         self.act_restore.setEnabled(False)
         self.act_gradient = self._action("Colour by gradient", self._on_gradient_toggled, ("G",), checkable=True,
@@ -344,7 +349,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.learning_rate_requested.connect(w.set_learning_rate)
         self.speed_requested.connect(w.set_speed)
         self.parameter_edit_requested.connect(w.set_parameter)
-        self.restore_requested.connect(w.restore_last_finite)
+        self.restore_requested.connect(w.recover)
         self.frame_drawn.connect(w.frame_drawn)
         w.snapshot_ready.connect(self._on_snapshot)
         w.failed.connect(self._on_failed)

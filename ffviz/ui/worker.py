@@ -1,4 +1,4 @@
-"""The training worker: a QObject living in its own QThread that owns the engine's Trainer.
+"""The training worker: a QObject living in its own QThread that owns the run (the engine's Runner).
 
 The GUI talks to it only through queued signals connected to its slots, so every command (play, pause,
 step, reset, a new learning rate) runs in the worker thread between two updates, never in the middle of
@@ -7,13 +7,13 @@ one, and no locks are needed. A QTimer in the worker runs a bounded batch of upd
 Frames: the worker sends an immutable snapshot at most every FRAME_SECONDS, and no other until the GUI says
 it has drawn the last (back-pressure: a slow window gets fewer frames, never a queue of them).
 
-Where the training runs:
-- Playing "as fast as it goes", the worker hands its Trainer to a training process (ffviz/engine/remote.py)
-  once that process has started, and asks it for a snapshot each frame: training overlaps with the window's
-  drawing, on another core, with another interpreter lock. Before any command the worker takes the Trainer
-  back, so commands still take effect between two updates and everything else (stepping, phases, edits,
-  exports) works on the Trainer here. If the process cannot start or dies, the worker says so in one line
-  and trains here from then on.
+Where the training runs (engine/training_process.py):
+- Playing "as fast as it goes", the Runner sends the run to a training process once that process has
+  started, and each frame takes in what the process did: training overlaps with the window's drawing, on
+  another core, with another interpreter lock. The snapshots are made here either way, from the same
+  Trainer. Every command reaches the run through `self._trainer`, which brings it home first, so commands
+  take effect between two updates and everything else (stepping, phases, edits, exports) works here. If the
+  process cannot start or dies, the worker says so in one line and trains here from then on.
 - Otherwise (a set speed, a single step, or until the process is ready) it trains here, in bursts. Both
   threads then run Python in one process and share one interpreter lock; training while the GUI paints would
   make every one of the GUI's thousands of small Qt calls wait for the lock, so they take turns: the worker
@@ -26,22 +26,20 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import replace
 
 from PySide6 import QtCore
 from PySide6.QtCore import Signal, Slot
 
 from ffviz.engine.config import RunConfig
 from ffviz.engine.presets import load_preset
-from ffviz.engine.remote import ProcessGone, TrainingProcess
 from ffviz.engine.trainer import Trainer
+from ffviz.engine.training_process import Returned, Runner
 from ffviz.errors import FfvizError
 
 # The shortest time between two snapshots: at most 40 frames a second. Training here (taking turns) gets more
 # than half the time only while making and drawing a frame takes less than half of this: 8 ms at 1/60 s, which
 # a window on a 2-core machine rarely manages; 12.5 ms at 1/40 s. That is why free-running training moves to
-# the training process, which trains while the window draws. (Issue 3 asks for ≥ 30 frames/s and ≥ 50 % of
-# headless speed; benchmarks/ui_responsiveness.py measures both.)
+# the training process, which trains while the window draws.
 FRAME_SECONDS = 1 / 40
 MAX_BURST = 0.030  # the longest training burst, so a slow-drawing window still sees ~15 frames a second
 TICK_BUDGET = 0.008  # seconds of training per timer tick, so queued commands wait at most this long
@@ -54,15 +52,6 @@ def burst_after(draw: float) -> float:
     time trains, half shows it), or the rest of a FRAME_SECONDS frame when drawing is quicker than half of
     it; never longer than MAX_BURST."""
     return min(MAX_BURST, max(draw, FRAME_SECONDS - draw, 0.002))
-
-
-def at_home(method):
-    """A command: the Trainer must be here, not in the training process, while it runs."""
-    @functools.wraps(method)
-    def wrapper(self, *args):
-        self._come_home()
-        return method(self, *args)
-    return wrapper
 
 
 def guarded(method):
@@ -84,20 +73,18 @@ class TrainingWorker(QtCore.QObject):
     failed = Signal(str)  # a command was refused: one line for the user; nothing changed
     diverged = Signal(object)  # Divergence: training paused itself
     playing_changed = Signal(bool)
-    # how ("live", "data", "rebuild", "same", "loaded", "reset"), the RunConfig, the folder its files are in
+    # how ("live", "data", "rebuild", "same", "loaded", "reset", "restored"), the RunConfig, its files' folder
     config_applied = Signal(str, object, object)
 
     def __init__(self, config: RunConfig, base_dir=None, use_process: bool = True):
         super().__init__()  # no parent: it is moved to its thread
-        self._trainer = Trainer(config, base_dir=base_dir)  # fails here, in the caller, if config is bad
+        trainer = Trainer(config, base_dir=base_dir)  # fails here, in the caller, if config is bad
+        self._runner = Runner(trainer, use_process=use_process, abort=lambda: self._stop_requested,
+                              on_returned=self._on_returned, on_lost=self._on_lost)
         self._timer = QtCore.QTimer(self)  # a child, so it moves to the worker thread with us
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._on_tick)
-        # Free-running in a training process (see the module's docstring)
-        self._use_process = use_process
-        self._process: TrainingProcess | None = None  # started on the first free-running play
-        self._remote = False  # the Trainer is in the process: self._trainer is the one handed over
-        self._frame_timer = QtCore.QTimer(self)  # the next snapshot from the process
+        self._frame_timer = QtCore.QTimer(self)  # the next frame from the training process
         self._frame_timer.setSingleShot(True)
         self._frame_timer.timeout.connect(self._remote_frame)
         self._playing = False
@@ -112,17 +99,20 @@ class TrainingWorker(QtCore.QObject):
         self._per_update: float | None = None  # seconds per update, learned as we go; None: not yet known
         self._stop_requested = False  # set from the GUI thread on shutdown; read between chunks
         self._announced = None  # the divergence the GUI has been told about
-        self._last_serial = 0  # of the last snapshot the training process sent
         self.plane_resolution = PLANE_RESOLUTION
+
+    @property
+    def _trainer(self) -> Trainer:
+        """The run, at home: every command goes through here, so none can act on a run in the process."""
+        return self._runner.trainer
 
     # ------------------------------------------------------------------ commands (slots)
 
     @Slot()
     @guarded
-    @at_home
     def play(self) -> None:
         if self._trainer.diverged is not None:
-            self.failed.emit("training diverged: restore the last finite weights (or reset) first")
+            self.failed.emit("training diverged: go back to where it was still improving (or reset) first")
             return
         if not self._playing:
             self._playing = True
@@ -134,26 +124,26 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
-    @at_home
     def pause(self) -> None:
+        self._runner.come_home()
         if self._playing:
             self._playing = False
             self._timer.stop()
+            self._frame_timer.stop()
             self.playing_changed.emit(False)
         self._publish(force=True)
 
     @Slot()
     @guarded
     def toggle(self) -> None:
-        # Decided before the Trainer comes back: a run that stopped on its own in the process (diverged, an
+        # Decided before the run comes back: a run that stopped on its own in the process (diverged, an
         # error) has paused the worker by then, and Space was pressed to pause, not to play again.
         playing = self._playing
-        self._come_home()
+        self._runner.come_home()
         self.pause() if playing else self.play()
 
     @Slot(int)
     @guarded
-    @at_home
     def step(self, n: int = 1) -> None:
         """Pause, then run exactly n updates (completing one that was stepped into phase by phase)."""
         self.pause()
@@ -163,7 +153,6 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
-    @at_home
     def step_phase(self) -> None:
         """Pause, then do one phase: a layer of the forward pass, the loss, a layer of the backward pass,
         or the update."""
@@ -174,7 +163,6 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
-    @at_home
     def reset(self) -> None:
         self.pause()
         self._trainer.reset()
@@ -183,7 +171,6 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(object)
     @guarded
-    @at_home
     def apply_config(self, config: RunConfig) -> None:
         """Adopt a changed config: live changes keep the weights, structural ones rebuild the network."""
         try:
@@ -199,7 +186,6 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(object, object)
     @guarded
-    @at_home
     def load_config(self, config: RunConfig, base_dir=None) -> None:
         """Start a new run from a config (a preset or a network file): always a rebuild."""
         self.pause()
@@ -214,7 +200,6 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(str)
     @guarded
-    @at_home
     def load_preset(self, name: str) -> None:
         try:
             config = load_preset(name)
@@ -225,7 +210,6 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(float)
     @guarded
-    @at_home
     def set_learning_rate(self, lr: float) -> None:
         try:
             self._trainer.set_learning_rate(lr)
@@ -237,30 +221,41 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot(float)
     @guarded
-    @at_home
     def set_speed(self, updates_per_second: float) -> None:
         """Updates per second while playing; 0 means as fast as the machine goes."""
+        self._runner.come_home()  # a set speed trains here
         self._speed = max(0.0, float(updates_per_second))
         self._owed = 0.0
         self._timer.setInterval(0 if self._speed == 0 or self._speed > 1 / FRAME_SECONDS
                                 else int(1000 / self._speed / 2))
+        if self._playing and not self._in_flight:
+            self._timer.start()
 
     @Slot(int, str, object, float)
     @guarded
-    @at_home
     def set_parameter(self, layer: int, kind: str, index, value: float) -> None:
+        self.set_parameters({(layer, kind, tuple(index)): value})
+
+    @Slot(object)
+    @guarded
+    def set_parameters(self, values: dict) -> None:
+        """Set several weights by hand at once ({(layer, kind, index): value}); all or none."""
         try:
-            self._trainer.set_parameter(layer, kind, tuple(index), value)
+            self._trainer.set_parameters(values)
         except FfvizError as exc:
             self.failed.emit(str(exc))
             return
         self._publish(force=True)
 
-    @Slot()
+    @Slot(bool)
     @guarded
-    @at_home
-    def restore_last_finite(self) -> None:
-        self._trainer.restore_last_finite()
+    def recover(self, divide_learning_rate: bool = False) -> None:
+        """After divergence: back to the last update at which the run was still improving (exactly, via the
+        timeline), optionally with the learning rate divided by 10."""
+        self.pause()
+        self._trainer.recover(divide_learning_rate)
+        self._announced = None
+        self.config_applied.emit("restored", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
 
     @Slot()
@@ -269,7 +264,7 @@ class TrainingWorker(QtCore.QObject):
         """The GUI has drawn the last snapshot: train the next burst (or ask the training process for the next
         frame), or send the newest state now if paused."""
         self._in_flight = False
-        if self._remote:
+        if self._runner.away:
             self._schedule_remote_frame()
             return
         now = time.perf_counter()
@@ -293,22 +288,16 @@ class TrainingWorker(QtCore.QObject):
 
     def end_process(self) -> None:
         """End the training process, if there is one (bounded). From the worker's thread, or once it has ended."""
-        self._remote = False
-        process, self._process = self._process, None
-        if process is not None:
-            process.close()
+        self._runner.end()
 
     def _fail(self, message: str) -> None:
-        if self._remote:  # an error here while the process trains: stop it there too (this message is the one)
-            self._remote = False
-            self._frame_timer.stop()
-            try:
-                self._trainer = self._process.take_back()[0]
-            except Exception:  # noqa: BLE001 - gone too: go on from the Trainer handed over
-                self._trainer.renumber_snapshots_after(self._last_serial)
-                self.end_process()
+        try:
+            self._runner.come_home()  # an error here while the process trains: stop it there too
+        except Exception:  # noqa: BLE001 - reporting the first failure matters more
+            self._runner.end()
         self._playing = False
         self._timer.stop()
+        self._frame_timer.stop()
         self.playing_changed.emit(False)
         self.failed.emit(" ".join(message.split()))
         try:
@@ -324,7 +313,9 @@ class TrainingWorker(QtCore.QObject):
         if self._in_flight:  # the GUI is drawing: leave it the interpreter until it has (frame_drawn)
             self._timer.stop()
             return
-        if self._playing and self._speed == 0 and self._use_process and self._hand_over():
+        if self._playing and self._speed == 0 and self._runner.send_away():
+            self._timer.stop()
+            self._schedule_remote_frame()
             return
         now = time.perf_counter()
         elapsed, self._last_tick = now - self._last_tick, now
@@ -340,7 +331,8 @@ class TrainingWorker(QtCore.QObject):
         left = self._burst - (now - self._burst_start)
         deadline = now + max(0.0, min(TICK_BUDGET, left))
         done = 0
-        while not self._stop_requested and self._trainer.diverged is None and (n is None or done < n):
+        trainer = self._trainer
+        while not self._stop_requested and trainer.diverged is None and (n is None or done < n):
             # Small chunks, checked against the clock: a tick never runs much past its budget, whatever
             # an update costs (the estimate may be from another network), so commands wait ≤ ~TICK_BUDGET.
             if self._per_update is None:
@@ -350,7 +342,7 @@ class TrainingWorker(QtCore.QObject):
             if n is not None:
                 chunk = min(chunk, n - done)
             t0 = time.perf_counter()
-            k = self._trainer.step(chunk)
+            k = trainer.step(chunk)
             if k:
                 cost = (time.perf_counter() - t0) / k
                 self._per_update = cost if self._per_update is None else 0.7 * self._per_update + 0.3 * cost
@@ -367,12 +359,13 @@ class TrainingWorker(QtCore.QObject):
 
     def _after_training(self) -> None:
         """Pause and tell the GUI, once, when training has diverged."""
-        div = self._trainer.diverged
+        div = self._runner.home_copy.diverged
         if div is not None and div is not self._announced:
             self._announced = div
             if self._playing:
                 self._playing = False
                 self._timer.stop()
+                self._frame_timer.stop()
                 self.playing_changed.emit(False)
             self.diverged.emit(div)
 
@@ -382,31 +375,16 @@ class TrainingWorker(QtCore.QObject):
         now = time.perf_counter()
         if self._in_flight or (not force and now - self._last_emit < FRAME_SECONDS):
             return
-        tr = self._trainer
-        tr.record_evaluation()  # may find the last update's weights unusable and flag divergence
+        snap = self._runner.snapshot(self.plane_resolution)
+        if snap is None:  # the run came home on its own meanwhile; its callbacks said why (and may have sent one)
+            if self._in_flight:
+                return
+            snap = self._runner.snapshot(self.plane_resolution)
         self._after_training()
-        snap = tr.snapshot(plane_resolution=self.plane_resolution)
         self._in_flight, self._dirty, self._last_emit = True, False, now
         self.snapshot_ready.emit(snap)
 
     # ------------------------------------------------------------------ the training process
-
-    def _hand_over(self) -> bool:
-        """Give the Trainer to the training process (started on first use) if it is ready; False: train
-        here for now (it is still starting) or from now on (it cannot run)."""
-        try:
-            if self._process is None:
-                self._process = TrainingProcess(abort=lambda: self._stop_requested)
-            if not self._process.ready():
-                return False
-            self._process.run(self._trainer)
-        except Exception as exc:  # noqa: BLE001 - ProcessGone, or the OS refused a process: train here
-            self._give_up_process(f"training goes on in the window's process: {exc}")
-            return False
-        self._remote = True
-        self._timer.stop()
-        self._schedule_remote_frame()
-        return True
 
     def _schedule_remote_frame(self) -> None:
         wait = self._last_emit + FRAME_SECONDS - time.perf_counter()
@@ -415,84 +393,44 @@ class TrainingWorker(QtCore.QObject):
     @Slot()
     @guarded
     def _remote_frame(self) -> None:
-        """Ask the training process for its newest state and send it to the GUI."""
-        if not self._remote or self._in_flight:
+        """The next frame of a run in the training process."""
+        if not self._runner.away or self._in_flight:
             return
-        now = time.perf_counter()
-        try:
-            msg = self._process.snapshot(self.plane_resolution)
-        except ProcessGone as exc:
-            self._lost_process(exc)
-            return
-        if msg[0] == "trainer":  # it stopped on its own: diverged, or an update failed
-            self._remote = False
-            self._adopt(*msg[1:])
-            self._publish(force=True)
-            return
-        # What the process leaves out cannot have changed since the hand-over (commands take the Trainer
-        # back first): the same objects as here, so the views see the same data and do not redraw it.
-        snap = replace(msg[1], dataset=self._trainer.dataset, config=self._trainer.config)
-        self._in_flight, self._dirty, self._last_emit = True, False, now
-        self._last_serial = snap.serial
-        self.snapshot_ready.emit(snap)
+        self._publish(force=True)
+        if self._playing and not self._runner.away and not self._in_flight:
+            self._timer.start()  # it came home (the process was lost): train here
 
-    def _come_home(self) -> None:
-        """Take the Trainer back from the training process (a command is about to use it)."""
-        if not self._remote:
-            return
-        self._remote = False
+    def _on_returned(self, returned: Returned) -> None:
+        """The run came back from the process on its own: it diverged, or an update failed."""
         self._frame_timer.stop()
-        try:
-            trainer, reason, message = self._process.take_back()
-        except Exception as exc:  # noqa: BLE001 - ProcessGone, or a Trainer that would not unpickle
-            self._lost_process(exc)
-            return
-        self._adopt(trainer, reason, message)
-        if reason != "stopped":
-            self._publish(force=True)  # the window sees why it stopped, whatever the command does next
-        if self._playing:
-            self._timer.start()  # still playing after the command: the next tick hands the Trainer over again
-
-    def _adopt(self, trainer: Trainer, reason: str, message: str) -> None:
-        self._trainer = trainer
-        if reason == "error":
-            self._fail(message)
-        elif reason == "diverged":
+        if returned.reason == "error":
+            self._fail(returned.message)
+        else:
             self._after_training()  # pauses and tells the GUI
 
-    def _lost_process(self, exc: Exception) -> None:
-        """The process died with the Trainer: go on from the one handed over (what it trained is lost)."""
-        self._remote = False
+    def _on_lost(self, message: str) -> None:
+        """The process could not start, or died with the run: it goes on here from what was last taken in."""
         self._frame_timer.stop()
-        if self._stop_requested:  # the window is closing and ended the process itself
-            self.end_process()
-            return
-        self._trainer.renumber_snapshots_after(self._last_serial)  # the views only take newer snapshots
-        self._give_up_process(f"the training process stopped ({exc}); the run goes on from step "
-                              f"{self._trainer.step_count}, in the window's process")
-        self._publish(force=True)
-        if self._playing:
-            self._timer.start()
-
-    def _give_up_process(self, message: str) -> None:
-        if self._process is not None:
-            self._process.close()
-        self._process = None
-        self._use_process = False
         self.failed.emit(message)
+        if self._playing and not self._in_flight:
+            self._timer.start()
 
     # ------------------------------------------------------------------ for tests and benchmarks
 
     @property
     def trainer(self) -> Trainer:
-        """The worker's trainer. Only for use from the worker's thread, or while the worker is paused (while
-        it plays as fast as it goes, the one training is in the training process)."""
-        return self._trainer
+        """The run at home. Only for use from the worker's thread, or while the worker is paused (while it
+        plays as fast as it goes, this is the copy the training process last reported)."""
+        return self._runner.home_copy
+
+    @property
+    def runner(self) -> Runner:
+        return self._runner
 
     @property
     def remote(self) -> bool:
-        """Whether the training process has the Trainer now."""
-        return self._remote
+        """Whether the training process has the run now."""
+        return self._runner.away
 
     @property
     def playing(self) -> bool:
@@ -521,7 +459,7 @@ class WorkerThread(QtCore.QObject):
         self.worker._stop_requested = True  # seen between two chunks of a tick, without waiting for the queue
         QtCore.QMetaObject.invokeMethod(self.worker, "stop", QtCore.Qt.ConnectionType.QueuedConnection)
         self.thread.quit()  # the loop may end before the queued stop runs
-        process = self.worker._process  # read once: the worker's thread may drop it meanwhile
+        process = self.worker.runner.process  # read once: the worker's thread may drop it meanwhile
         if process is not None:
             process.kill()  # its Trainer is not needed any more; a wait for its answer ends at once
         ended = self.thread.wait(timeout_ms)

@@ -143,7 +143,7 @@ def test_divergence_stops_training_and_the_last_finite_weights_come_back():
     assert done < 500 and tr.diverged is not None
     assert "non-finite" in tr.diverged.reason and "\n" not in tr.diverged.reason
     assert tr.step(10) == 0  # refuses to go on
-    tr.restore_last_finite()
+    tr.recover()
     assert tr.diverged is None and tr.step_count == tr.history().eval_step[-1]
     assert np.all(np.isfinite(tr.params)) and np.isfinite(tr.evaluate().train_loss)
     tr.set_learning_rate(0.001)
@@ -300,7 +300,7 @@ def test_restore_keeps_the_shuffle_order_reproducible():
     tr = Trainer(cfg)
     tr.step(500)
     assert tr.diverged is not None
-    tr.restore_last_finite()
+    tr.recover()
     assert tr._ckpt.rng_state == tr._shuffle_rng.bit_generator.state
 
 

@@ -197,7 +197,7 @@ def test_closing_while_the_training_process_runs_ends_it_promptly(make_window, q
     qtbot.waitUntil(lambda: win.worker.remote, timeout=30000)  # playing as fast as it goes: trained elsewhere
     before = win.snapshot.step
     wait_for(qtbot, win, lambda s: s.step > before + 100)  # and the window keeps showing it
-    process = win.worker._process._proc
+    process = win.worker.runner.process._proc
     t0 = time.perf_counter()
     win.close()
     assert time.perf_counter() - t0 < 1.0

@@ -211,7 +211,7 @@ def test_a_training_process_that_dies_is_reported_and_training_goes_on_here(runn
     wait_remote(qtbot, worker)
     qtbot.wait(200)
     shown = d.snaps[-1][1]
-    worker._process._proc.kill()
+    worker.runner.process._proc.kill()
     qtbot.waitUntil(lambda: any("training process stopped" in m for m in d.messages), timeout=10000)
     message = next(m for m in d.messages if "training process stopped" in m)
     assert "\n" not in message and "window's process" in message
@@ -238,7 +238,7 @@ def test_divergence_in_the_process_pauses_and_can_be_undone(running, qtbot):
         qtbot.waitUntil(lambda: not worker.playing and not worker.remote, timeout=5000)
         qtbot.waitUntil(lambda: d.snaps[-1][1].diverged is not None, timeout=5000)  # the window is shown why
         assert worker.trainer.diverged is not None
-        QtCore.QMetaObject.invokeMethod(worker, "restore_last_finite", QtCore.Qt.ConnectionType.QueuedConnection)
+        QtCore.QMetaObject.invokeMethod(worker, "recover", QtCore.Qt.ConnectionType.QueuedConnection, QtCore.Q_ARG(bool, False))
         qtbot.waitUntil(lambda: d.snaps[-1][1].diverged is None, timeout=5000)
         assert np.all(np.isfinite(d.snaps[-1][1].kernels[0]))
     finally:
@@ -253,7 +253,7 @@ def test_shutdown_while_training_in_the_process_is_prompt_and_ends_it(qtbot):
     wt.start()
     d.play.emit()
     wait_remote(qtbot, worker)
-    process = worker._process._proc
+    process = worker.runner.process._proc
     t0 = time.perf_counter()
     assert wt.shutdown(2000)
     assert time.perf_counter() - t0 < 1.0
