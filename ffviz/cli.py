@@ -23,6 +23,8 @@ EXIT_USAGE = 2
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130  # the shell's status for Ctrl+C
 CHUNK = 64  # updates between two looks at Ctrl+C while training headless
+HISTORY_ROWS = 1000  # `ffviz train` evaluates about this many times a run unless told otherwise
+THEMES = ("system", "light", "dark", "high-contrast")  # ffviz/ui/theme.py THEME_NAMES (not imported: no Qt here)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,13 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help="open the window (the default command)")
     gui.add_argument("spec", nargs="?", default=None, help="a preset name or a network file (default: circle)")
+    gui.add_argument("--theme", choices=THEMES, default=None,
+                     help="colours for this launch (default: as last chosen in View → Theme)")
+    gui.add_argument("--font-scale", type=float, default=None, metavar="S",
+                     help="text and nodes S times their normal size, e.g. 1.5 for a projector (0.6 to 3)")
+    gui.add_argument("--errors-in-window", action="store_true",
+                     help="a SPEC that cannot be opened is reported in the window (on the default preset) "
+                          "instead of stopping: what the desktop entry uses")
 
     train = sub.add_parser("train", help="train headless and write weights.json and history.csv")
     train.add_argument("spec", help="a preset name (see `ffviz presets`) or a network file (JSON)")
     train.add_argument("--steps", type=int, required=True, help="number of updates to run")
     train.add_argument("--out", required=True, help="folder to write weights.json and history.csv into")
-    train.add_argument("--eval-every", type=int, default=1,
-                       help="evaluate train/test loss every K updates (default 1: every update)")
+    train.add_argument("--eval-every", type=int, default=None, metavar="K",
+                       help="evaluate train/test loss every K updates (default: about 1,000 rows of history "
+                            "a run, steps / 1000 rounded up; the last update is always evaluated)")
     train.add_argument("--learning-rate", type=float, default=None, help="override the spec's learning rate")
     train.add_argument("--seed", type=int, default=None, help="override the spec's seed")
 
@@ -91,6 +101,8 @@ def _train(args) -> int:
 
     if args.steps < 0:
         raise FfvizError(f"--steps must be 0 or more, not {args.steps}")
+    if args.eval_every is None:
+        args.eval_every = max(1, math.ceil(args.steps / HISTORY_ROWS))
     if args.eval_every < 1:
         raise FfvizError(f"--eval-every must be 1 or more, not {args.eval_every}")
     cfg, base_dir = load_spec(args.spec)
@@ -146,11 +158,25 @@ def _presets() -> int:
     return 0
 
 
-def _gui(spec: str | None) -> int:
+def _gui(args) -> int:
     from ffviz.io.files import load_spec
-    cfg, base_dir = load_spec(spec) if spec else (None, None)  # a bad spec fails here, before any window
+    scale = args.font_scale
+    if scale is not None and not (math.isfinite(scale) and 0.6 <= scale <= 3.0):
+        raise FfvizError(f"--font-scale must be from 0.6 to 3, not {scale:g}")
+    error = None
+    try:
+        cfg, base_dir = load_spec(args.spec) if args.spec else (None, None)
+    except FfvizError as exc:
+        # In a terminal, say it there and stop. Started from a desktop menu (the desktop entry passes
+        # --errors-in-window; nobody reads its stderr), open the window on the default preset and say it there.
+        if sys.stderr is None or args.errors_in_window:
+            cfg, base_dir, error = None, None, str(exc)
+            if sys.stderr is not None:
+                print(f"ffviz: {exc}", file=sys.stderr)
+        else:
+            raise
     from ffviz.ui.app import run_app
-    return run_app(cfg, base_dir)
+    return run_app(cfg, base_dir, theme=args.theme, font_scale=scale, startup_error=error)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "presets":
             return _presets()
-        return _gui(getattr(args, "spec", None))
+        if args.command is None:
+            args = build_parser().parse_args(["gui"])
+        return _gui(args)
     except FfvizError as exc:
         print(f"ffviz: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -165,3 +165,48 @@ def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path, monkeypat
     finally:
         signal.signal(signal.SIGINT, previous)
     assert rc == 0 and "trained 200 updates" in capsys.readouterr().out
+
+
+def test_the_default_history_has_about_a_thousand_rows_and_the_last_update(tmp_path):
+    res = run("train", "circle", "--steps", "2500", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    steps = [int(r["step"]) for r in csv.DictReader((tmp_path / "history.csv").open())]
+    assert 800 <= len(steps) <= 1300 and steps[0] == 0 and steps[-1] == 2500
+    assert steps[1] == 3  # every ceil(2500 / 1000) updates
+
+
+def _launch(monkeypatch, *argv):
+    """What `ffviz ARGV` hands to the window (run_app is replaced: no window opens)."""
+    from ffviz import cli
+    from ffviz.ui import app
+    seen = {}
+
+    def fake_run_app(cfg, base_dir, **kw):
+        seen.update(cfg=cfg, base_dir=base_dir, **kw)
+        return 0
+    monkeypatch.setattr(app, "run_app", fake_run_app)
+    return cli.main(list(argv)), seen
+
+
+def test_theme_and_font_scale_reach_the_window(monkeypatch):
+    code, seen = _launch(monkeypatch, "--theme", "dark", "--font-scale", "1.5", "lecture")
+    assert code == 0 and seen["theme"] == "dark" and seen["font_scale"] == 1.5
+    assert seen["cfg"].name == "lecture" and seen["startup_error"] is None
+
+
+@pytest.mark.parametrize("args", [("--font-scale", "9"), ("--font-scale", "nan"), ("--theme", "pink")])
+def test_bad_presentation_options_are_one_line(monkeypatch, capsys, args):
+    code, seen = _launch(monkeypatch, *args)
+    err = capsys.readouterr().err
+    assert code == 2 and not seen and len(err.strip().splitlines()) == 1
+
+
+def test_from_the_desktop_a_bad_file_opens_the_window_with_the_error(monkeypatch, tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ nope")
+    code, seen = _launch(monkeypatch, "--errors-in-window", str(bad))
+    assert code == 0 and seen["cfg"] is None  # the default preset
+    assert "bad.json line 1" in seen["startup_error"] and "\n" not in seen["startup_error"]
+    assert "bad.json line 1" in capsys.readouterr().err  # and in the log a launcher keeps
+    code, seen = _launch(monkeypatch, str(bad))  # in a terminal: said there, no window
+    assert code == 2 and not seen

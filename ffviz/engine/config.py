@@ -455,3 +455,112 @@ def to_dict(cfg: RunConfig, *, kernels=None, biases=None) -> dict:
         "fused_output_gradient": cfg.fused_output_gradient,
     }
     return out
+
+
+# ---------------------------------------------------------------- rules that fit a config to its data
+
+# The output layer and loss a task calls for; the names come from the activation and loss registries.
+TASK_OUTPUT = {
+    "binary": ("sigmoid", "binary_crossentropy"),
+    "multiclass": ("softmax", "softmax_crossentropy"),
+    "regression": ("linear", "half_squared_error"),
+}
+PERCEPTRON_OUTPUT = ("step", "half_squared_error")
+NEW_HIDDEN_LAYER = LayerSpec(units=4, activation="tanh")  # what adding a layer or leaving the perceptron adds
+TASK_LABELS = {"binary": "two-class", "multiclass": "multi-class", "regression": "regression"}
+
+
+def layer_sizes_text(cfg: RunConfig) -> str:
+    return "–".join(str(n) for n in cfg.layer_sizes)
+
+
+def task_of(cfg: RunConfig, known: dict | None = None) -> str:
+    """The data's task: from the dataset registry, the spec, a file's task learnt when it was read
+    (`known`: {(data name, path): task}), or else what the output layer and loss suggest."""
+    from ffviz.engine.datasets import DATASETS
+    info = DATASETS.get(cfg.data.name)
+    if info is not None:
+        return info.task
+    if cfg.data.task != "auto":
+        return cfg.data.task
+    if known and (cfg.data.name, cfg.data.path) in known:
+        return known[(cfg.data.name, cfg.data.path)]
+    out = cfg.layers[-1]
+    if out.units > 1 or cfg.loss == "softmax_crossentropy":
+        return "multiclass"
+    return "binary" if cfg.loss == "binary_crossentropy" else "regression"
+
+
+def fit_output(cfg: RunConfig, task: str, *, force: bool) -> tuple[RunConfig, str]:
+    """The output layer (units, activation) and loss fitted to `task`; `force`: the task changed, so take its
+    usual pair. Returns the config and a one-line note of what changed ("" when nothing did)."""
+    from ffviz.engine.activations import ACTIVATIONS
+    from ffviz.engine.losses import LOSSES
+    out = cfg.layers[-1]
+    units = cfg.data.classes if task == "multiclass" else 1
+    if cfg.optimizer.name == "perceptron":
+        activation, loss = PERCEPTRON_OUTPUT
+    elif force:
+        activation, loss = TASK_OUTPUT[task]
+    else:
+        activation, loss = out.activation, cfg.loss
+    if activation == "softmax" and units < 2:
+        activation = TASK_OUTPUT["binary"][0]
+    if (units, activation, loss) == (out.units, out.activation, cfg.loss):
+        return cfg, ""
+    changed = []
+    if (units, activation) != (out.units, out.activation):
+        changed.append(f"output layer → {units} {ACTIVATIONS[activation].label.lower()} "
+                       f"unit{'s' if units != 1 else ''}")
+    if loss != cfg.loss:
+        changed.append(f"loss → {LOSSES[loss].label}")
+    layers = cfg.layers[:-1] + (replace(out, units=units, activation=activation),)
+    return replace(cfg, layers=layers, loss=loss), f"{TASK_LABELS[task].capitalize()} data: {', '.join(changed)}."
+
+
+def fit_loss(cfg: RunConfig, name: str) -> tuple[RunConfig, str]:
+    """A new loss, with the output activation changed where the loss needs outputs between 0 and 1."""
+    from ffviz.engine.activations import ACTIVATIONS
+    from ffviz.engine.losses import LOSSES
+    loss = LOSSES[name]
+    cfg = replace(cfg, loss=name)
+    out = cfg.layers[-1]
+    if cfg.optimizer.name == "perceptron" or loss.output_activations is None \
+            or out.activation in loss.output_activations:
+        return cfg, ""
+    activation = [a for a in loss.output_activations if a != "softmax" or out.units >= 2][0]
+    cfg = replace(cfg, layers=cfg.layers[:-1] + (replace(out, activation=activation),))
+    return cfg, (f"{loss.label} needs outputs between 0 and 1: output activation → "
+                 f"{ACTIVATIONS[activation].label}.")
+
+
+def to_perceptron(cfg: RunConfig) -> tuple[RunConfig, str]:
+    """The perceptron rule trains one layer of step neurons: the network cut to that (note "" if it was)."""
+    from ffviz.engine.losses import LOSSES
+    cfg = replace(cfg, optimizer=replace(cfg.optimizer, name="perceptron"))
+    out = cfg.layers[-1]
+    activation, loss = PERCEPTRON_OUTPUT
+    if len(cfg.layers) == 1 and out.activation == activation and cfg.loss == loss:
+        return cfg, ""
+    cfg = replace(cfg, layers=(replace(out, activation=activation),), loss=loss)
+    return cfg, (f"The perceptron rule trains one layer of step neurons: network → {layer_sizes_text(cfg)} "
+                 f"with step output, loss → {LOSSES[loss].label}.")
+
+
+def from_perceptron(cfg: RunConfig, name: str, before: tuple | None, task: str) -> tuple[RunConfig, str]:
+    """Leaving the perceptron rule for `name`: the network from before it (`before`: (layers, loss)) if it
+    still fits, else a hidden layer and the task's usual output and loss."""
+    from ffviz.engine.activations import ACTIVATIONS
+    from ffviz.engine.losses import LOSSES
+    cfg = replace(cfg, optimizer=replace(cfg.optimizer, name=name))
+    if before is not None and before[0][-1].units == cfg.layers[-1].units:
+        layers, loss = before
+        return replace(cfg, layers=layers, loss=loss), "Leaving the perceptron rule: the network before it is restored."
+    activation, loss = TASK_OUTPUT[task]
+    out = replace(cfg.layers[-1], activation=activation)
+    if activation == "softmax" and out.units < 2:
+        out = replace(out, activation=TASK_OUTPUT["binary"][0])
+    note = (f"Gradient descent can train hidden layers: added a hidden layer of {NEW_HIDDEN_LAYER.units} "
+            f"{ACTIVATIONS[NEW_HIDDEN_LAYER.activation].label.lower()} units; output → "
+            f"{ACTIVATIONS[out.activation].label.lower()}, loss → {LOSSES[loss].label}.")
+    return replace(cfg, layers=(NEW_HIDDEN_LAYER, out), loss=loss), note

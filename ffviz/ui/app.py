@@ -79,8 +79,11 @@ def close_on_signals(window):
         wsock.close()
 
 
-def run_app(config=None, base_dir=None, argv=None) -> int:
-    """Open the main window on `config` (default: the default preset) and run until it closes."""
+def run_app(config=None, base_dir=None, argv=None, *, theme: str | None = None, font_scale: float | None = None,
+            startup_error: str | None = None) -> int:
+    """Open the main window on `config` (default: the default preset) and run until it closes; `theme` and
+    `font_scale` for this launch (else the remembered ones); `startup_error` shown in the window (a file given
+    on the command line that could not be opened, when no terminal shows stderr)."""
     _check_display()
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from PySide6 import QtWidgets
@@ -97,7 +100,9 @@ def run_app(config=None, base_dir=None, argv=None) -> int:
         from PySide6 import QtGui
         app.setWindowIcon(QtGui.QIcon(str(icon)))
     pg.setConfigOptions(antialias=True)
-    window = MainWindow(config, base_dir)
+    # Fusion draws every widget from the palette, so the dark and high-contrast themes reach all of them.
+    app.setStyle("Fusion")
+    window = MainWindow(config, base_dir, theme=theme, font_scale=font_scale, startup_error=startup_error)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
     window.show()
     with close_on_signals(window) as received:

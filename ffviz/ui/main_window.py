@@ -1,13 +1,16 @@
-"""The main window: the network diagram in the middle, plots and controls in docks, a training worker behind.
+"""The main window: the network diagram in the middle, the other views and the controls in docks, a worker behind.
 
-The window never trains or computes: it sends commands to the worker (queued signals) and draws the
-snapshots the worker sends back, one at a time, telling the worker when it has drawn each.
+The window never trains or computes: it sends commands to the worker (queued signals) and hands each snapshot
+to every view in VIEWS, one snapshot at a time, telling the worker when they have drawn it. Docks and View-menu
+entries are made from VIEWS; a new view is one line there.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Signal, Slot
@@ -15,12 +18,37 @@ from PySide6.QtCore import Signal, Slot
 from ffviz import __version__
 from ffviz.engine.presets import DEFAULT_PRESET, load_preset
 from ffviz.errors import FfvizError
-from ffviz.ui.controls import ControlsPanel
-from ffviz.ui.network_view import NetworkView
-from ffviz.ui.plots import DecisionBoundaryPlot, LossCurvePlot
+from ffviz.ui import format as fmt
+from ffviz.ui import theme as themes
+from ffviz.ui.panels.banners import DivergenceBanner, NoticeBanner
+from ffviz.ui.panels.controls import ControlsPanel
+from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
+from ffviz.ui.views.loss_curves import LossCurvePlot
+from ffviz.ui.views.network import NetworkView
 from ffviz.ui.worker import SPEEDS, TrainingWorker, WorkerThread
 
-SETTINGS_VERSION = 1  # bump when the docks change, so an old saved arrangement is not restored
+SETTINGS_VERSION = 2  # bump when the docks change, so an old saved arrangement is not restored
+Area = QtCore.Qt.DockWidgetArea
+
+
+@dataclass(frozen=True)
+class ViewEntry:
+    """One view of the window: the attribute it is kept in, its title, how to make it, where it goes."""
+
+    attribute: str  # the window's attribute for the view; its dock is `<key>_dock`
+    key: str
+    title: str
+    make: Callable
+    area: Area | None  # None: the central view
+    shown: bool = True  # in the default layout
+
+
+VIEWS = (
+    ViewEntry("network_view", "network", "Network", NetworkView, None),
+    ViewEntry("boundary_plot", "boundary", "Decision boundary", DecisionBoundaryPlot, Area.RightDockWidgetArea),
+    ViewEntry("loss_plot", "loss", "Loss and accuracy", LossCurvePlot, Area.RightDockWidgetArea),
+)
+PROJECTOR_PLOTS = tuple(v.key for v in VIEWS if v.area is not None)
 
 SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this same table
     ("Space", "Play / pause training"),
@@ -31,76 +59,60 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("G", "Colour edges by gradient ∂J/∂w instead of weight w"),
     ("L", "Log-scale loss axis"),
     ("F", "Fit the network diagram to the view"),
+    ("Ctrl+Plus, Ctrl+Minus, Ctrl+0", "Larger, smaller, normal text and nodes (for a projector)"),
+    ("F5", "Projector layout: the diagram and one plot fill the screen (again: back)"),
+    ("F11", "Full screen"),
     ("Ctrl+O", "Open a network file"),
     ("Ctrl+S", "Save the network with its current weights"),
-    ("Ctrl+E", "Export the plots (PNG and SVG)"),
+    ("Ctrl+E", "Export the diagram and plots (PNG and SVG)"),
+    ("F1", "Show these shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
 
-
-def _fmt(v: float, digits: int = 4) -> str:
-    return "—" if v is None or not math.isfinite(v) else f"{v:.{digits}g}"
+FIRST_RUN_HINT = ("Space plays, Right steps one update, P steps one phase (forward, loss, backward, update); "
+                  "the “lecture” preset is the slides' worked example.")
 
 
 class StatusText(QtWidgets.QWidget):
     """One line of text that changes every frame. A QLabel asks its layout to re-check its size on every
-    change, and the status bar then repaints the whole bar (and the window behind it) a second time."""
+    change, and the status bar then repaints the whole bar (and the window behind it) a second time; this
+    grows only when its text outgrows it, and leaves the rest of the bar to messages."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        font = self.font()
-        font.setPointSize(max(font.pointSize(), 11))
-        self.setFont(font)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
-        self.setMinimumHeight(self.fontMetrics().height() + 6)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         # It paints its whole rectangle: the status bar and the window behind it need not repaint per frame.
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._text = ""
+        self._width = 0
+
+    def apply_theme(self, theme: themes.Theme) -> None:
+        self.setFont(theme.font("status"))
+        self._width = 0
+        self.setMinimumHeight(self.fontMetrics().height() + 6)
+        self._fit()
 
     def setText(self, text: str) -> None:
         if text != self._text:
             self._text = text
+            self._fit()
             self.update()
 
     def text(self) -> str:
         return self._text
+
+    def _fit(self) -> None:
+        need = self.fontMetrics().horizontalAdvance(self._text) + 12
+        if need > self._width:
+            self._width = need
+            self.setFixedWidth(need)
 
     def paintEvent(self, event) -> None:
         p = QtGui.QPainter(self)
         p.fillRect(self.rect(), self.palette().color(QtGui.QPalette.ColorRole.Window))
         p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
         p.drawText(self.rect().adjusted(4, 0, -4, 0),
-                   QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignLeft, self._text)
-
-
-class DivergenceBanner(QtWidgets.QFrame):
-    """A bar across the top of the window: why training stopped, and the actions that recover."""
-
-    restore_clicked = Signal(bool)  # True: and divide the learning rate by 10
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("divergenceBanner")
-        self.setStyleSheet("#divergenceBanner { background: #fde8e8; border: 2px solid #c62828; border-radius: 4px; }"
-                           "QLabel { color: #8e0000; font-weight: bold; }")
-        lay = QtWidgets.QHBoxLayout(self)
-        self.label = QtWidgets.QLabel()
-        self.label.setWordWrap(True)
-        self.button = QtWidgets.QPushButton("Go back")
-        self.button.clicked.connect(lambda: self.restore_clicked.emit(False))
-        self.divide_button = QtWidgets.QPushButton("Go back, η ÷ 10")
-        self.divide_button.clicked.connect(lambda: self.restore_clicked.emit(True))
-        lay.addWidget(self.label, 1)
-        lay.addWidget(self.button)
-        lay.addWidget(self.divide_button)
-        self.hide()
-
-    def show_divergence(self, div) -> None:
-        self.label.setText(f"Training stopped: {div.reason}. At step {div.restore_step} the loss was still "
-                           f"going down: go back there, and take a smaller learning rate.")
-        self.button.setText(f"Go back to step {div.restore_step}")
-        self.divide_button.setText(f"Go back to step {div.restore_step}, η ÷ 10")
-        self.show()
+                   QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight, self._text)
 
 
 def _on_screen(window: QtWidgets.QWidget) -> bool:
@@ -152,6 +164,12 @@ class PaintWatch(QtCore.QObject):
             self._done()
 
 
+def _speed_label(s: float) -> str:
+    if s == 0:
+        return "as fast as it goes"
+    return f"{s:g} update/s" if s == 1 else f"{s:g} updates/s"
+
+
 class MainWindow(QtWidgets.QMainWindow):
     # Commands to the worker (queued: the worker lives in its own thread).
     play_requested = Signal()
@@ -168,8 +186,10 @@ class MainWindow(QtWidgets.QMainWindow):
     parameter_edit_requested = Signal(int, str, object, float)
     restore_requested = Signal(bool)  # True: and divide the learning rate by 10
     frame_drawn = Signal()
+    theme_changed = Signal(object)  # the Theme now in use
 
-    def __init__(self, config=None, base_dir=None, settings: QtCore.QSettings | None = None):
+    def __init__(self, config=None, base_dir=None, settings: QtCore.QSettings | None = None, *,
+                 theme: str | None = None, font_scale: float | None = None, startup_error: str | None = None):
         super().__init__()
         config = config if config is not None else load_preset(DEFAULT_PRESET)
         self._settings = settings if settings is not None else QtCore.QSettings()
@@ -177,6 +197,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._snapshot = None
         self._playing = False
         self._closed = False
+        self._projector_state: QtCore.QByteArray | None = None
+        self._theme_name, self._diverging_name, self._scale = self._saved_theme(theme, font_scale)
+        self._projector_plot = self._setting_str("view/projectorPlot", PROJECTOR_PLOTS, "boundary")
         self.setWindowTitle("ffviz — feed-forward networks, visible")
         self.setDockOptions(QtWidgets.QMainWindow.DockOption.AnimatedDocks
                             | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks)
@@ -191,9 +214,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self._connect_worker()
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_settings()
+        self.apply_theme()
+        hints = QtGui.QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(self._on_system_scheme_changed)
         self._paint_watch = PaintWatch(self.frame_drawn.emit, self)
         self._worker_thread.start()
         self.pause_requested.emit()  # the worker answers with the first snapshot
+        if startup_error:
+            self.report_error(startup_error)
+        elif not self._settings.value("firstRunDone", False, type=bool):
+            self.statusBar().showMessage(FIRST_RUN_HINT, 30000)
+            self._settings.setValue("firstRunDone", True)
 
     # ------------------------------------------------------------------ building
 
@@ -202,9 +234,9 @@ class MainWindow(QtWidgets.QMainWindow):
         lay = QtWidgets.QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
         self.banner = DivergenceBanner()
-        self.network_view = NetworkView()
+        self.notice = NoticeBanner()
+        lay.addWidget(self.notice)
         lay.addWidget(self.banner)
-        lay.addWidget(self.network_view, 1)
         self.setCentralWidget(central)
         opaque = QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent
 
@@ -213,24 +245,22 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 24)
-        self.controls_dock = self._dock("Controls", "controlsDock", scroll, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._controls_scroll = scroll
+        self.controls_dock = self._dock("Controls", "controlsDock", scroll, Area.LeftDockWidgetArea)
 
-        self.boundary_plot = DecisionBoundaryPlot()
-        self.boundary_dock = self._dock("Decision boundary", "boundaryDock", self.boundary_plot,
-                                        QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self.loss_plot = LossCurvePlot()
-        self.loss_dock = self._dock("Loss and accuracy", "lossDock", self.loss_plot,
-                                    QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        # The loss surface over two weights is its own piece of work (next issue); its dock is reserved here
-        # so saved layouts stay valid once it lands. Hidden until then: it shows nothing yet.
-        placeholder = QtWidgets.QLabel("The loss surface over two weights arrives in a coming version.")
-        placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        placeholder.setWordWrap(True)
-        self.surface_dock = self._dock("Loss surface", "surfaceDock", placeholder,
-                                       QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self.surface_dock.hide()
-        for view in (self.network_view, self.boundary_plot, self.loss_plot):
+        self.views = []
+        self.docks = {}
+        for entry in VIEWS:
+            view = entry.make()
+            setattr(self, entry.attribute, view)
+            self.views.append(view)
+            if entry.area is None:
+                lay.addWidget(view, 1)
+            else:
+                dock = self._dock(entry.title, f"{entry.key}Dock", view, entry.area)
+                setattr(self, f"{entry.key}_dock", dock)
+                self.docks[entry.key] = dock
+                dock.setVisible(entry.shown)
             # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
             view.viewport().setAttribute(opaque, True)
         self.resize(1500, 920)
@@ -240,6 +270,7 @@ class MainWindow(QtWidgets.QMainWindow):
         dock.setObjectName(name)  # saveState/restoreState find docks by name
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        dock.visibilityChanged.connect(lambda shown, d=dock: self._on_dock_visibility(d, shown))
         return dock
 
     def _action(self, text: str, slot, keys=(), checkable=False, tip: str = "") -> QtGui.QAction:
@@ -266,13 +297,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_reset = self._action("Reset", self.reset_requested.emit, ("R",),
                                       tip="Back to the initial weights of the seed")
         self.act_restore = self._action("Go back to before it diverged", lambda: self.restore_requested.emit(False),
-                                        tip="After divergence: go back to the last weights with a finite loss")
+                                        tip="After divergence: go back to the last update at which the loss was "
+                                            "still going down")
         self.act_restore.setEnabled(False)
         self.act_gradient = self._action("Colour by gradient", self._on_gradient_toggled, ("G",), checkable=True,
                                          tip="Colour and size edges by ∂J/∂w instead of w")
         self.act_log = self._action("Log-scale loss", self.loss_plot.set_log_scale, ("L",), checkable=True,
                                     tip="Logarithmic loss axis")
         self.act_fit = self._action("Fit diagram", self.network_view.fit, ("F",), tip="Fit the whole network")
+        self.act_bigger = self._action("Larger text", lambda: self.set_font_scale(self._scale * themes.SCALE_STEP),
+                                       ("Ctrl++", "Ctrl+="), tip="Larger text and nodes, for a projector")
+        self.act_smaller = self._action("Smaller text", lambda: self.set_font_scale(self._scale / themes.SCALE_STEP),
+                                        ("Ctrl+-",), tip="Smaller text and nodes")
+        self.act_normal_size = self._action("Normal text size", lambda: self.set_font_scale(1.0), ("Ctrl+0",))
+        self.act_full_screen = self._action("Full screen", self._on_full_screen, ("F11",), checkable=True)
+        self.act_projector = self._action("Projector layout", self.set_projector_layout, ("F5",), checkable=True,
+                                          tip="Hide the controls: the diagram and one plot fill the screen")
         self.act_open = self._action("Open network…", self._on_open, ("Ctrl+O",))
         self.act_save = self._action("Save network with weights…", self._on_save, ("Ctrl+S",))
         self.act_export = self._action("Export plots…", self._on_export, ("Ctrl+E",))
@@ -280,6 +320,31 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_reset_layout = self._action("Reset window layout", self._on_reset_layout)
         self.act_shortcuts = self._action("Keyboard shortcuts", self._on_show_shortcuts, ("F1",))
         self.act_about = self._action("About ffviz", self._on_about)
+
+        self.theme_actions = QtGui.QActionGroup(self)
+        for name in themes.THEME_NAMES:
+            label = "Follow the system" if name == "system" else themes.PALETTES[name].label
+            act = QtGui.QAction(label, self, checkable=True)
+            act.setData(name)
+            act.setChecked(name == self._theme_name)
+            act.triggered.connect(lambda _on, n=name: self.set_theme(n))
+            self.theme_actions.addAction(act)
+        self.diverging_actions = QtGui.QActionGroup(self)
+        for name, cmap in themes.DIVERGING.items():
+            act = QtGui.QAction(f"{cmap.label} (colour-blind safe)", self, checkable=True)
+            act.setData(name)
+            act.setChecked(name == self._diverging_name)
+            act.triggered.connect(lambda _on, n=name: self.set_diverging(n))
+            self.diverging_actions.addAction(act)
+        self.projector_plot_actions = QtGui.QActionGroup(self)
+        for entry in VIEWS:
+            if entry.area is None:
+                continue
+            act = QtGui.QAction(entry.title, self, checkable=True)
+            act.setData(entry.key)
+            act.setChecked(entry.key == self._projector_plot)
+            act.triggered.connect(lambda _on, k=entry.key: self.set_projector_plot(k))
+            self.projector_plot_actions.addAction(act)
 
     def _build_menus_and_toolbar(self) -> None:
         mb = self.menuBar()
@@ -292,12 +357,27 @@ class MainWindow(QtWidgets.QMainWindow):
         for a in (self.act_play, self.act_step, self.act_phase, self.act_reset, self.act_restore):
             m.addAction(a)
         m = mb.addMenu("&View")
+        self.view_menu = m
         for a in (self.act_gradient, self.act_log, self.act_fit):
             m.addAction(a)
         m.addSeparator()
-        for d in (self.controls_dock, self.boundary_dock, self.loss_dock, self.surface_dock):
-            m.addAction(d.toggleViewAction())
+        m.addAction(self.controls_dock.toggleViewAction())
+        for entry in VIEWS:
+            if entry.area is not None:
+                m.addAction(self.docks[entry.key].toggleViewAction())
         m.addAction(self.act_reset_layout)
+        m.addSeparator()
+        sub = m.addMenu("Theme")
+        sub.addActions(self.theme_actions.actions())
+        sub = m.addMenu("Colours of values")
+        sub.addActions(self.diverging_actions.actions())
+        for a in (self.act_bigger, self.act_smaller, self.act_normal_size):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_projector)
+        sub = m.addMenu("Plot in the projector layout")
+        sub.addActions(self.projector_plot_actions.actions())
+        m.addAction(self.act_full_screen)
         m = mb.addMenu("&Help")
         m.addAction(self.act_shortcuts)
         m.addAction(self.act_about)
@@ -319,11 +399,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.speed_combo = QtWidgets.QComboBox()
         self.speed_combo.setToolTip("Updates per second while playing")
         for s in SPEEDS:
-            self.speed_combo.addItem("as fast as it goes" if s == 0 else f"{s} updates/s", s)
+            self.speed_combo.addItem(_speed_label(s), s)
         self.speed_combo.setCurrentIndex(len(SPEEDS) - 1)
         self.speed_combo.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)
-        self.speed_combo.currentIndexChanged.connect(
-            lambda i: self.speed_requested.emit(float(self.speed_combo.itemData(i))))
+        self.speed_combo.currentIndexChanged.connect(self._on_speed_picked)
         tb.addWidget(self.speed_combo)
         tb.addSeparator()
         tb.addAction(self.act_gradient)
@@ -333,7 +412,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
         self.status_label = StatusText()
-        sb.addPermanentWidget(self.status_label, 1)
+        # Permanent, without stretch: the rest of the bar is left for messages (saved, exported, refused).
+        sb.addPermanentWidget(self.status_label, 0)
 
     def _connect_worker(self) -> None:
         w = self.worker
@@ -360,9 +440,101 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls.config_requested.connect(self.config_requested)
         self.controls.preset_requested.connect(self.preset_requested)
         self.controls.learning_rate_changed.connect(self.learning_rate_requested)
+        self.controls.typing_done.connect(self._hand_keys_back)
         self.network_view.weight_edit_requested.connect(
             lambda layer, kind, index, value: self.parameter_edit_requested.emit(layer, kind, index, value))
         self.banner.restore_clicked.connect(self.restore_requested)
+
+    # ------------------------------------------------------------------ theme and presentation
+
+    @property
+    def theme(self) -> themes.Theme:
+        return themes.Theme(themes.resolve(self._theme_name), themes.DIVERGING[self._diverging_name], self._scale)
+
+    def apply_theme(self) -> None:
+        """Restyle the application's widgets and every view for the current theme, colour map and scale."""
+        theme = self.theme
+        app = QtWidgets.QApplication.instance()
+        if app is not None:
+            themes.apply_to_application(app, theme)
+        for view in self.views:
+            view.apply_theme(theme)
+        self.controls.apply_theme(theme)
+        self._controls_scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 24)
+        for banner in (self.banner, self.notice):
+            banner.apply_theme(theme)
+        self.status_label.apply_theme(theme)
+        self.theme_changed.emit(theme)
+
+    def set_theme(self, name: str) -> None:
+        """"system", "light", "dark" or "high-contrast"; remembered."""
+        if name not in themes.THEME_NAMES:
+            raise FfvizError(f"unknown theme {name!r}; choose one of: {', '.join(themes.THEME_NAMES)}")
+        self._theme_name = name
+        self._settings.setValue("view/theme", name)
+        for act in self.theme_actions.actions():
+            act.setChecked(act.data() == name)
+        self.apply_theme()
+
+    def set_diverging(self, name: str) -> None:
+        """The colour map of values: "blue-orange" or "purple-green"; remembered."""
+        self._diverging_name = name
+        self._settings.setValue("view/diverging", name)
+        for act in self.diverging_actions.actions():
+            act.setChecked(act.data() == name)
+        self.apply_theme()
+
+    def set_font_scale(self, scale: float) -> None:
+        """Scale every text and node (controls, diagram, plots, titles, status bar); remembered."""
+        self._scale = self.theme.scaled(scale).scale
+        self._settings.setValue("view/fontScale", self._scale)
+        self.apply_theme()
+        self.statusBar().showMessage(f"Text at {self._scale:.0%} (Ctrl+0: 100 %)", 3000)
+
+    @property
+    def font_scale(self) -> float:
+        return self._scale
+
+    def _on_system_scheme_changed(self, *_args) -> None:
+        if self._theme_name == "system":
+            self.apply_theme()
+
+    def set_projector_layout(self, on: bool) -> None:
+        """The diagram and the chosen plot fill the window (the controls and other plots hidden); off: the
+        layout as it was."""
+        on = bool(on)
+        if on == (self._projector_state is not None):
+            return
+        if on:
+            self._projector_state = self.saveState(SETTINGS_VERSION)
+            self.controls_dock.hide()
+            for key, dock in self.docks.items():
+                dock.setVisible(key == self._projector_plot)
+                if dock.isFloating() and key == self._projector_plot:
+                    dock.setFloating(False)
+        else:
+            state, self._projector_state = self._projector_state, None
+            self.restoreState(state, SETTINGS_VERSION)
+        if self.act_projector.isChecked() != on:
+            self.act_projector.setChecked(on)
+        self.network_view.fit()
+
+    @property
+    def projector_layout(self) -> bool:
+        return self._projector_state is not None
+
+    def set_projector_plot(self, key: str) -> None:
+        """Which plot the projector layout shows beside the diagram; remembered."""
+        self._projector_plot = key
+        self._settings.setValue("view/projectorPlot", key)
+        for act in self.projector_plot_actions.actions():
+            act.setChecked(act.data() == key)
+        if self.projector_layout:
+            for k, dock in self.docks.items():
+                dock.setVisible(k == key)
+
+    def _on_full_screen(self, on: bool) -> None:
+        self.showFullScreen() if on else self.showNormal()
 
     # ------------------------------------------------------------------ from the worker
 
@@ -372,7 +544,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._snapshot = snap
         try:
-            for view in (self.network_view, self.boundary_plot, self.loss_plot):
+            for view in self.views:
                 try:
                     view.show_snapshot(snap)
                 except Exception as exc:  # noqa: BLE001 - one view failing must not stop the others or training
@@ -384,17 +556,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.act_restore.setEnabled(snap.diverged is not None)
         finally:
             # Tell the worker once the views have painted this snapshot, not before: it trains in between.
-            self._paint_watch.expect([self.network_view.viewport(), self.boundary_plot.viewport(),
-                                      self.loss_plot.viewport(), self.status_label])
+            self._paint_watch.expect([v.viewport() for v in self.views] + [self.status_label])
 
     def _update_status(self, snap) -> None:
         parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",
-                 f"train loss {_fmt(snap.train_loss)}", f"test loss {_fmt(snap.test_loss)}"]
+                 f"train loss {fmt.number(snap.train_loss, fmt.SIG4)}",
+                 f"test loss {fmt.number(snap.test_loss, fmt.SIG4)}"]
         if snap.dataset.task != "regression":
             acc = snap.train_accuracy
-            parts.append(f"accuracy {'—' if not math.isfinite(acc) else f'{acc:.1%}'}"
-                         + ("" if not math.isfinite(snap.test_accuracy) else f" (test {snap.test_accuracy:.1%})"))
-        parts.append(f"η = {snap.learning_rate:g}")
+            parts.append(f"accuracy {fmt.percent(acc)}"
+                         + ("" if not math.isfinite(snap.test_accuracy) else f" (test {fmt.percent(snap.test_accuracy)})"))
+        parts.append(f"η = {fmt.number(snap.learning_rate, fmt.SIG4)}")
         if snap.mid_update:
             parts.append(f"done: {snap.trace.last_phase.label}; next: {snap.next_phase.label}")
         self.status_label.setText("   ·   ".join(parts))
@@ -402,6 +574,11 @@ class MainWindow(QtWidgets.QMainWindow):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"⚠ {message}", 10000)
+        self.notice.show_error(message)
+
+    def report_error(self, message: str) -> None:
+        """An error of something the user did: in the banner where they are looking, and the status bar."""
+        self._on_failed(message)
 
     @Slot(object)
     def _on_diverged(self, div) -> None:
@@ -423,16 +600,37 @@ class MainWindow(QtWidgets.QMainWindow):
                 f"Network built: weights initialised from seed {config.seed}"
                 + (f" ({config.name})" if config.name else ""), 6000)
             self.banner.hide()
+            self.notice.hide()
         elif how == "data":
             self.statusBar().showMessage("New data: the weights are kept, the loss is recomputed", 6000)
         elif how == "reset":
             self.statusBar().showMessage(f"Reset to the initial weights of seed {config.seed}", 4000)
+            self.banner.hide()
+        elif how == "restored":
+            self.statusBar().showMessage(f"Back at step {self.worker.trainer.step_count} with η = "
+                                         f"{fmt.number(config.optimizer.learning_rate, fmt.SIG4)}", 6000)
             self.banner.hide()
 
     # ------------------------------------------------------------------ user actions
 
     def _on_gradient_toggled(self, on: bool) -> None:
         self.network_view.set_color_mode("gradient" if on else "weight")
+
+    def _on_speed_picked(self, index: int) -> None:
+        self.speed_requested.emit(float(self.speed_combo.itemData(index)))
+        self._hand_keys_back()
+
+    def _hand_keys_back(self) -> None:
+        """After typing a value (Enter) or picking from a list, the window's keys (Space, Right, P) are the
+        window's again, not the field's."""
+        self.network_view.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+
+    def _on_dock_visibility(self, dock: QtWidgets.QDockWidget, shown: bool) -> None:
+        if not shown and self.isVisible() and not self._closed and self._projector_state is None \
+                and not dock.isVisible() and dock.toggleViewAction().isChecked() is False \
+                and self.tabifiedDockWidgets(dock) == []:
+            self.statusBar().showMessage(f"{dock.windowTitle()} hidden: View → {dock.windowTitle()} shows it "
+                                         "again (View → Reset window layout brings back every panel)", 8000)
 
     def _file_dialog_dir(self) -> str:
         folder = self._settings.value("lastDir", str(Path.home()))
@@ -450,7 +648,7 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             cfg = load_network_file(path)
         except FfvizError as exc:
-            self._on_failed(str(exc))
+            self.report_error(str(exc))
             return False
         self._settings.setValue("lastDir", str(Path(path).resolve().parent))
         self.load_requested.emit(cfg, Path(path).resolve().parent)  # the worker may still refuse its data
@@ -473,7 +671,7 @@ class MainWindow(QtWidgets.QMainWindow):
             save_network_file(path, snap.config, snap.kernels, snap.biases, self._base_dir,
                               trained={"steps": snap.step, "epochs": round(snap.epoch, 6)})
         except FfvizError as exc:
-            self._on_failed(str(exc))
+            self.report_error(str(exc))
             return False
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
@@ -485,25 +683,28 @@ class MainWindow(QtWidgets.QMainWindow):
             self.export_plots(folder)
 
     def export_plots(self, folder) -> list[Path]:
-        """Write the diagram and plots as PNG and SVG into `folder`."""
+        """Write every view as PNG and SVG into `folder`."""
         from ffviz.ui.export import export_png, export_svg
         out = []
-        targets = {"network": self.network_view, "decision-boundary": self.boundary_plot, "loss": self.loss_plot}
         try:
-            for name, widget in targets.items():
-                out.append(export_png(widget, Path(folder) / f"{name}.png"))
-                out.append(export_svg(widget, Path(folder) / f"{name}.svg"))
+            for view in self.views:
+                target = view.export_target()
+                out.append(export_png(target, Path(folder) / f"{view.export_name}.png"))
+                out.append(export_svg(target, Path(folder) / f"{view.export_name}.svg"))
         except FfvizError as exc:
-            self._on_failed(str(exc))
+            self.report_error(str(exc))
             return out
         self.statusBar().showMessage(f"Exported {len(out)} files to {folder}", 5000)
         return out
 
     def _on_reset_layout(self) -> None:
+        self._projector_state = None
+        self.act_projector.setChecked(False)
         self.restoreState(self._default_state, SETTINGS_VERSION)
-        for d in (self.controls_dock, self.boundary_dock, self.loss_dock):
-            d.show()
-        self.surface_dock.hide()
+        self.controls_dock.show()
+        for entry in VIEWS:
+            if entry.area is not None:
+                self.docks[entry.key].setVisible(entry.shown)
 
     def _on_show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
@@ -517,6 +718,24 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ settings and shutdown
 
+    def _setting_str(self, key: str, allowed, default: str) -> str:
+        value = self._settings.value(key, default)
+        return value if isinstance(value, str) and value in allowed else default
+
+    def _saved_theme(self, theme: str | None, font_scale: float | None) -> tuple[str, str, float]:
+        """(theme, colour map, scale): the launch's choice where given (not remembered), else the settings'."""
+        name = theme if theme is not None else self._setting_str("view/theme", themes.THEME_NAMES, "system")
+        diverging = self._setting_str("view/diverging", tuple(themes.DIVERGING), "blue-orange")
+        scale = font_scale
+        if scale is None:
+            try:
+                scale = float(self._settings.value("view/fontScale", 1.0))
+            except (TypeError, ValueError):
+                scale = 1.0
+        if not math.isfinite(scale):
+            scale = 1.0
+        return name, diverging, min(themes.MAX_SCALE, max(themes.MIN_SCALE, scale))
+
     def _restore_settings(self) -> None:
         geo = self._settings.value("mainWindow/geometry")
         state = self._settings.value("mainWindow/state")
@@ -525,10 +744,16 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restoreGeometry(geo)
         if isinstance(state, (QtCore.QByteArray, bytes)):
             self.restoreState(state, SETTINGS_VERSION)
+        hidden = [d.windowTitle() for d in [self.controls_dock, *self.docks.values()] if d.isHidden()]
+        if hidden:
+            self._hidden_at_start = hidden
+            QtCore.QTimer.singleShot(0, lambda: self.statusBar().showMessage(
+                f"Hidden since last time: {', '.join(hidden)} (View menu; View → Reset window layout)", 15000))
 
     def _save_settings(self) -> None:
+        state = self._projector_state if self._projector_state is not None else self.saveState(SETTINGS_VERSION)
         self._settings.setValue("mainWindow/geometry", self.saveGeometry())
-        self._settings.setValue("mainWindow/state", self.saveState(SETTINGS_VERSION))
+        self._settings.setValue("mainWindow/state", state)
         self._settings.sync()
 
     @property
@@ -548,7 +773,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._save_settings()
         self.shutdown()
-        for dock in (self.controls_dock, self.boundary_dock, self.loss_dock, self.surface_dock):
+        for dock in (self.controls_dock, *self.docks.values()):
             if dock.isFloating():  # a floating dock is a window of its own: it closes with ours
                 dock.close()
         super().closeEvent(event)

@@ -12,7 +12,11 @@ from ffviz.engine import Trainer, load_preset
 from ffviz.errors import FfvizError
 from ffviz.ui import export
 from ffviz.ui.export import export_png, export_svg
-from ffviz.ui.plots import TRAIN_COLOR, DecisionBoundaryPlot, LossCurvePlot
+from ffviz.ui import theme
+from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
+from ffviz.ui.views.loss_curves import LossCurvePlot
+
+TRAIN_COLOR = theme.DEFAULT.palette.train
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +249,7 @@ def test_svg_of_a_plain_widget(tmp_path, qtbot):
 def test_plots_inside_a_widget_export_as_vectors_not_the_screen_cache(tmp_path, qtbot, monkeypatch):
     """On screen the loss curves blit a cached image of their start; a file of a widget holding the plot
     (SVG, or a PNG at another size) must draw every segment instead."""
-    from ffviz.ui import plots
+    from ffviz.ui.pgkit import curves
     box = QtWidgets.QWidget()
     qtbot.addWidget(box)
     layout = QtWidgets.QVBoxLayout(box)
@@ -263,15 +267,15 @@ def test_plots_inside_a_widget_export_as_vectors_not_the_screen_cache(tmp_path, 
         QtWidgets.QApplication.processEvents()
         plot.viewport().repaint()
     blits = []
-    draw = plots._Frozen.draw
-    monkeypatch.setattr(plots._Frozen, "draw", lambda self, *a, **k: blits.append(1) or draw(self, *a, **k))
+    draw = curves.Frozen.draw
+    monkeypatch.setattr(curves.Frozen, "draw", lambda self, *a, **k: blits.append(1) or draw(self, *a, **k))
     plot.viewport().repaint()
     assert blits, "the screen uses the cache (else this test checks nothing)"
     blits.clear()
     export_svg(box, tmp_path / "box.svg")
     assert blits == []
     scaled = export.render_image(box, width=1400)  # grabs at 1x (the cache is right there), then 2x
-    monkeypatch.setattr(plots._Frozen, "draw", lambda self, *a, **k: False)  # every segment, every time
+    monkeypatch.setattr(curves.Frozen, "draw", lambda self, *a, **k: False)  # every segment, every time
     direct = export.render_image(box, width=1400)
     a = scaled.convertToFormat(QtGui.QImage.Format.Format_RGB32)
     b = direct.convertToFormat(QtGui.QImage.Format.Format_RGB32)

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore
 from PySide6.QtTest import QTest
 
 from ffviz.engine import load_preset, preset_names

@@ -15,70 +15,38 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ffviz.engine.activations import ACTIVATIONS
-from ffviz.engine.config import (INITIALIZERS, OPTIMIZER_PARAMS, OPTIMIZERS, DataSpec, LayerSpec, RunConfig,
-                                 change_kind, validate)
+from ffviz.engine.config import (INITIALIZERS, NEW_HIDDEN_LAYER, OPTIMIZER_PARAMS, OPTIMIZERS, TASK_LABELS, DataSpec,
+                                 LayerSpec, RunConfig, change_kind, fit_loss, fit_output, from_perceptron,
+                                 layer_sizes_text, task_of, to_perceptron, validate)
 from ffviz.engine.datasets import DATASETS, FEATURES, MAX_CLASSES, build_dataset
 from ffviz.engine.losses import LOSSES, REGULARIZATIONS
 from ffviz.engine.presets import DEFAULT_PRESET, load_preset, preset_description, preset_names
 from ffviz.errors import FfvizError
+from ffviz.ui import format as fmt
+from ffviz.ui import theme as themes
 
 Qt = QtCore.Qt
 
 MAX_HIDDEN_LAYERS = 8
 MAX_HIDDEN_UNITS = 16
-NEW_HIDDEN_LAYER = LayerSpec(units=4, activation="tanh")  # what "Add layer" and leaving the perceptron add
 RAW_FEATURES = ("x1", "x2")  # a built-in dataset's raw plane: what `features=None` feeds the input layer
 SEED_DRAW_LIMIT = 100_000  # seeds drawn by the panel stay short enough to read off a projector
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # TF Playground's menu
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 EPSILONS = (1e-8, 1e-7, 1e-6, 1e-4)
 
-# The output layer and loss a task calls for; the names come from the activation and loss registries.
-TASK_OUTPUT = {
-    "binary": ("sigmoid", "binary_crossentropy"),
-    "multiclass": ("softmax", "softmax_crossentropy"),
-    "regression": ("linear", "half_squared_error"),
-}
-PERCEPTRON_OUTPUT = ("step", "half_squared_error")
-# Which OptimizerSpec fields each update rule reads (see ffviz.engine.optimizers.Optimizer._step).
 OPTIMIZER_LABELS = {"sgd": "Gradient descent (SGD)", "momentum": "Momentum", "nesterov": "Nesterov momentum",
                     "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "perceptron": "Perceptron rule"}
 INIT_LABELS = {"normal": "Normal N(0, σ²)", "xavier": "Xavier / Glorot", "he": "He", "zeros": "Zeros"}
 REGULARIZATION_LABELS = {"none": "None", "l1": "L1", "l2": "L2"}
-TASK_LABELS = {"binary": "two-class", "multiclass": "multi-class", "regression": "regression"}
-
-ERROR_STYLE = "color: #c62828; font-weight: bold;"  # red, readable on white from the back row
-NOTE_STYLE = ""
-HINT_STYLE = "color: #8a5a00;"  # amber: a heads-up, not an error
 
 # The main window's keys (run/pause, step, next phase, reset): number editors must let them through.
-WINDOW_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_N, Qt.Key.Key_R)
-
-
-def format_number(value: float) -> str:
-    """A number as a person writes it: 0.00001 rather than 1e-05, 1 rather than 1.0."""
-    if value == 0:
-        return "0"
-    if 1e-9 <= abs(value) < 1e7:
-        return np.format_float_positional(value, trim="-")
-    return f"{value:g}"
-
-
-def parse_number(text: str, what: str) -> float:
-    """A typed number; text that is not one becomes a one-line FfvizError (range checks are validate()'s)."""
-    try:
-        return float(text.strip().replace(",", "."))
-    except ValueError:
-        raise FfvizError(f"{what} must be a number, not {text.strip()!r}") from None
+WINDOW_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_N, Qt.Key.Key_R, Qt.Key.Key_P)
 
 
 def _shape(cfg: RunConfig) -> tuple:
     """What explicit kernels/biases depend on: the layer sizes and the input features."""
     return cfg.layer_sizes, cfg.data.features
-
-
-def _sizes(cfg: RunConfig) -> str:
-    return "–".join(str(n) for n in cfg.layer_sizes)
 
 
 def _units(n: int) -> str:
@@ -161,6 +129,7 @@ class _NumberBox(_ComboBox):
     """An editable number with typical values in its list; `entered` carries the text on Enter or a pick."""
 
     entered = QtCore.Signal(str)
+    error_color = themes.DEFAULT.palette.error.name()  # the theme's error colour (ControlsPanel.apply_theme)
 
     def __init__(self, values, parent=None):
         super().__init__(parent=parent)
@@ -169,7 +138,7 @@ class _NumberBox(_ComboBox):
         self.setCompleter(None)  # inline completion would turn a typed "0.00" into "0.00001"
         self.setMinimumContentsLength(8)
         for v in values:
-            self.addItem(format_number(v), float(v))
+            self.addItem(fmt.plain(v), float(v))
         self.lineEdit().returnPressed.connect(lambda: self.entered.emit(self.currentText()))
         self.activated.connect(lambda _index: self.entered.emit(self.currentText()))
 
@@ -177,11 +146,11 @@ class _NumberBox(_ComboBox):
         return QtWidgets.QComboBox.event(self, event)
 
     def show_value(self, value: float) -> None:
-        self.setEditText(format_number(value))
+        self.setEditText(fmt.plain(value))
         self.set_invalid(False)
 
     def set_invalid(self, invalid: bool) -> None:
-        self.lineEdit().setStyleSheet("color: #c62828;" if invalid else "")
+        self.lineEdit().setStyleSheet(f"color: {self.error_color};" if invalid else "")
 
 
 def _button(text: str, tip: str) -> QtWidgets.QPushButton:
@@ -278,6 +247,7 @@ class ControlsPanel(QtWidgets.QWidget):
     learning_rate_changed = QtCore.Signal(float)  # live: no rebuild
     preset_requested = QtCore.Signal(str)
     regenerate_requested = QtCore.Signal()  # after config_requested with a new data.seed: "new sample" status
+    typing_done = QtCore.Signal()  # a typed value was taken: the window's keys should work again
 
     def __init__(self, config: RunConfig | None = None, parent: QtWidgets.QWidget | None = None, *,
                  rng: np.random.Generator | None = None):
@@ -286,8 +256,9 @@ class ControlsPanel(QtWidgets.QWidget):
         self._rng = rng if rng is not None else np.random.default_rng()  # draws new data seeds and run seeds
         self._showing = False  # True while widgets are being set from a config: their signals mean nothing
         self._before_perceptron: tuple | None = None  # (layers, loss) to restore when leaving the perceptron
-        self._file_task: tuple | None = None  # ((name, path), task) learnt when a CSV was opened
+        self._file_tasks: dict = {}  # {(name, path): task} learnt when a CSV was opened
         self._rows: list[_LayerRow] = []
+        self._theme = themes.DEFAULT
         # Clicking empty space takes the focus out of an editor, so the window's keys work again.
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._build()
@@ -328,10 +299,11 @@ class ControlsPanel(QtWidgets.QWidget):
                        features=features,
                        classes=probe.n_classes if probe.task == "multiclass" else cfg.data.classes)
         cfg = replace(cfg, data=data, input_units=len(features) if features is not None else width)
-        self._file_task = (("csv", str(path)), probe.task)
+        self._file_tasks = {("csv", str(path)): probe.task}
         notes = [f"{os.path.basename(path)}: {width} input column{'s' if width != 1 else ''}, "
                  f"{TASK_LABELS[probe.task]} task."]
-        cfg = self._adapt_output(cfg, probe.task, notes, force=True)
+        cfg, note = fit_output(cfg, probe.task, force=True)
+        notes.append(note)
         return self._commit(cfg, notes)
 
     @property
@@ -354,7 +326,6 @@ class ControlsPanel(QtWidgets.QWidget):
         outer.addWidget(self.message)
         self.needs_rebuild_hint = QtWidgets.QLabel()
         self.needs_rebuild_hint.setWordWrap(True)
-        self.needs_rebuild_hint.setStyleSheet(HINT_STYLE)
         self.needs_rebuild_hint.hide()
         outer.addWidget(self.needs_rebuild_hint)
 
@@ -696,9 +667,19 @@ class ControlsPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ messages
 
+    def apply_theme(self, theme: themes.Theme) -> None:
+        """The message line's and hint's colours from `theme` (the rest follows the application's palette
+        and font, which the window sets)."""
+        self._theme = theme
+        P = theme.palette
+        self.needs_rebuild_hint.setStyleSheet(f"color: {P.warning.name()};")
+        for box in self.findChildren(_NumberBox):
+            box.error_color = P.error.name()
+        self._say(self.message.text().removeprefix("⚠ "), bool(self.message.property("error")))
+
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(("⚠ " if error and text else "") + text)
-        self.message.setStyleSheet(ERROR_STYLE if error else NOTE_STYLE)
+        self.message.setStyleSheet(f"color: {self._theme.palette.error.name()}; font-weight: bold;" if error else "")
         self.message.setProperty("error", error)
         self.message.setVisible(bool(text))
         if error and text:
@@ -731,7 +712,7 @@ class ControlsPanel(QtWidgets.QWidget):
             return ""
         reasons = []
         if old.layer_sizes != new.layer_sizes:
-            reasons.append(f"network {_sizes(old)} → {_sizes(new)}")
+            reasons.append(f"network {layer_sizes_text(old)} → {layer_sizes_text(new)}")
         elif old.data.features != new.data.features:
             reasons.append("new input features")
         if [l.use_bias for l in old.layers] != [l.use_bias for l in new.layers]:
@@ -752,7 +733,7 @@ class ControlsPanel(QtWidgets.QWidget):
         if self._showing:
             return False
         old = self._cfg
-        notes = list(notes)
+        notes = [n for n in notes if n]
         if _shape(cfg) != _shape(old) and any(l.kernel is not None or l.bias is not None for l in cfg.layers):
             cfg = cfg.without_parameters()
             notes.append("The given weights no longer fit the network: they are dropped.")
@@ -786,45 +767,8 @@ class ControlsPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------ adapting dependent settings
 
     def _task(self, cfg: RunConfig) -> str:
-        """The data's task: from the dataset registry, the spec, the opened file, or the output layer."""
-        info = DATASETS.get(cfg.data.name)
-        if info is not None:
-            return info.task
-        if cfg.data.task != "auto":
-            return cfg.data.task
-        if self._file_task and self._file_task[0] == (cfg.data.name, cfg.data.path):
-            return self._file_task[1]
-        out = cfg.layers[-1]
-        if out.units > 1 or cfg.loss == "softmax_crossentropy":
-            return "multiclass"
-        return "binary" if cfg.loss == "binary_crossentropy" else "regression"
-
-    def _output_units(self, cfg: RunConfig, task: str) -> int:
-        return cfg.data.classes if task == "multiclass" else 1
-
-    def _adapt_output(self, cfg: RunConfig, task: str, notes: list, *, force: bool) -> RunConfig:
-        """Fit the output layer (and loss) to the task; `force`: the task changed, so take its usual pair."""
-        out = cfg.layers[-1]
-        units = self._output_units(cfg, task)
-        if cfg.optimizer.name == "perceptron":
-            activation, loss = PERCEPTRON_OUTPUT
-        elif force:
-            activation, loss = TASK_OUTPUT[task]
-        else:
-            activation, loss = out.activation, cfg.loss
-        if activation == "softmax" and units < 2:
-            activation = TASK_OUTPUT["binary"][0]
-        if (units, activation, loss) == (out.units, out.activation, cfg.loss):
-            return cfg
-        changed = []
-        if (units, activation) != (out.units, out.activation):
-            changed.append(f"output layer → {units} {ACTIVATIONS[activation].label.lower()} "
-                           f"unit{'s' if units != 1 else ''}")
-        if loss != cfg.loss:
-            changed.append(f"loss → {LOSSES[loss].label}")
-        notes.append(f"{TASK_LABELS[task].capitalize()} data: {', '.join(changed)}.")
-        layers = cfg.layers[:-1] + (replace(out, units=units, activation=activation),)
-        return replace(cfg, layers=layers, loss=loss)
+        """The data's task (engine.config.task_of), knowing the task of a CSV file opened here."""
+        return task_of(cfg, self._file_tasks)
 
     # ------------------------------------------------------------ handlers: preset and data
 
@@ -843,17 +787,15 @@ class ControlsPanel(QtWidgets.QWidget):
         cfg = replace(cfg, data=data)
         if data.features is None:  # the raw plane: two inputs
             cfg = replace(cfg, input_units=len(RAW_FEATURES))
-        notes: list[str] = []
-        cfg = self._adapt_output(cfg, task, notes, force=task != old_task)
-        self._commit(cfg, notes)
+        cfg, note = fit_output(cfg, task, force=task != old_task)
+        self._commit(cfg, [note])
 
     def _on_classes_changed(self, value: int) -> None:
         if self._showing:
             return
         cfg = replace(self._cfg, data=replace(self._cfg.data, classes=int(value)))
-        notes: list[str] = []
-        cfg = self._adapt_output(cfg, self._task(cfg), notes, force=False)
-        self._commit(cfg, notes)
+        cfg, note = fit_output(cfg, self._task(cfg), force=False)
+        self._commit(cfg, [note])
 
     def _on_open_csv_clicked(self) -> None:
         path, _filter = QtWidgets.QFileDialog.getOpenFileName(
@@ -920,63 +862,33 @@ class ControlsPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------ handlers: training
 
     def _on_loss_activated(self, index: int) -> None:
-        cfg = self._cfg
         name = self.loss.itemData(index)
-        if name == cfg.loss:
+        if name == self._cfg.loss:
             return
-        loss = LOSSES[name]
-        cfg = replace(cfg, loss=name)
-        notes = []
-        out = cfg.layers[-1]
-        if (cfg.optimizer.name != "perceptron" and loss.output_activations is not None
-                and out.activation not in loss.output_activations):
-            fits = [a for a in loss.output_activations if a != "softmax" or out.units >= 2]
-            activation = fits[0]
-            cfg = replace(cfg, layers=cfg.layers[:-1] + (replace(out, activation=activation),))
-            notes.append(f"{loss.label} needs outputs between 0 and 1: output activation → "
-                         f"{ACTIVATIONS[activation].label}.")
-        self._commit(cfg, notes)
+        cfg, note = fit_loss(self._cfg, name)
+        self._commit(cfg, [note])
 
     def _on_optimizer_activated(self, index: int) -> None:
         cfg = self._cfg
         name = self.optimizer.itemData(index)
         if name == cfg.optimizer.name:
             return
-        was_perceptron = cfg.optimizer.name == "perceptron"
-        cfg = replace(cfg, optimizer=replace(cfg.optimizer, name=name))
-        notes = []
-        task = self._task(cfg)
         if name == "perceptron":
-            out = cfg.layers[-1]
-            activation, loss = PERCEPTRON_OUTPUT
-            if len(cfg.layers) != 1 or out.activation != activation or cfg.loss != loss:
-                self._before_perceptron = (cfg.layers, cfg.loss)
-                cfg = replace(cfg, layers=(replace(out, activation=activation),), loss=loss)
-                notes.append(f"The perceptron rule trains one layer of step neurons: network → "
-                             f"{_sizes(cfg)} with step output, loss → {LOSSES[loss].label}.")
-        elif was_perceptron:
-            saved = self._before_perceptron
-            if saved is not None and saved[0][-1].units == cfg.layers[-1].units:
-                layers, loss = saved
-                notes.append("Leaving the perceptron rule: the network before it is restored.")
-            else:
-                activation, loss = TASK_OUTPUT[task]
-                out = replace(cfg.layers[-1], activation=activation)
-                if activation == "softmax" and out.units < 2:
-                    out = replace(out, activation=TASK_OUTPUT["binary"][0])
-                layers = (NEW_HIDDEN_LAYER, out)
-                notes.append(f"Gradient descent can train hidden layers: added a hidden layer of "
-                             f"{NEW_HIDDEN_LAYER.units} {ACTIVATIONS[NEW_HIDDEN_LAYER.activation].label.lower()} "
-                             f"units; output → {ACTIVATIONS[out.activation].label.lower()}, "
-                             f"loss → {LOSSES[loss].label}.")
+            before = (cfg.layers, cfg.loss)
+            cfg, note = to_perceptron(cfg)
+            if note:  # the network was cut to one step layer: remember it, to give it back on leaving
+                self._before_perceptron = before
+        elif cfg.optimizer.name == "perceptron":
+            cfg, note = from_perceptron(cfg, name, self._before_perceptron, self._task(cfg))
             self._before_perceptron = None
-            cfg = replace(cfg, layers=layers, loss=loss)
-        self._commit(cfg, notes)
+        else:
+            cfg, note = replace(cfg, optimizer=replace(cfg.optimizer, name=name)), ""
+        self._commit(cfg, [note])
 
     def _on_learning_rate_entered(self, text: str) -> None:
         """Apply a typed or picked learning rate live; an invalid one changes nothing and says why."""
         try:
-            lr = parse_number(text, "the learning rate")
+            lr = fmt.parse(text, "the learning rate")
             cfg = validate(self._cfg.with_learning_rate(lr))
         except FfvizError as exc:
             self._say(str(exc), error=True)
@@ -985,6 +897,7 @@ class ControlsPanel(QtWidgets.QWidget):
         self.learning_rate.show_value(lr)
         if self.message.property("error"):
             self._say("")
+        self.typing_done.emit()
         if lr == self._cfg.optimizer.learning_rate:
             return
         self._cfg = cfg
@@ -997,17 +910,20 @@ class ControlsPanel(QtWidgets.QWidget):
 
     def _on_epsilon_entered(self, text: str) -> None:
         try:
-            eps = parse_number(text, "epsilon")
+            eps = fmt.parse(text, "epsilon")
         except FfvizError as exc:
             self._say(str(exc), error=True)
             self.epsilon.set_invalid(True)
             return
         if eps == self._cfg.optimizer.epsilon:
             self.epsilon.show_value(eps)
+            self.typing_done.emit()
             return
         if not self._commit(replace(self._cfg, optimizer=replace(self._cfg.optimizer, epsilon=eps))):
             self.epsilon.setEditText(text)
             self.epsilon.set_invalid(True)
+            return
+        self.typing_done.emit()
 
     # ------------------------------------------------------------ handlers: regularization, init, seed
 
@@ -1020,7 +936,7 @@ class ControlsPanel(QtWidgets.QWidget):
 
     def _on_regularization_rate_entered(self, text: str) -> None:
         try:
-            rate = parse_number(text, "the regularization rate")
+            rate = fmt.parse(text, "the regularization rate")
         except FfvizError as exc:
             self._say(str(exc), error=True)
             self.regularization_rate.set_invalid(True)
@@ -1028,10 +944,13 @@ class ControlsPanel(QtWidgets.QWidget):
         reg = self._cfg.regularization
         if rate == reg.rate:
             self.regularization_rate.show_value(rate)
+            self.typing_done.emit()
             return
         if not self._commit(replace(self._cfg, regularization=replace(reg, rate=rate))):
             self.regularization_rate.setEditText(text)
             self.regularization_rate.set_invalid(True)
+            return
+        self.typing_done.emit()
 
     def _on_init_activated(self, index: int) -> None:
         name = self.init.itemData(index)

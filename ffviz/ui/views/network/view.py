@@ -2,172 +2,46 @@
 
 Items are built once per network *structure* (layer sizes, which layers have a bias, the input features) and
 updated in place on every later snapshot: pens, brushes, texts and heatmap pixmaps change, the items stay.
-The layout is computed for the viewport's size (scene units are pixels at zoom 1, so text keeps
-theme.BASE_POINT_SIZE whenever the network fits) and recomputed on resize unless the user zoomed or panned.
+The layout is computed for the viewport's size (scene units are pixels at zoom 1, so text keeps the theme's
+size whenever the network fits) and recomputed on resize unless the user zoomed or panned.
 
-Colour choices (other views should match them):
-- Edges and bias rings use theme's diverging map on ONE scale for the whole network: the largest finite
+Colour choices (other views match them through the theme):
+- Edges and bias rings use the theme's diverging map on ONE scale for the whole network: the largest finite
   |value| over every kernel and bias (biases are the lecture's w₀). One scale makes colours comparable across
   layers; in gradient mode the same holds for ∂J/∂w, which is what shows vanishing gradients (deep-sigmoid's
   first layers go pale and thin). Edge width grows linearly with |value| / scale, from 0.7 px to ~8 px.
 - A node's box is filled with its bias colour and its heatmap is inset, so the bias shows as a ring.
-- Node heatmaps show the neuron's output a over the input plane (as TensorFlow Playground does). Activations
-  with outputs in [0, 1] (sigmoid, softmax, step) map 0 → orange, 0.5 → neutral, 1 → blue, so 0.5 always
-  looks the same; the others (tanh, linear, ReLU, leaky ReLU) are symmetric around 0 with the layer's largest
-  |a| on the plane as the scale. Input features are scaled one by one (x₁ and sin(x₁) have unrelated ranges).
-  Heatmaps are drawn nearest-neighbour: smooth scaling of ~130 pixmaps doubled the paint time of an 8 × 16
-  network; ask the engine for a plane resolution near the node size (32–48) for smooth-looking maps.
-- NaN and ±inf (after divergence) are theme.NONFINITE wherever they appear.
+- Node heatmaps show the neuron's output a over the input plane (as TensorFlow Playground does); see
+  colors.heat_indices. Heatmaps are drawn nearest-neighbour: smooth scaling of ~130 pixmaps doubled the paint
+  time of an 8 × 16 network; ask the engine for a plane resolution near the node size (32–48).
+- NaN and ±inf (after divergence) are the palette's nonfinite colour wherever they appear.
 
 Edges are one QGraphicsLineItem each: per-item pens make an in-place update a diff (only edges whose
 quantised colour or width changed get a new pen, from a pen cache), and the selected edge can be raised and
-haloed on its own. Hit testing (hover, click, double-click) is done with NumPy over the edge end points
-instead of Qt's item index, which would have to be updated whenever a pen width changes; the scene runs
-without an index for that reason. Tooltips are composed when Qt asks for one (QEvent.ToolTip), not set on
-~2000 items per frame.
+haloed on its own. Hit testing (hits.py) is NumPy over the edge end points; the scene runs without an index
+for that reason. Tooltips (tooltips.py) are composed when Qt asks for one.
 """
 
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ffviz.engine.activations import ACTIVATIONS
-from ffviz.engine.datasets import FEATURES
-from ffviz.ui import theme
+from ffviz.errors import FfvizError
+from ffviz.ui import format as fmt
+from ffviz.ui import theme as themes
+from ffviz.ui.views import Staleness
+from ffviz.ui.views.network.colors import ValueColors, heat_indices, lut_index
+from ffviz.ui.views.network.hits import nearest_edge
+from ffviz.ui.views.network.items import (EDGE_Z, HALO_Z, HEAT_Z, LABEL_Z, NODE_Z, SELECTED_EDGE_Z, Geometry,
+                                          InlineEditor, Label, Node, Structure)
+from ffviz.ui.views.network.legend import ColorLegend
+from ffviz.ui.views.network.tooltips import feature_label, output_label, tooltip
 
 COLOR_MODES = ("weight", "gradient")
-
-# 255 colours so that index 127 is exactly zero; index 255 is reserved for NaN/inf.
-_N_COLORS = 255
-_CENTRE = (_N_COLORS - 1) // 2
-_NONFINITE_INDEX = 255
-_LUT = theme.diverging_lut(_N_COLORS)
-_ARGB = np.empty(256, dtype=np.uint32)
-_ARGB[:_N_COLORS] = (0xFF000000 | (_LUT[:, 0].astype(np.uint32) << 16)
-                     | (_LUT[:, 1].astype(np.uint32) << 8) | _LUT[:, 2].astype(np.uint32))
-_ARGB[_NONFINITE_INDEX] = theme.NONFINITE.rgba()
-_QCOLORS = [QtGui.QColor(int(r), int(g), int(b)) for r, g, b, _ in _LUT] + [QtGui.QColor(theme.NONFINITE)]
-
-_UNKNOWN_KEY = -1  # edge pen when no gradient is known yet
-_UNKNOWN_COLOR = QtGui.QColor(175, 175, 175)
-_WIDTH_STEP = 0.25  # edge widths are quantised so that most frames re-use the previous pen
-_BACKGROUND = QtGui.QColor(252, 252, 252)
-_INK = QtGui.QColor(40, 40, 40)
-_MUTED = QtGui.QColor(110, 110, 110)
-_OUTLINE = QtGui.QColor(120, 120, 120)
-_PHASE_TINTS = {  # subtle; orange and blue are reserved for values
-    "forward": QtGui.QColor(255, 214, 102, 70),
-    "loss": QtGui.QColor(255, 214, 102, 70),
-    "backward": QtGui.QColor(190, 150, 230, 70),
-    "update": QtGui.QColor(130, 200, 130, 28),  # after every step while training: barely there
-}
-
-
-def _over_background(tint: QtGui.QColor) -> QtGui.QColor:
-    """The colour `tint` gives laid over the view's background, in Qt's 8-bit arithmetic (premultiply, then
-    source-over). The band lies on nothing else (it is the lowest item), so it is filled opaque with this:
-    blending a translucent rect that covers the whole network cost ~0.4 ms a frame while training."""
-    def mul(x: int, a: int) -> int:  # Qt's BYTE_MUL: x · a / 255, rounded
-        t = x * a + 0x80
-        return (t + (t >> 8)) >> 8
-    a = tint.alpha()
-    return QtGui.QColor(*(mul(c, a) + mul(b, 255 - a) for c, b in zip(tint.getRgb()[:3], _BACKGROUND.getRgb()[:3])))
-
-
-_BAND_COLORS = {kind: _over_background(tint) for kind, tint in _PHASE_TINTS.items()}
-_EDGE_Z, _SELECTED_EDGE_Z, _HALO_Z, _NODE_Z, _HEAT_Z, _LABEL_Z = 1.0, 1.8, 1.5, 2.0, 3.0, 5.0
-
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-# ---------------------------------------------------------------- small helpers
-
-def lut_index(values, scale: float) -> np.ndarray:
-    """Diverging-map indices (0 … 254, 127 = zero) of values on [-scale, +scale]; 255 marks NaN/inf."""
-    v = np.asarray(values, dtype=np.float64)
-    # in place on one temporary: this runs on every heatmap pixel of every frame
-    with np.errstate(all="ignore"):
-        t = v / scale if scale > 0 else np.zeros_like(v)
-        np.clip(t, -1.0, 1.0, out=t)
-        t += 1.0
-        t *= _CENTRE
-        np.rint(t, out=t)
-        t[~np.isfinite(v)] = _NONFINITE_INDEX
-    return t.astype(np.intp)
-
-
-def _abs_max(arrays) -> float:
-    """The largest finite |value| over the arrays (None entries skipped); 0 when there is none."""
-    best = 0.0
-    for a in arrays:
-        if a is None or a.size == 0:
-            continue
-        m = np.abs(a[np.isfinite(a)]) if not np.all(np.isfinite(a)) else np.abs(a)
-        if m.size:
-            best = max(best, float(m.max()))
-    return best
-
-
-def _minus(text: str) -> str:
-    return text.replace("-", "−")
-
-
-def format_short(value: float) -> str:
-    """A signed value short enough for a label: +0.123, −1.20e-05, NaN, +∞."""
-    v = float(value)
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+∞" if v > 0 else "−∞"
-    if v == 0 or 1e-3 <= abs(v) < 1e4:
-        return _minus(f"{v:+.3f}")
-    return _minus(f"{v:+.2e}")
-
-
-def format_scale(value: float) -> str:
-    """An unsigned magnitude for the legend's ends: 1.84, 0.00123, 2.5e-07."""
-    return _minus(f"{value:.3g}")
-
-
-def parse_number(text: str) -> float | None:
-    """A finite float typed by a person (accepts the Unicode minus and a decimal comma), else None."""
-    t = text.strip().replace("−", "-").replace("\u2009", "").replace(" ", "")
-    if "," in t and "." not in t:
-        t = t.replace(",", ".")
-    try:
-        v = float(t)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
-
-
-def feature_label(name: str | None, i: int) -> str:
-    if name is not None and name in FEATURES:
-        return FEATURES[name].label
-    if name:
-        return name
-    return "X" + str(i + 1).translate(_SUBSCRIPTS)
-
-
-def _heat_indices(a: np.ndarray, activation: str | None) -> np.ndarray:
-    """LUT indices for one layer's plane (units, res, res), flipped so that large x₂ is at the top."""
-    a = a[:, ::-1, :]
-    if activation is None:  # input features: each on its own symmetric scale
-        finite = np.where(np.isfinite(a), np.abs(a), 0.0)
-        scale = finite.reshape(a.shape[0], -1).max(axis=1)
-        scale = np.where(scale > 0, scale, 1.0)[:, None, None]
-        with np.errstate(all="ignore"):
-            return lut_index(a / scale, 1.0)
-    act = ACTIVATIONS.get(activation)
-    if act is not None and act.output_range == (0.0, 1.0):
-        with np.errstate(all="ignore"):
-            return lut_index(2.0 * a - 1.0, 1.0)  # 0.5 is neutral
-    scale = _abs_max([a])
-    return lut_index(a, scale if scale > 0 else 1.0)
+UNKNOWN_KEY = -1  # edge pen when no gradient is known yet
+WIDTH_STEP = 0.25  # edge widths are quantised so that most frames re-use the previous pen
 
 
 def _same_plane(a: np.ndarray, b: np.ndarray | None) -> bool:
@@ -183,236 +57,6 @@ def _rect_union(a: QtCore.QRectF, b: QtCore.QRectF) -> QtCore.QRectF:
     return a.united(b) if b is not None and not b.isNull() else a
 
 
-class _Label:
-    """A text item anchored at a point (left/centre/right, top/centre), optionally on a pale background."""
-
-    __slots__ = ("text", "bg", "halign", "valign", "_x", "_y", "_s")
-
-    def __init__(self, scene, font, color, halign="center", valign="top", background=None, z=_LABEL_Z):
-        self.text = QtWidgets.QGraphicsSimpleTextItem()
-        self.text.setFont(font)
-        self.text.setBrush(color)
-        self.text.setZValue(z + 0.1)
-        self.bg = None
-        if background is not None:
-            self.bg = QtWidgets.QGraphicsRectItem()
-            self.bg.setBrush(background)
-            self.bg.setPen(QtCore.Qt.PenStyle.NoPen)
-            self.bg.setZValue(z)
-            scene.addItem(self.bg)
-        scene.addItem(self.text)
-        self.halign, self.valign = halign, valign
-        self._x = self._y = 0.0
-        self._s = None
-
-    def set_text(self, s: str) -> None:
-        if s != self._s:
-            self._s = s
-            self.text.setText(s)
-            self._place()
-
-    def set_anchor(self, x: float, y: float) -> None:
-        self._x, self._y = x, y
-        self._place()
-
-    def set_visible(self, on: bool) -> None:
-        self.text.setVisible(on)
-        if self.bg is not None:
-            self.bg.setVisible(on)
-
-    def rect(self) -> QtCore.QRectF:
-        if self.bg is not None:
-            return self.bg.rect()
-        return self.text.sceneBoundingRect()
-
-    def _place(self) -> None:
-        br = self.text.boundingRect()
-        w, h = br.width(), br.height()
-        left = self._x - {"left": 0.0, "center": w / 2, "right": w}[self.halign]
-        top = self._y - (h / 2 if self.valign == "center" else 0.0)
-        self.text.setPos(left, top)
-        if self.bg is not None:
-            self.bg.setRect(left - 3, top, w + 6, h)
-
-
-class _Node:
-    __slots__ = ("box", "heat", "bias", "name", "has_bias", "heat_inset", "brush_key", "heat_res")
-
-    def __init__(self, box, heat, bias, name, has_bias):
-        self.box, self.heat, self.bias, self.name, self.has_bias = box, heat, bias, name, has_bias
-        self.heat_inset = 0.0
-        self.brush_key = None  # the LUT index the box's brush shows, so unchanged brushes are not re-set
-        self.heat_res = 0  # the heatmap pixmap's width: the item is re-scaled only when it changes
-
-
-@dataclass(frozen=True)
-class _Structure:
-    sizes: tuple
-    has_bias: tuple
-    features: tuple
-
-
-@dataclass
-class _Geometry:
-    canvas: QtCore.QRectF
-    xs: list
-    ys: list  # per column, the node centres
-    size: float  # node side
-    col_w: float
-    top: float  # the phase caption row
-    header_y: float
-    body_top: float
-    body_bottom: float
-    footer_y: float
-
-
-# ---------------------------------------------------------------- overlays (viewport-fixed)
-
-class _Legend:
-    """The colour bar with its numeric scale and what it shows, drawn over the viewport's bottom-right corner.
-
-    NetworkView.drawForeground draws it in viewport pixels, so it never scrolls or zooms. (As a child widget
-    floating over the viewport it was painted again, as a widget of its own, with every frame: ~0.5 ms.) On
-    screen everything but the scale's numbers comes from a pixmap made when the title changes; a vector
-    device (an SVG export) gets the drawing itself.
-    """
-
-    def __init__(self, font: QtGui.QFont):
-        self.visible = False  # shown from the first snapshot on
-        self._title = ""
-        self._scale = 0.0
-        self._known = True
-        self._nonfinite = False
-        bar = np.ascontiguousarray(_ARGB[:_N_COLORS][None, :])
-        self._bar = QtGui.QImage(bar.data, _N_COLORS, 1, _N_COLORS * 4, QtGui.QImage.Format.Format_RGB32).copy()
-        self._font = QtGui.QFont(font)
-        self._font.setPointSizeF(theme.BASE_POINT_SIZE)
-        self._bold = QtGui.QFont(self._font)
-        self._bold.setBold(True)
-        self._pixmap: QtGui.QPixmap | None = None  # everything but the numbers, as drawn last
-        self._drawn_state = None
-        self._size = self._width = None  # (title, size or width) measured last
-
-    def set_state(self, title: str, scale: float, known: bool, nonfinite: bool) -> bool:
-        """Returns whether what the legend shows changed."""
-        shown = self.tick_labels()
-        self._title, self._scale, self._known, self._nonfinite = title, scale, known, nonfinite
-        if (title, known, nonfinite) != self._drawn_state:
-            self._drawn_state = (title, known, nonfinite)
-            self._pixmap = None
-            return True
-        return self.tick_labels() != shown  # the scale is shown to 3 digits: often the same text
-
-    def tick_labels(self) -> tuple[str, str, str]:
-        if not self._known:
-            return ("", "not computed yet", "")
-        s = format_scale(self._scale)
-        return ("−" + s, "0", "+" + s)
-
-    def text(self) -> str:
-        """What the legend says, as one line (for tests and screen readers)."""
-        extra = "  NaN/inf" if self._nonfinite else ""
-        if not self._known:
-            return f"{self._title}: not computed yet{extra}"
-        lo, mid, hi = self.tick_labels()
-        return f"{self._title}: {lo} … {mid} … {hi}{extra}"
-
-    def size(self) -> QtCore.QSize:
-        # asked for several times a frame (layout, legend_rect, draw): measured once per title
-        if self._size is None or self._size[0] != self._title:
-            lh = QtGui.QFontMetrics(self._font).height()
-            self._size = (self._title, QtCore.QSize(self._title_width() + 250, 2 * lh + 14))
-        return QtCore.QSize(self._size[1])
-
-    def _title_width(self) -> int:
-        if self._width is None or self._width[0] != self._title:
-            fm = QtGui.QFontMetrics(self._bold)
-            self._width = (self._title,
-                           max(fm.horizontalAdvance(t) for t in ("gradient ∂J/∂w", "weight w", self._title)) + 16)
-        return self._width[1]
-
-    def draw(self, p: QtGui.QPainter, rect: QtCore.QRect) -> None:
-        """Draw the legend into `rect` (device pixels of `p`)."""
-        p.save()
-        p.translate(rect.topLeft())
-        if p.paintEngine().type() != QtGui.QPaintEngine.Type.Raster:
-            self._draw_frame(p)
-        else:
-            dpr = p.device().devicePixelRatioF()
-            if self._pixmap is None or self._pixmap.devicePixelRatio() != dpr \
-                    or self._pixmap.deviceIndependentSize().toSize() != self.size():
-                pm = QtGui.QPixmap(self.size() * dpr)
-                pm.setDevicePixelRatio(dpr)
-                pm.fill(QtCore.Qt.GlobalColor.transparent)
-                painter = QtGui.QPainter(pm)
-                self._draw_frame(painter)
-                painter.end()
-                self._pixmap = pm
-            p.drawPixmap(0, 0, self._pixmap)
-        self._draw_numbers(p)
-        p.restore()
-
-    def _layout(self) -> tuple[QtCore.QRectF, QtCore.QRectF, float, float]:
-        """The outline, the colour bar, the line height and the top margin."""
-        r = QtCore.QRectF(QtCore.QPointF(0, 0), QtCore.QSizeF(self.size())).adjusted(0.5, 0.5, -0.5, -0.5)
-        lh = QtGui.QFontMetrics(self._font).height()
-        pad, top = 10, 6
-        bx = pad + self._title_width()
-        return r, QtCore.QRectF(bx, top + lh * 0.15, r.width() - pad - bx, lh * 0.75), lh, top
-
-    def _draw_numbers(self, p: QtGui.QPainter) -> None:
-        """−max … 0 … +max under the bar (or "not computed yet")."""
-        _, bar, lh, top = self._layout()
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        p.setFont(self._font)
-        p.setPen(_INK)
-        lo, mid, hi = self.tick_labels()
-        row = QtCore.QRectF(bar.left(), top + lh + 2, bar.width(), lh)
-        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignLeft, lo)
-        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignHCenter, mid)
-        p.drawText(row, QtCore.Qt.AlignmentFlag.AlignRight, hi)
-
-    def _draw_frame(self, p: QtGui.QPainter) -> None:
-        """Everything but the numbers: the box, the title, the bar, the NaN/inf swatch."""
-        # one row: title, then the bar; under them the NaN/inf swatch (when needed) and −max … 0 … +max
-        r, bar, lh, top = self._layout()
-        pad = 10
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        p.setPen(QtGui.QPen(QtGui.QColor(200, 200, 200), 1))
-        p.setBrush(QtGui.QColor(255, 255, 255, 235))
-        p.drawRoundedRect(r, 6, 6)
-        left = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
-        p.setFont(self._bold)
-        p.setPen(_INK)
-        p.drawText(QtCore.QRectF(pad, top, self._title_width(), lh), left, self._title)
-        p.setFont(self._font)
-        if self._nonfinite:
-            sw = QtCore.QRectF(pad, top + lh + 2 + lh * 0.2, lh * 0.8, lh * 0.6)
-            p.fillRect(sw, theme.NONFINITE)
-            p.drawText(QtCore.QRectF(sw.right() + 5, top + lh + 2, 100, lh), left, "NaN/inf")
-        if self._known:
-            p.drawImage(bar, self._bar)
-        else:
-            p.fillRect(bar, _UNKNOWN_COLOR)
-        p.setPen(QtGui.QPen(_OUTLINE, 1))
-        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        p.drawRect(bar)
-        cx = bar.center().x()
-        p.drawLine(QtCore.QPointF(cx, bar.bottom()), QtCore.QPointF(cx, bar.bottom() + 3))
-
-
-class _InlineEditor(QtWidgets.QLineEdit):
-    cancelled = QtCore.Signal()
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == QtCore.Qt.Key.Key_Escape:
-            self.cancelled.emit()
-            return
-        super().keyPressEvent(event)
-
-
-# ---------------------------------------------------------------- the view
-
 class NetworkView(QtWidgets.QGraphicsView):
     """The feed-forward network of the newest snapshot: nodes with heatmaps and biases, weighted edges.
 
@@ -423,9 +67,12 @@ class NetworkView(QtWidgets.QGraphicsView):
 
     weight_selected = QtCore.Signal(int, str, tuple)  # layer (1-based), "kernel" | "bias", index
     weight_edit_requested = QtCore.Signal(int, str, tuple, float)
+    export_name = "network"
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, theme: themes.Theme = themes.DEFAULT):
         super().__init__(parent)
+        self._theme = theme
+        self._colors = ValueColors(theme)
         self._scene = QtWidgets.QGraphicsScene(self)
         self._scene.setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self._scene)
@@ -434,25 +81,15 @@ class NetworkView(QtWidgets.QGraphicsView):
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTransformationAnchor(QtWidgets.QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setBackgroundBrush(_BACKGROUND)
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.viewport().setMouseTracking(True)
         self.setMinimumSize(200, 150)
 
-        self._font = QtGui.QFont(self.font())
-        self._font.setPointSizeF(theme.BASE_POINT_SIZE)
-        self._bold = QtGui.QFont(self._font)
-        self._bold.setBold(True)
-        self._big = QtGui.QFont(self._bold)
-        self._big.setPointSizeF(theme.BASE_POINT_SIZE + 2)
-        self._italic = QtGui.QFont(self._font)
-        self._italic.setItalic(True)
-
         self._mode = "weight"
         self._snap = None
-        self._last_key: tuple[int, int] | None = None
-        self._structure: _Structure | None = None
-        self._geom: _Geometry | None = None
+        self._stale = Staleness()
+        self._structure: Structure | None = None
+        self._geom: Geometry | None = None
         self._selection: tuple | None = None
         self._user_zoomed = False
         self._press_pos: QtCore.QPoint | None = None
@@ -461,35 +98,58 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._pens: dict[int, QtGui.QPen] = {}
         self._clear_items()
 
-        self._legend = _Legend(self.font())
+        self._legend = ColorLegend(theme, self._colors)
         self._message = QtWidgets.QLabel(self)
-        self._message.setStyleSheet(
-            "QLabel { background: rgba(255, 240, 240, 240); color: rgb(160, 0, 30);"
-            " border: 1px solid rgb(220, 160, 160); border-radius: 4px; padding: 3px 8px; }")
-        self._message.setFont(self._font)
         self._message.hide()
         self._message_timer = QtCore.QTimer(self)
         self._message_timer.setSingleShot(True)
         self._message_timer.setInterval(5000)
         self._message_timer.timeout.connect(self._message.hide)
-        self._editor = _InlineEditor(self.viewport())
-        self._editor.setFont(self._font)
+        self._editor = InlineEditor(self.viewport())
         self._editor.setPlaceholderText("new value, Enter")
         self._editor.setToolTip("Type a number and press Enter; Esc cancels")
         self._editor.hide()
         self._editor.returnPressed.connect(self._on_editor_return)
         self._editor.cancelled.connect(self.cancel_edit)
         self._edit_target: tuple | None = None
+        self.apply_theme(theme)
 
     # ------------------------------------------------------------ public API
 
+    def apply_theme(self, theme: themes.Theme) -> None:
+        """Colours, fonts and sizes from `theme`: the network is laid out and drawn again in them."""
+        self._theme = theme
+        P = theme.palette
+        self._colors = ValueColors(theme)
+        self._font = theme.font("diagram")
+        self._bold = theme.font("diagram", bold=True)
+        self._big = theme.font("diagram_big", bold=True)
+        self._italic = theme.font("diagram", italic=True)
+        self.setBackgroundBrush(P.background)
+        self._legend.set_theme(theme, self._colors)
+        self._message.setStyleSheet(
+            f"QLabel {{ background: {theme.qss_color(P.error_background)}; color: {theme.qss_color(P.error)};"
+            f" border: 1px solid {theme.qss_color(P.error)}; border-radius: 4px; padding: 3px 8px; }}")
+        self._message.setFont(self._font)
+        self._editor.setFont(self._font)
+        self._pens = {}
+        if self._structure is not None:
+            structure, self._structure = self._structure, None
+            selection = self._selection
+            self._build(structure)
+            if selection is not None and self._valid(selection):
+                self._selection = selection
+                self._draw_selection()
+        self.viewport().update()
+
+    def export_target(self):
+        return self
+
     def show_snapshot(self, snap) -> bool:
         """Draw `snap` unless it is older than the snapshot drawn last; returns whether it was drawn."""
-        key = (snap.run_id, snap.serial)
-        if self._last_key is not None and key < self._last_key:
+        if not self._stale.newer(snap):
             return False
-        self._last_key = key
-        structure = _Structure(tuple(snap.layer_sizes), tuple(b is not None for b in snap.biases),
+        structure = Structure(tuple(snap.layer_sizes), tuple(b is not None for b in snap.biases),
                                tuple(snap.dataset.feature_names or ()))
         self._snap = snap
         if structure != self._structure:
@@ -549,7 +209,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         if at is None:
             at = self.mapFromScene(self.scene_anchor(*target))
         value = self._value(target)
-        self._editor.setText(repr(value) if value is not None else "")
+        self._editor.setText(fmt.number(value, fmt.FULL) if value is not None else "")
         self._editor.selectAll()
         h = self._editor.sizeHint().height()
         w = max(190, self._editor.fontMetrics().horizontalAdvance("−0.00000000000000000") + 16)
@@ -565,9 +225,10 @@ class NetworkView(QtWidgets.QGraphicsView):
         """Send the typed value for the weight being edited; invalid text shows a message and sends nothing."""
         if self._edit_target is None:
             return False
-        value = parse_number(text)
-        if value is None:
-            self.show_message(f"“{text.strip()}” is not a finite number; type e.g. 0.25 or -1.5e-3")
+        try:
+            value = fmt.parse(text, "a weight")
+        except FfvizError as exc:
+            self.show_message(str(exc))
             return False
         layer, kind, index = self._edit_target
         self.cancel_edit()
@@ -673,10 +334,10 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._p0 = np.zeros((0, 2))
         self._p1 = np.zeros((0, 2))
         self._widths = np.zeros(0)
-        self._nodes: list[list[_Node]] = []
-        self._headers: list[tuple[_Label, _Label]] = []
-        self._footers: list[_Label] = []
-        self._out_labels: list[_Label] = []
+        self._nodes: list[list[Node]] = []
+        self._headers: list[tuple[Label, Label]] = []
+        self._footers: list[Label] = []
+        self._out_labels: list[Label] = []
         self._band = None
         self._band_caption = None
         self._band_phase = None
@@ -685,33 +346,34 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._edge_halo = None
         self._bias_halo = None
         self._raised_edge: int | None = None
-        self._bias_nodes: list[tuple[int, int, _Node]] = []  # (layer index, unit, node) of every bias
+        self._bias_nodes: list[tuple[int, int, Node]] = []  # (layer index, unit, node) of every bias
         self._bias_offsets: dict[int, int] = {}  # layer index → its first entry in _bias_nodes
 
-    def _build(self, structure: _Structure) -> None:
+    def _build(self, structure: Structure) -> None:
         self.cancel_edit()
         self._selection = None
         self._clear_items()
         self._structure = structure
         sizes = structure.sizes
         scene = self._scene
-        label_bg = QtGui.QColor(252, 252, 252, 215)
+        P = self._theme.palette
+        label_bg = P.label_background
 
         self._band = scene.addRect(QtCore.QRectF(), QtGui.QPen(QtCore.Qt.PenStyle.NoPen),
-                                   QtGui.QBrush(_BAND_COLORS["forward"]))
+                                   QtGui.QBrush(P.phase_fill("forward")))
         self._band.setZValue(-10)
         self._band.hide()
-        self._band_caption = _Label(scene, self._italic, _MUTED, z=-9)
+        self._band_caption = Label(scene, self._italic, P.muted, z=-9)
         self._band_caption.set_visible(False)
 
         off = 0
-        edge_pen = QtGui.QPen(_UNKNOWN_COLOR, 1.0)
+        edge_pen = QtGui.QPen(P.unknown, 1.0)
         for layer in range(1, len(sizes)):
             self._edge_offsets.append(off)
             for _ in range(sizes[layer - 1] * sizes[layer]):
                 item = QtWidgets.QGraphicsLineItem()
                 item.setPen(edge_pen)
-                item.setZValue(_EDGE_Z)
+                item.setZValue(EDGE_Z)
                 scene.addItem(item)
                 self._edges.append(item)
             off += sizes[layer - 1] * sizes[layer]
@@ -726,26 +388,26 @@ class NetworkView(QtWidgets.QGraphicsView):
             column = []
             for j in range(units):
                 box = QtWidgets.QGraphicsRectItem()
-                box.setPen(QtGui.QPen(_OUTLINE, 1.0))
-                box.setBrush(QtGui.QColor(255, 255, 255))
-                box.setZValue(_NODE_Z)
+                box.setPen(QtGui.QPen(P.outline, 1.0))
+                box.setBrush(P.background)
+                box.setZValue(NODE_Z)
                 scene.addItem(box)
                 heat = QtWidgets.QGraphicsPixmapItem()
                 # nearest-neighbour: smooth scaling of ~130 pixmaps doubled the paint time (see module doc)
                 heat.setTransformationMode(QtCore.Qt.TransformationMode.FastTransformation)
-                heat.setZValue(_HEAT_Z)
+                heat.setZValue(HEAT_Z)
                 heat.hide()
                 scene.addItem(heat)
-                bias = _Label(scene, self._font, _INK, background=label_bg) if has_bias else None
+                bias = Label(scene, self._font, P.foreground, background=label_bg) if has_bias else None
                 name = None
                 if col == 0:
                     feats = structure.features
-                    name = _Label(scene, self._big, _INK, halign="right", valign="center")
+                    name = Label(scene, self._big, P.foreground, halign="right", valign="center")
                     name.set_text(feature_label(feats[j] if j < len(feats) else None, j))
                 elif col == len(sizes) - 1:
-                    name = _Label(scene, self._big, _INK, halign="left", valign="center")
-                    name.set_text("ŷ" if units == 1 else "ŷ" + str(j + 1).translate(_SUBSCRIPTS))
-                column.append(_Node(box, heat, bias, name, has_bias))
+                    name = Label(scene, self._big, P.foreground, halign="left", valign="center")
+                    name.set_text(output_label(j, units))
+                column.append(Node(box, heat, bias, name, has_bias))
             self._nodes.append(column)
             self._heat_drawn.append(None)
             if has_bias:
@@ -753,22 +415,22 @@ class NetworkView(QtWidgets.QGraphicsView):
                 self._bias_nodes += [(col - 1, j, node) for j, node in enumerate(column)]
             title = "Input" if col == 0 else ("Output" if col == len(sizes) - 1 else f"Hidden {col}")
             sub = f"{units} feature{'s' if units != 1 else ''}" if col == 0 else f"layer {col}"
-            h1 = _Label(scene, self._bold, _INK)
+            h1 = Label(scene, self._bold, P.foreground)
             h1.set_text(title)
-            h2 = _Label(scene, self._font, _MUTED)
+            h2 = Label(scene, self._font, P.muted)
             h2.set_text(sub)
             self._headers.append((h1, h2))
-            foot = _Label(scene, self._font, _INK)
+            foot = Label(scene, self._font, P.foreground)
             foot.set_text("" if col == 0 else ("" if has_bias else "no bias"))
             self._footers.append(foot)
 
-        halo_pen = QtGui.QPen(theme.SELECTED, 4.0)
+        halo_pen = QtGui.QPen(P.selected, 4.0)
         halo_pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
         self._edge_halo = scene.addLine(QtCore.QLineF(), halo_pen)
-        self._edge_halo.setZValue(_HALO_Z)
+        self._edge_halo.setZValue(HALO_Z)
         self._edge_halo.hide()
-        self._bias_halo = scene.addPath(QtGui.QPainterPath(), QtGui.QPen(theme.SELECTED, 3.0))
-        self._bias_halo.setZValue(_LABEL_Z + 1)
+        self._bias_halo = scene.addPath(QtGui.QPainterPath(), QtGui.QPen(P.selected, 3.0))
+        self._bias_halo.setZValue(LABEL_Z + 1)
         self._bias_halo.hide()
         if self._user_zoomed:
             self._apply_layout()
@@ -777,7 +439,7 @@ class NetworkView(QtWidgets.QGraphicsView):
 
     # ------------------------------------------------------------ layout (on build, resize and fit)
 
-    def _geometry(self) -> _Geometry:
+    def _geometry(self) -> Geometry:
         sizes = self._structure.sizes
         ncol = len(sizes)
         maxu = max(sizes)
@@ -826,7 +488,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         mid = body_top + body_h / 2
         ys = [[mid + (j - (n - 1) / 2) * slot - bias_h / 2 for j in range(n)] for n in sizes]
         body_bottom = body_top + body_h
-        return _Geometry(QtCore.QRectF(0, 0, cw, ch), xs, ys, s, col_w, top, top + caption_h, body_top,
+        return Geometry(QtCore.QRectF(0, 0, cw, ch), xs, ys, s, col_w, top, top + caption_h, body_top,
                          body_bottom, body_bottom + 4)
 
     def _apply_layout(self) -> None:
@@ -873,7 +535,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         if self._snap is not None:
             self._draw()
 
-    def _place_heat(self, node: _Node, x: float, y: float, s: float) -> None:
+    def _place_heat(self, node: Node, x: float, y: float, s: float) -> None:
         pm = node.heat.pixmap()
         inner = s - 2 * node.heat_inset
         if not pm.isNull() and pm.width() > 0:
@@ -916,9 +578,9 @@ class NetworkView(QtWidgets.QGraphicsView):
         w_min, w_max = 0.7, min(max(0.16 * s, 3.0), 8.0)
         with np.errstate(all="ignore"):
             mag = np.where(finite, np.minimum(np.abs(vals) / scale, 1.0), 0.5)
-        wq = np.rint((w_min + (w_max - w_min) * mag) / _WIDTH_STEP).astype(np.intp)
-        keys = np.where(known, lut_index(vals, scale) * 1000 + wq, _UNKNOWN_KEY)
-        self._widths = np.where(known, wq * _WIDTH_STEP, 0.8)
+        wq = np.rint((w_min + (w_max - w_min) * mag) / WIDTH_STEP).astype(np.intp)
+        keys = np.where(known, lut_index(vals, scale) * 1000 + wq, UNKNOWN_KEY)
+        self._widths = np.where(known, wq * WIDTH_STEP, 0.8)
         changed = np.flatnonzero(keys != self._edge_keys)
         edges, pens = self._edges, self._pens
         for e, key in zip(changed.tolist(), keys[changed].tolist()):
@@ -933,8 +595,8 @@ class NetworkView(QtWidgets.QGraphicsView):
         for (li, j, node), key in zip(self._bias_nodes, bkeys):
             if node.brush_key != key:
                 node.brush_key = key
-                node.box.setBrush(_UNKNOWN_COLOR if key < 0 else _QCOLORS[key])
-            node.bias.set_text("b " + format_short(snap.biases[li][j]))
+                node.box.setBrush(self._theme.palette.unknown if key < 0 else self._colors.qcolors[key])
+            node.bias.set_text("b " + fmt.fixed(snap.biases[li][j], 3, sign=True))
         self._draw_heatmaps(snap)
         for li, act in enumerate(snap.activations):
             label = ACTIVATIONS[act].label if act in ACTIVATIONS else act
@@ -951,11 +613,11 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._draw_selection()
 
     def _make_pen(self, key: int) -> QtGui.QPen:
-        if key == _UNKNOWN_KEY:
-            pen = QtGui.QPen(_UNKNOWN_COLOR, 0.8)
+        if key == UNKNOWN_KEY:
+            pen = QtGui.QPen(self._theme.palette.unknown, 0.8)
         else:
             idx, wq = divmod(key, 1000)
-            pen = QtGui.QPen(_QCOLORS[idx], wq * _WIDTH_STEP)
+            pen = QtGui.QPen(self._colors.qcolors[idx], wq * WIDTH_STEP)
         pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
         return pen
 
@@ -978,7 +640,7 @@ class NetworkView(QtWidgets.QGraphicsView):
                 continue  # the inputs never change during a run; no layer does while paused or stepping
             self._heat_drawn[col] = (act, layer)
             # one LUT step for the whole layer: values → indices → 0xffRRGGBB pixels
-            rgb = np.ascontiguousarray(_ARGB[_heat_indices(layer, act)])
+            rgb = np.ascontiguousarray(self._colors.argb[heat_indices(layer, act)])
             units, h, w = rgb.shape
             for j, node in enumerate(column):
                 img = QtGui.QImage(rgb[j].data, w, h, w * 4, QtGui.QImage.Format.Format_RGB32)
@@ -1012,7 +674,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         lh = QtGui.QFontMetricsF(self._font).height()
         rect = QtCore.QRectF(left, g.top, right - left, g.footer_y + lh + 6 - g.top)
         self._band.setRect(rect)
-        self._band.setBrush(_BAND_COLORS.get(phase.kind, _BAND_COLORS["forward"]))
+        self._band.setBrush(self._theme.palette.phase_fill(phase.kind))
         self._band.show()
         self._band_caption.set_text(phase.label)
         self._band_caption.set_anchor(rect.center().x(), g.top)
@@ -1024,7 +686,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         if self._edge_halo is None:
             return
         if self._raised_edge is not None:
-            self._edges[self._raised_edge].setZValue(_EDGE_Z)
+            self._edges[self._raised_edge].setZValue(EDGE_Z)
             self._raised_edge = None
         sel = self._selection
         self._edge_halo.setVisible(sel is not None and sel[1] == "kernel")
@@ -1034,7 +696,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         layer, kind, index = sel
         if kind == "kernel":
             k = self._edge_flat(layer, *index)
-            self._edges[k].setZValue(_SELECTED_EDGE_Z)
+            self._edges[k].setZValue(SELECTED_EDGE_Z)
             self._raised_edge = k
             pen = self._edge_halo.pen()
             pen.setWidthF(float(self._widths[k]) + 5.0)
@@ -1086,19 +748,9 @@ class NetworkView(QtWidgets.QGraphicsView):
                     if col > 0 and node.has_bias:
                         return (col, "bias", (j,))
                     return (col, "neuron", (j,))
-        if not len(self._edges):
-            return None
-        p = np.array([x, y])
-        d = self._p1 - self._p0
-        with np.errstate(all="ignore"):
-            t = np.clip(np.einsum("ij,ij->i", p - self._p0, d) / np.einsum("ij,ij->i", d, d), 0.0, 1.0)
-        t = np.nan_to_num(t)
-        dist = np.hypot(*(self._p0 + t[:, None] * d - p).T)
         px = 1.0 / max(self.transform().m11(), 1e-6)  # one viewport pixel in scene units
-        tol = np.maximum(self._widths / 2 + 1.5 * px, 4.0 * px)
-        dist = np.where(dist <= tol, dist, np.inf)
-        k = int(np.argmin(dist))
-        if not np.isfinite(dist[k]):
+        k = nearest_edge(self._p0, self._p1, self._widths, (x, y), px)
+        if k is None:
             return None
         layer = int(np.searchsorted(self._edge_offsets, k, side="right"))
         rel = k - self._edge_offsets[layer - 1]
@@ -1114,71 +766,10 @@ class NetworkView(QtWidgets.QGraphicsView):
         arr = store[layer - 1]
         return None if arr is None else float(arr[index])
 
-    def _neuron_name(self, layer: int, j: int) -> str:
-        if layer == 0:
-            feats = self._structure.features
-            return f"input {feature_label(feats[j] if j < len(feats) else None, j)}"
-        return f"neuron {j + 1} of layer {layer}"
-
     def _tooltip(self, target) -> str:
-        snap = self._snap
-        if snap is None or self._structure is None:
+        if self._snap is None or self._structure is None:
             return ""
-        layer, kind, index = target
-        lines = []
-        if kind == "kernel":
-            i, j = index
-            lines.append(f"Weight w — layer {layer}, kernel[{i}, {j}]")
-            lines.append(f"from {self._neuron_name(layer - 1, i)} to {self._neuron_name(layer, j)}")
-            lines += self._parameter_lines(layer, "kernel", (i, j), "w")
-            return "\n".join(lines)
-        j = index[0]
-        if layer == 0:
-            feats = self._structure.features
-            name = feats[j] if j < len(feats) else f"x{j + 1}"
-            lines.append(f"Input {feature_label(name, j)} (feature {name})")
-        else:
-            act = snap.activations[layer - 1]
-            act_label = ACTIVATIONS[act].label if act in ACTIVATIONS else act
-            lines.append(f"Neuron {j + 1} of layer {layer} ({act_label})")
-            if self._structure.has_bias[layer - 1]:
-                lines += self._parameter_lines(layer, "bias", (j,), "b")
-            else:
-                lines.append("no bias in this layer")
-        tr = snap.trace
-        if tr is not None and tr.n == 1:
-            if layer == 0:
-                lines.append(f"x = {float(tr.a[0][0, j])!r}")
-            else:
-                z, a = tr.z[layer - 1], tr.a[layer]
-                lines.append("z = " + ("not computed yet" if z is None else repr(float(z[0, j]))))
-                lines.append("a = " + ("not computed yet" if a is None else repr(float(a[0, j]))))
-        return "\n".join(lines)
-
-    def _parameter_lines(self, layer, kind, index, symbol) -> list[str]:
-        snap = self._snap
-        li = layer - 1
-        value = (snap.kernels if kind == "kernel" else snap.biases)[li][index]
-        grad = (snap.grad_kernels if kind == "kernel" else snap.grad_biases)[li]
-        upd = (snap.update_kernels if kind == "kernel" else snap.update_biases)[li]
-        lines = [f"{symbol} = {float(value)!r}",
-                 f"∂J/∂{symbol} = " + ("not computed yet" if grad is None else repr(float(grad[index])))]
-        if upd is None:
-            lines.append("last update: none yet")
-            return lines
-        tr = snap.trace
-        olds = news = None
-        if tr is not None and tr.new_kernels is not None:
-            olds = tr.old_kernels if kind == "kernel" else tr.old_biases
-            news = tr.new_kernels if kind == "kernel" else tr.new_biases
-        current = (snap.kernels if kind == "kernel" else snap.biases)[li]
-        if news is not None and olds[li] is not None and np.array_equal(news[li], current, equal_nan=True):
-            old, new = float(olds[li][index]), float(news[li][index])
-            lines.append(f"last update: {old!r} → {new!r}")
-            lines.append(f"Δ{symbol} = {float(upd[index])!r}")
-        else:
-            lines.append(f"last update: Δ{symbol} = {float(upd[index])!r}")
-        return lines
+        return tooltip(self._snap, self._structure.features, self._structure.has_bias, target)
 
     # ------------------------------------------------------------ events
 

@@ -12,7 +12,8 @@ from ffviz.engine.datasets import DATASETS, FEATURES
 from ffviz.engine.losses import LOSSES
 from ffviz.engine.presets import load_preset, preset_names
 from ffviz.engine.config import OPTIMIZER_PARAMS
-from ffviz.ui.controls import ControlsPanel, format_number
+from ffviz.ui import format as fmt
+from ffviz.ui.panels.controls import ControlsPanel
 
 Qt = QtCore.Qt
 
@@ -467,8 +468,8 @@ def test_an_invalid_learning_rate_says_why_and_changes_nothing(make_panel, qtbot
 
 
 def test_learning_rate_format():
-    assert format_number(0.00001) == "0.00001" and format_number(1.0) == "1" and format_number(0.03) == "0.03"
-    assert math.isclose(float(format_number(3e-9)), 3e-9)
+    assert fmt.plain(0.00001) == "0.00001" and fmt.plain(1.0) == "1" and fmt.plain(0.03) == "0.03"
+    assert math.isclose(float(fmt.plain(3e-9)), 3e-9)
 
 
 # ---------------------------------------------------------------- regularization, init, seed

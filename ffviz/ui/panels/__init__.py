@@ -1,0 +1,1 @@
+"""Panels: the window's controls and its explanatory side panels (unlike views, they edit the run or explain it)."""

@@ -1,0 +1,47 @@
+"""Views: each draws snapshots of the run, one module (or folder) per view, all with one interface.
+
+The main window builds its docks and View-menu entries from a table of views (ui/main_window.py) and talks to
+every view only through this protocol; a view never computes maths (the engine does) and never changes the run
+(it emits signals the window turns into commands).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from PySide6 import QtWidgets
+
+
+@runtime_checkable
+class SnapshotView(Protocol):
+    """What every view offers the main window."""
+
+    export_name: str  # the file stem of its exports: "network", "decision-boundary", "loss"
+
+    def show_snapshot(self, snap) -> bool:
+        """Draw `snap`, unless it is older than the one on screen (then return False and draw nothing)."""
+
+    def apply_theme(self, theme) -> None:
+        """Restyle everything (colours, fonts, sizes) for `theme` and redraw what is shown."""
+
+    def export_target(self) -> QtWidgets.QWidget:
+        """What a PNG or SVG export of this view draws."""
+
+
+class Staleness:
+    """Keeps the (run, serial) of the newest snapshot a view drew, so it drops older ones."""
+
+    def __init__(self):
+        self.key: tuple[int, int] | None = None
+
+    def newer(self, snap) -> bool:
+        """Whether `snap` is at least as new as the last drawn (and remember it if so)."""
+        key = (snap.run_id, snap.serial)
+        if self.key is not None and key < self.key:
+            return False
+        self.key = key
+        return True
+
+    def new_run(self, snap) -> bool:
+        """Whether `snap` belongs to another run than the last one drawn (call before `newer`)."""
+        return self.key is None or self.key[0] != snap.run_id
