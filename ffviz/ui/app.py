@@ -100,8 +100,6 @@ def run_app(config=None, base_dir=None, argv=None, *, theme: str | None = None, 
         from PySide6 import QtGui
         app.setWindowIcon(QtGui.QIcon(str(icon)))
     pg.setConfigOptions(antialias=True)
-    # Fusion draws every widget from the palette, so the dark and high-contrast themes reach all of them.
-    app.setStyle("Fusion")
     window = MainWindow(config, base_dir, theme=theme, font_scale=font_scale, startup_error=startup_error)
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
     window.show()

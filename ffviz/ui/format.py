@@ -45,13 +45,14 @@ def _minus(text: str) -> str:
     return text.replace("-", MINUS)
 
 
-def number(value, precision: Precision = SIG3, *, sign: bool = False, unknown: str = "—") -> str:
-    """`value` as shown on screen; `unknown` for None, NaN as "NaN", infinities as ∞."""
+def number(value, precision: Precision = SIG3, *, sign: bool = False, unknown: str = "—", nan: str = "NaN") -> str:
+    """`value` as shown on screen; `unknown` for None, `nan` for NaN ("—" where NaN means "does not apply",
+    as a test loss without a test set), infinities as ∞."""
     if value is None:
         return unknown
     v = float(value)
     if math.isnan(v):
-        return "NaN"
+        return nan
     if math.isinf(v):
         return ("+∞" if sign else "∞") if v > 0 else MINUS + "∞"
     plus = "+" if sign else ""

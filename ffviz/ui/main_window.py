@@ -20,6 +20,7 @@ from ffviz.engine.presets import DEFAULT_PRESET, load_preset
 from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
+from ffviz.ui.compute import ComputeThread, Requester
 from ffviz.ui.panels.banners import DivergenceBanner, NoticeBanner
 from ffviz.ui.panels.controls import ControlsPanel
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
@@ -206,6 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.worker = TrainingWorker(config, base_dir)  # a bad config raises here, before any window
         self._worker_thread = WorkerThread(self.worker)
+        self._compute = ComputeThread(self)  # answers views' requests (surfaces, gradients) off this thread
 
         self._build_views(config)
         self._build_actions()
@@ -219,11 +221,13 @@ class MainWindow(QtWidgets.QMainWindow):
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(self._on_system_scheme_changed)
         self._paint_watch = PaintWatch(self.frame_drawn.emit, self)
+        self._compute.start()
         self._worker_thread.start()
         self.pause_requested.emit()  # the worker answers with the first snapshot
         if startup_error:
             self.report_error(startup_error)
         elif not self._settings.value("firstRunDone", False, type=bool):
+            self.notice.show_info(FIRST_RUN_HINT)
             self.statusBar().showMessage(FIRST_RUN_HINT, 30000)
             self._settings.setValue("firstRunDone", True)
 
@@ -436,6 +440,10 @@ class MainWindow(QtWidgets.QMainWindow):
         w.diverged.connect(self._on_diverged)
         w.playing_changed.connect(self._on_playing_changed)
         w.config_applied.connect(self._on_config_applied)
+        for view in self.views:
+            if hasattr(view, "show_answer"):  # views that ask for derived data (see ui/compute.py)
+                view.set_requester(Requester(self._compute.submit))
+        self._compute.worker.answered.connect(self._on_answer)
 
         self.controls.config_requested.connect(self.config_requested)
         self.controls.preset_requested.connect(self.preset_requested)
@@ -464,6 +472,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for banner in (self.banner, self.notice):
             banner.apply_theme(theme)
         self.status_label.apply_theme(theme)
+        for dock in (self.controls_dock, *self.docks.values()):
+            dock.setFont(theme.font("widget"))  # its title; the view inside sets its own fonts
         self.theme_changed.emit(theme)
 
     def set_theme(self, name: str) -> None:
@@ -512,12 +522,17 @@ class MainWindow(QtWidgets.QMainWindow):
                 dock.setVisible(key == self._projector_plot)
                 if dock.isFloating() and key == self._projector_plot:
                     dock.setFloating(False)
+            self._share_with_diagram(self.docks[self._projector_plot])
         else:
             state, self._projector_state = self._projector_state, None
             self.restoreState(state, SETTINGS_VERSION)
         if self.act_projector.isChecked() != on:
             self.act_projector.setChecked(on)
         self.network_view.fit()
+
+    def _share_with_diagram(self, dock: QtWidgets.QDockWidget) -> None:
+        """The plot beside the diagram takes 40 % of the window's width (it keeps what it had otherwise)."""
+        self.resizeDocks([dock], [int(self.width() * 0.4)], QtCore.Qt.Orientation.Horizontal)
 
     @property
     def projector_layout(self) -> bool:
@@ -532,6 +547,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.projector_layout:
             for k, dock in self.docks.items():
                 dock.setVisible(k == key)
+            self._share_with_diagram(self.docks[key])
 
     def _on_full_screen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()
@@ -560,8 +576,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_status(self, snap) -> None:
         parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",
-                 f"train loss {fmt.number(snap.train_loss, fmt.SIG4)}",
-                 f"test loss {fmt.number(snap.test_loss, fmt.SIG4)}"]
+                 f"train loss {fmt.number(snap.train_loss, fmt.SIG4, nan='—')}"]
+        if snap.dataset.x_test.shape[0]:
+            parts.append(f"test loss {fmt.number(snap.test_loss, fmt.SIG4, nan='—')}")
         if snap.dataset.task != "regression":
             acc = snap.train_accuracy
             parts.append(f"accuracy {fmt.percent(acc)}"
@@ -570,6 +587,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if snap.mid_update:
             parts.append(f"done: {snap.trace.last_phase.label}; next: {snap.next_phase.label}")
         self.status_label.setText("   ·   ".join(parts))
+
+    @Slot(object)
+    def _on_answer(self, ans) -> None:
+        if self._closed:
+            return
+        for view in self.views:
+            if hasattr(view, "show_answer"):
+                view.show_answer(ans)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -768,7 +793,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def shutdown(self) -> bool:
         """Stop the worker and its thread (bounded wait). Safe to call more than once."""
         self._closed = True
-        return self._worker_thread.shutdown()
+        computed = self._compute.shutdown()
+        return self._worker_thread.shutdown() and computed
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._save_settings()

@@ -236,7 +236,10 @@ def resolve(name: str) -> Palette:
 
 
 def apply_to_application(app: QtWidgets.QApplication, theme: Theme, base_palette: QtGui.QPalette | None = None) -> None:
-    """Give every Qt widget the theme's palette and the scaled widget font."""
+    """Give every Qt widget the theme's palette and the scaled widget font. In Fusion: it draws every widget
+    from the palette (other styles keep their own colours for some, and a dark theme would not reach them)."""
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     if base_palette is None:
         base_palette = app.style().standardPalette()
     app.setPalette(theme.qpalette(base_palette))

@@ -21,11 +21,15 @@ class _Banner(QtWidgets.QFrame):
         self.apply_theme(themes.DEFAULT)
         self.hide()
 
+    info = False  # a hint rather than an error: drawn in the panel's colours
+
     def apply_theme(self, theme: themes.Theme) -> None:
+        self._theme = theme
         P = theme.palette
-        self.setStyleSheet(f"#{self.objectName()} {{ background: {theme.qss_color(P.error_background)};"
-                           f" border: 2px solid {theme.qss_color(P.error)}; border-radius: 4px; }}"
-                           f"#{self.objectName()} QLabel {{ color: {theme.qss_color(P.error)}; font-weight: bold; }}")
+        ink, fill = (P.foreground, P.panel) if self.info else (P.error, P.error_background)
+        self.setStyleSheet(f"#{self.objectName()} {{ background: {theme.qss_color(fill)};"
+                           f" border: 2px solid {theme.qss_color(ink)}; border-radius: 4px; }}"
+                           f"#{self.objectName()} QLabel {{ color: {theme.qss_color(ink)}; font-weight: bold; }}")
 
 
 class DivergenceBanner(_Banner):
@@ -68,7 +72,17 @@ class NoticeBanner(_Banner):
         self._timer.timeout.connect(self.hide)
 
     def show_error(self, message: str) -> None:
-        self.label.setText(f"⚠ {message}")
+        self._show(f"⚠ {message}", info=False)
+
+    def show_info(self, message: str) -> None:
+        """A hint (the first launch's), in neutral colours."""
+        self._show(message, info=True)
+
+    def _show(self, text: str, info: bool) -> None:
+        if info != self.info:
+            self.info = info
+            self.apply_theme(self._theme)
+        self.label.setText(text)
         self.show()
         self._timer.start(self.SECONDS * 1000)
 

@@ -27,6 +27,10 @@ class SnapshotView(Protocol):
     def export_target(self) -> QtWidgets.QWidget:
         """What a PNG or SVG export of this view draws."""
 
+    # A view that needs derived data (a loss surface, the gradient at the current weights) also has
+    # set_requester(requester) and show_answer(answer): it asks through the Requester (ui/compute.py) and
+    # draws only answers the Requester still wants.
+
 
 class Staleness:
     """Keeps the (run, serial) of the newest snapshot a view drew, so it drops older ones."""

@@ -239,9 +239,9 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
     def _draw_labels(self, snap) -> None:
         P = self._theme.palette
         gap = (" \u00a0 ", P.foreground)  # " &nbsp; " in HTML
-        runs = [(f"step {snap.step}", P.foreground), gap, (f"train J = {fmt.number(snap.train_loss, fmt.SIG4)}", P.train)]
+        runs = [(f"step {snap.step}", P.foreground), gap, (f"train J = {fmt.number(snap.train_loss, fmt.SIG4, nan='—')}", P.train)]
         if self._has_test:
-            runs += [gap, (f"test J = {fmt.number(snap.test_loss, fmt.SIG4)}", P.test)]
+            runs += [gap, (f"test J = {fmt.number(snap.test_loss, fmt.SIG4, nan='—')}", P.test)]
         if snap.diverged is not None:
             runs += [gap, ("diverged", P.nonfinite)]
         set_title_runs(self.loss_plot, runs, self._theme)

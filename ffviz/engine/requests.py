@@ -1,0 +1,80 @@
+"""Requests for derived data (a loss surface, the gradient at the current weights, a race of optimizers), and
+their answers. A request is frozen and carries everything it needs, all immutable (a TrainerState shares the
+run's arrays by reference), so it can be answered on any thread while training goes on.
+
+Each request belongs to a channel (one per view and purpose); a newer request on a channel makes an older one
+pointless, and a view keeps only answers to the latest request it made for the snapshot it shows (see
+ui/compute.py). `compute(cancelled)` may stop early, between chunks, when `cancelled()` says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ffviz.engine.network import Network
+from ffviz.engine.snapshot import readonly
+from ffviz.engine.state import TrainerState
+
+
+class Cancelled(Exception):
+    """A computation stopped because a newer request made it pointless."""
+
+
+@dataclass(frozen=True, eq=False)
+class Request:
+    channel: str
+    run_id: int
+    step: int  # the update of the snapshot the request was made for
+    serial: int = 0  # the snapshot's serial: several requests for one step stay in order
+
+    @property
+    def key(self) -> tuple:
+        return (self.channel, self.run_id, self.step, self.serial)
+
+    def compute(self, cancelled: Callable[[], bool] = lambda: False):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Answer:
+    request: Request
+    value: object = None
+    error: str | None = None  # one line for the user, when the request could not be answered
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """J and ∂J/∂params at a point, on the whole training set (not the last mini-batch's)."""
+
+    loss: float
+    gradient: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class GradientRequest(Request):
+    """The gradient at the run's current weights on the full training set: the tangent a view draws."""
+
+    state: TrainerState = field(default=None, repr=False)
+
+    def compute(self, cancelled=lambda: False) -> Gradient:
+        s = self.state
+        net = Network.of(s.config)
+        loss, grad = net.gradient(s.dataset.x_train, s.dataset.y_train, s.params, s.config.regularization)
+        return Gradient(float(loss), readonly(grad))
+
+
+def answer(request: Request, cancelled: Callable[[], bool] = lambda: False) -> Answer | None:
+    """Compute a request; None when cancelled, an Answer with a one-line error when it could not be done."""
+    from ffviz.errors import FfvizError
+    try:
+        with np.errstate(all="ignore"):
+            return Answer(request, request.compute(cancelled))
+    except Cancelled:
+        return None
+    except FfvizError as exc:
+        return Answer(request, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported to the view in one line, never a traceback
+        return Answer(request, error=f"internal error: {type(exc).__name__}: {exc}")

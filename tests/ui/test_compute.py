@@ -1,0 +1,89 @@
+"""Requests answered off the GUI thread: the right numbers, only the newest request per channel computed, and
+answers that arrive after the run moved on are not taken."""
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from ffviz.engine import Trainer, load_preset
+from ffviz.engine.requests import Answer, Cancelled, GradientRequest, Request
+from ffviz.ui.compute import ComputeThread, Requester
+
+
+@pytest.fixture
+def compute(qtbot):
+    ct = ComputeThread()
+    ct.start()
+    yield ct
+    assert ct.shutdown(2000)
+
+
+def collect(qtbot, ct):
+    got = []
+    ct.worker.answered.connect(lambda ans: got.append((ans, threading.current_thread() is threading.main_thread())))
+    return got
+
+
+def test_the_gradient_at_the_current_weights_is_answered_off_the_gui_thread(compute, qtbot):
+    got = collect(qtbot, compute)
+    tr = Trainer(load_preset("lecture"))
+    compute.submit(GradientRequest("tangent", tr.run_id, 0, 1, tr.state()))
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    ans, on_gui_thread = got[0]
+    assert ans.error is None and ans.request.step == 0 and not on_gui_thread
+    np.testing.assert_allclose(ans.value.gradient, [0.05954, 0.06073], atol=5e-6)
+    assert ans.value.loss == pytest.approx(0.12184, abs=5e-6)
+
+
+@dataclass(frozen=True, eq=False)
+class SlowRequest(Request):
+    started: threading.Event = None
+
+    def compute(self, cancelled=lambda: False):
+        self.started.set()
+        for _ in range(500):  # 5 s unless cancelled between its chunks
+            if cancelled():
+                raise Cancelled()
+            threading.Event().wait(0.01)
+        return "finished"
+
+
+def test_a_newer_request_cancels_the_older_and_only_it_is_answered(compute, qtbot):
+    got = collect(qtbot, compute)
+    slow = SlowRequest("surface", 1, 10, 1, started=threading.Event())
+    compute.submit(slow)
+    assert slow.started.wait(5)
+    tr = Trainer(load_preset("lecture"))
+    compute.submit(GradientRequest("surface", tr.run_id, 11, 2, tr.state()))
+    qtbot.waitUntil(lambda: bool(got), timeout=3000)  # far sooner than the 5 s the slow one takes
+    qtbot.wait(100)
+    assert [a.request.step for a, _ in got] == [11]
+
+
+def test_an_answer_for_a_step_the_view_has_left_is_dropped():
+    sent = []
+    req = Requester(sent.append)
+    old = Request("surface", 1, 5, 10)
+    req.ask(old)
+    new = Request("surface", 1, 6, 11)  # the run moved on: the view asks again
+    req.ask(new)
+    assert sent == [old, new]
+    assert not req.wanted(Answer(old, value="stale")) and req.wanted(Answer(new, value="fresh"))
+    assert req.wanted(Answer(Request("other", 1, 5, 10))) is False  # never asked on that channel
+    req.forget()  # a new run: nothing asked is wanted any more
+    assert not req.wanted(Answer(new))
+
+
+def test_a_failing_request_is_one_line(compute, qtbot):
+    got = collect(qtbot, compute)
+
+    @dataclass(frozen=True, eq=False)
+    class Broken(Request):
+        def compute(self, cancelled=lambda: False):
+            raise ZeroDivisionError("division by zero")
+
+    compute.submit(Broken("x", 1, 0))
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    assert got[0][0].error == "internal error: ZeroDivisionError: division by zero"
