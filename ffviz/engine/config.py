@@ -12,7 +12,7 @@ from typing import Any
 
 from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES
 from ffviz.engine.datasets import TASKS as DATASET_TASKS
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, short_repr
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "perceptron")
 OPTIMIZER_ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
@@ -139,39 +139,33 @@ def _num(value, where: str, *, lo=None, hi=None, integer=False, allow_none=False
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FfvizError(f"{where} must be a number, not {_short(value)}")
+        raise FfvizError(f"{where} must be a number, not {short_repr(value)}")
     if isinstance(value, float) and not math.isfinite(value):  # a Python int is always finite (and may be huge)
-        raise FfvizError(f"{where} must be a finite number, not {value!r}")
+        raise FfvizError(f"{where} must be a finite number, not {short_repr(value)}")
     if integer:
         if isinstance(value, float) and not value.is_integer():
-            raise FfvizError(f"{where} must be a whole number, not {value!r}")
+            raise FfvizError(f"{where} must be a whole number, not {short_repr(value)}")
         value = int(value)
     elif isinstance(value, int):
         if abs(value) > 1e300:
             raise FfvizError(f"{where} is too large a number")
         value = float(value)
     if lo is not None and (value <= lo if lo_open else value < lo):
-        raise FfvizError(f"{where} must be {'>' if lo_open else '≥'} {lo}, not {value!r}")
+        raise FfvizError(f"{where} must be {'>' if lo_open else '≥'} {lo}, not {short_repr(value)}")
     if hi is not None and value > hi:
-        raise FfvizError(f"{where} must be ≤ {hi}, not {value!r}")
+        raise FfvizError(f"{where} must be ≤ {hi}, not {short_repr(value)}")
     return value
-
-
-def _short(value) -> str:
-    """A value for an error message: its repr, cut short so the message stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _bool(value, where: str) -> bool:
     if not isinstance(value, bool):
-        raise FfvizError(f"{where} must be true or false, not {value!r}")
+        raise FfvizError(f"{where} must be true or false, not {short_repr(value)}")
     return value
 
 
 def _str(value, where: str) -> str:
     if not isinstance(value, str):
-        raise FfvizError(f"{where} must be a string, not {value!r}")
+        raise FfvizError(f"{where} must be a string, not {short_repr(value)}")
     return value
 
 
@@ -184,7 +178,7 @@ def _obj(value, where: str) -> dict:
 def _no_unknown(d: dict, allowed, where: str):
     unknown = sorted(set(d) - set(allowed))
     if unknown:
-        raise FfvizError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(allowed))}")
+        raise FfvizError(f"{where}: unknown key {short_repr(unknown[0])}; known keys: {', '.join(sorted(allowed))}")
 
 
 def _matrix(value, rows: int, cols: int, where: str) -> tuple:
@@ -245,7 +239,7 @@ def validate(cfg: RunConfig) -> RunConfig:
         raise FfvizError("a softmax output needs at least 2 units (one per class)")
     opt = cfg.optimizer
     if opt.name not in OPTIMIZERS:
-        raise FfvizError(f"unknown optimizer {opt.name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        raise FfvizError(f"unknown optimizer {short_repr(opt.name)}; choose one of: {', '.join(OPTIMIZERS)}")
     _num(opt.learning_rate, "the learning rate", lo=0, lo_open=True, hi=1e6)
     _num(opt.batch_size, "the batch size", lo=1, integer=True, allow_none=True)
     _bool(opt.shuffle, "optimizer shuffle")
@@ -255,11 +249,11 @@ def validate(cfg: RunConfig) -> RunConfig:
     _num(opt.beta_2, "beta_2", lo=0, hi=1)
     _num(opt.epsilon, "epsilon", lo=0, lo_open=True)
     if cfg.init.name not in INITIALIZERS:
-        raise FfvizError(f"unknown init {cfg.init.name!r}; choose one of: {', '.join(INITIALIZERS)}")
+        raise FfvizError(f"unknown init {short_repr(cfg.init.name)}; choose one of: {', '.join(INITIALIZERS)}")
     _num(cfg.init.sigma, "init sigma", lo=0)
     _num(cfg.init.bias, "init bias")
     if cfg.regularization.kind not in REGULARIZATIONS:
-        raise FfvizError(f"unknown regularization {cfg.regularization.kind!r}; "
+        raise FfvizError(f"unknown regularization {short_repr(cfg.regularization.kind)}; "
                          f"choose one of: {', '.join(REGULARIZATIONS)}")
     _num(cfg.regularization.rate, "the regularization rate", lo=0)
     _num(cfg.seed, "seed", lo=0, integer=True)
@@ -270,12 +264,12 @@ def validate(cfg: RunConfig) -> RunConfig:
     _num(d.classes, "data classes", lo=2, hi=MAX_CLASSES, integer=True)
     _num(d.seed, "data seed", lo=0, integer=True, allow_none=True)
     if d.task not in TASKS:
-        raise FfvizError(f"unknown data task {d.task!r}; choose one of: {', '.join(TASKS)}")
+        raise FfvizError(f"unknown data task {short_repr(d.task)}; choose one of: {', '.join(TASKS)}")
     if d.features is not None:
         from ffviz.engine.datasets import FEATURES
         for f in d.features:
             if f not in FEATURES:
-                raise FfvizError(f"unknown input feature {f!r}; choose from: {', '.join(FEATURES)}")
+                raise FfvizError(f"unknown input feature {short_repr(f)}; choose from: {', '.join(FEATURES)}")
         if len(set(d.features)) != len(d.features):
             raise FfvizError("an input feature is listed twice")
         if len(d.features) != cfg.input_units:
@@ -316,9 +310,9 @@ def from_dict(d: Any) -> RunConfig:
     d = _obj(d, "the network file")
     _no_unknown(d, _TOP_KEYS, "the network file")
     if d.get("format", "ffviz-network") != "ffviz-network":
-        raise FfvizError(f"this is a {_short(d.get('format'))} file, not an ffviz network file")
+        raise FfvizError(f"this is a {short_repr(d.get('format'))} file, not an ffviz network file")
     if d.get("version", 1) != 1:
-        raise FfvizError(f"network file version {_short(d.get('version'))} is not one this ffviz reads (1)")
+        raise FfvizError(f"network file version {short_repr(d.get('version'))} is not one this ffviz reads (1)")
     if "layers" not in d:
         raise FfvizError("the network file has no 'layers' list")
     layers = d["layers"]

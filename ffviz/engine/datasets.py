@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, short_repr
 
 if TYPE_CHECKING:  # only for annotations: the config imports this module, not the other way round
     from ffviz.engine.config import DataSpec
@@ -61,7 +61,7 @@ def apply_features(raw: np.ndarray, names: Sequence[str] | None) -> np.ndarray:
         raise FfvizError("choose at least one input feature")
     for name in names:
         if name not in FEATURES:
-            raise FfvizError(f"unknown input feature {name!r}; choose from: {', '.join(FEATURES)}")
+            raise FfvizError(f"unknown input feature {short_repr(name)}; choose from: {', '.join(FEATURES)}")
     return np.column_stack([FEATURES[name].fn(raw) for name in names]).astype(np.float64, copy=False)
 
 
@@ -250,7 +250,7 @@ def build_dataset(spec: DataSpec, rng: np.random.Generator,
                   base_dir: str | os.PathLike | None = None) -> Dataset:
     """Generate, load or take inline data as `spec` says, shuffle and split with `rng`, apply the features."""
     if spec.task not in ("auto",) + TASKS:
-        raise FfvizError(f"unknown data task {spec.task!r}; choose one of: auto, {', '.join(TASKS)}")
+        raise FfvizError(f"unknown data task {short_repr(spec.task)}; choose one of: auto, {', '.join(TASKS)}")
     _check_fraction(spec.test_fraction)
     if spec.name == "csv":
         return _from_csv(spec, rng, base_dir)
@@ -259,7 +259,7 @@ def build_dataset(spec: DataSpec, rng: np.random.Generator,
     info = DATASETS.get(spec.name) if isinstance(spec.name, str) else None
     if info is None:
         choices = ", ".join(list(DATASETS) + ["csv", "inline"])
-        raise FfvizError(f"dataset {spec.name!r} is unknown; choose one of: {choices}")
+        raise FfvizError(f"dataset {short_repr(spec.name)} is unknown; choose one of: {choices}")
     return _from_builtin(info, spec, rng)
 
 
@@ -269,19 +269,19 @@ def _check_number(value, what: str, lo: float, hi: float, integer: bool = False)
           and math.isfinite(value) and lo <= value <= hi and (not integer or value == int(value)))
     if not ok:
         kind = "a whole number" if integer else "a number"
-        raise FfvizError(f"{what} must be {kind} from {lo:g} to {hi:g}, not {value!r}")
+        raise FfvizError(f"{what} must be {kind} from {lo:g} to {hi:g}, not {short_repr(value)}")
 
 
 def _check_fraction(value):
     _check_number(value, "the test fraction", 0, 1)
     if value >= 1:
-        raise FfvizError(f"the test fraction must be below 1 (some points must stay for training), not {value!r}")
+        raise FfvizError(f"the test fraction must be below 1 (some points must stay for training), not {short_repr(value)}")
 
 
 def _from_builtin(info: DatasetInfo, spec: DataSpec, rng: np.random.Generator) -> Dataset:
     """Run a built-in generator and assemble its Dataset."""
     if spec.task not in ("auto", info.task):
-        raise FfvizError(f"dataset {info.name!r} is a {info.task} task, not {spec.task}; set the task to auto")
+        raise FfvizError(f"dataset {short_repr(info.name)} is a {info.task} task, not {spec.task}; set the task to auto")
     if not info.fixed:
         _check_number(spec.samples, "the number of samples", 1, MAX_SAMPLES, integer=True)
         _check_number(spec.noise, "the noise", 0, 10)

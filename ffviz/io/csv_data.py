@@ -18,7 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, shown, shown_path
+from ffviz.io.reading import encodable, read_regular_file
 
 MAX_BYTES = 100 * 1024 * 1024  # refuse larger files: parsing them would freeze the app for minutes
 
@@ -35,8 +36,8 @@ class CsvTable:
 
 def read_csv_table(path: str | os.PathLike, label: str | None = None) -> CsvTable:
     """Read a CSV with a header and numeric cells; the label is the column named `label`, else the last one."""
-    path = Path(path)
-    name = path.name or str(path)
+    path = Path(encodable(path, "CSV file name"))
+    name = shown_path(path.name or str(path))
     text = _decode(_read_bytes(path, name), name)
     records = _records(text, name)
     first = next(records, None)
@@ -51,33 +52,9 @@ def read_csv_table(path: str | os.PathLike, label: str | None = None) -> CsvTabl
                     input_names=tuple(columns[i] for i in inputs), label_name=columns[label_at])
 
 
-def _show(text: str, limit: int = 40) -> str:
-    """Text fit for a one-line message: control characters escaped, long text cut."""
-    shown = repr(text)[1:-1]
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
-
-
 def _read_bytes(path: Path, name: str) -> bytes:
-    """The file's bytes, refusing folders, missing files and files over MAX_BYTES."""
-    try:
-        if path.is_dir():
-            raise IsADirectoryError
-        size = path.stat().st_size
-        if size <= MAX_BYTES:
-            with path.open("rb") as f:
-                data = f.read(MAX_BYTES + 1)  # +1: notice a file that grew since stat
-                size = len(data)
-    except FileNotFoundError:
-        raise FfvizError(f"CSV file not found: {_show(str(path), 200)}") from None
-    except IsADirectoryError:
-        raise FfvizError(f"{name} is a folder, not a CSV file") from None
-    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL character
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise FfvizError(f"cannot read {name}: {reason}") from None
-    if size > MAX_BYTES:
-        raise FfvizError(f"{name} is {size / 2**20:.0f} MB; ffviz reads CSV files of at most "
-                         f"{MAX_BYTES // 2**20} MB")
-    return data
+    """The file's bytes: a regular file of at most MAX_BYTES, else one line saying why not."""
+    return read_regular_file(path, limit=MAX_BYTES, kind="CSV file", name=name)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -130,7 +107,7 @@ def _columns(header: list[str], line: int, name: str) -> tuple[str, ...]:
     """Column names from the header record, checked: at least 2, all named, none twice, not all numbers."""
     columns = tuple(cell.strip() for cell in header)
     if len(columns) < 2:
-        raise FfvizError(f'{name} has 1 column ("{_show(columns[0])}"); it needs at least 2: '
+        raise FfvizError(f'{name} has 1 column ("{shown(columns[0])}"); it needs at least 2: '
                          f"one or more inputs and a label")
     if all(_is_number(c) for c in columns):
         raise FfvizError(f"{name} line {line} holds numbers, but the first line must name the columns "
@@ -140,7 +117,7 @@ def _columns(header: list[str], line: int, name: str) -> tuple[str, ...]:
         if not col:
             raise FfvizError(f"{name} line {line}: column {i} has no name; the header must name every column")
         if col in seen:
-            raise FfvizError(f'{name} line {line}: column "{_show(col)}" appears twice; names must be unique')
+            raise FfvizError(f'{name} line {line}: column "{shown(col)}" appears twice; names must be unique')
         seen.add(col)
     return columns
 
@@ -151,8 +128,8 @@ def _label_index(columns: tuple[str, ...], label: str | None, name: str) -> int:
         return len(columns) - 1
     wanted = str(label).strip()
     if wanted not in columns:
-        listed = ", ".join(f'"{_show(c)}"' for c in columns[:20]) + (", …" if len(columns) > 20 else "")
-        raise FfvizError(f'{name} has no column "{_show(wanted)}" for the label; its columns are: {listed}')
+        listed = ", ".join(f'"{shown(c)}"' for c in columns[:20]) + (", …" if len(columns) > 20 else "")
+        raise FfvizError(f'{name} has no column "{shown(wanted)}" for the label; its columns are: {listed}')
     return columns.index(wanted)
 
 
@@ -180,12 +157,12 @@ def _numbers(records: Iterator[tuple[int, list[str]]], columns: tuple[str, ...],
 def _raise_bad_cell(row: list[str], columns: tuple[str, ...], line: int, name: str):
     """Say which cell of a bad row is not a finite number."""
     for col, cell in zip(columns, row):
-        where = f'{name} line {line}, column "{_show(col)}"'
+        where = f'{name} line {line}, column "{shown(col)}"'
         text = cell.strip()
         if not text:
             raise FfvizError(f"{where} is empty")
         if not _is_number(text):
-            raise FfvizError(f'{where}: "{_show(text)}" is not a number')
+            raise FfvizError(f'{where}: "{shown(text)}" is not a number')
         if not math.isfinite(float(text)):
-            raise FfvizError(f'{where}: "{_show(text)}" is not a finite number')
+            raise FfvizError(f'{where}: "{shown(text)}" is not a finite number')
     raise FfvizError(f"{name} line {line} holds a value that is not a number")  # pragma: no cover - unreachable

@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 
 from ffviz.engine.config import RunConfig, from_dict, to_dict
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, short_repr, shown, shown_path
+from ffviz.io.reading import MissingFileError, encodable, read_regular_file
 
 MAX_JSON_BYTES = 50 * 1024 * 1024
 
@@ -50,25 +51,18 @@ def atomic_write_text(path, text: str) -> Path:
 
 
 def read_json(path) -> object:
-    """Parse a JSON file; any problem (missing, too big, not UTF-8, bad syntax) is one FfvizError line."""
-    path = Path(path)
-    name = path.name
+    """Parse a JSON file; any problem (not a regular file, too big, not UTF-8, bad syntax) is one FfvizError."""
+    name = shown_path(Path(encodable(path)).name or path)
+    data = read_regular_file(path, limit=MAX_JSON_BYTES, kind="network file", name=name)
+    return parse_json(data, name)
+
+
+def parse_json(data: bytes, name: str) -> object:
+    """JSON bytes → the value; every problem is one FfvizError line that starts with `name`."""
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise FfvizError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise FfvizError(f"{path}: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise FfvizError(f"{path} is a folder, not a network file")
-    if size > MAX_JSON_BYTES:
-        raise FfvizError(f"{name} is {size // (1024 * 1024)} MB; network files over 50 MB are refused")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FfvizError(f"{name}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise FfvizError(f"{path}: {exc.strerror or exc}") from None
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -78,7 +72,7 @@ def read_json(path) -> object:
     except FfvizError as exc:
         raise FfvizError(f"{name}: {exc}") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise FfvizError(f"{name}: {' '.join(str(exc).split())[:120]}") from None
+        raise FfvizError(f"{name}: {shown(str(exc), 120)}") from None
 
 
 def _reject_constant(name):
@@ -92,7 +86,7 @@ def load_network_file(path) -> RunConfig:
     try:
         return from_dict(data)
     except FfvizError as exc:
-        raise FfvizError(f"{Path(path).name}: {exc}") from None
+        raise FfvizError(f"{shown_path(Path(path).name)}: {exc}") from None
 
 
 def load_spec(spec: str) -> tuple[RunConfig, Path | None]:
@@ -100,10 +94,20 @@ def load_spec(spec: str) -> tuple[RunConfig, Path | None]:
     from ffviz.engine.presets import load_preset, preset_names
     if spec in preset_names():
         return load_preset(spec), None
-    path = Path(spec)
-    if not path.exists():
-        raise FfvizError(f"{spec!r} is neither a preset ({', '.join(preset_names())}) nor an existing file")
-    return load_network_file(path), path.resolve().parent
+    try:
+        cfg = load_network_file(spec)
+    except MissingFileError:
+        raise FfvizError(f"{short_repr(spec)} is neither a preset ({', '.join(preset_names())}) "
+                         f"nor an existing file") from None
+    return cfg, _folder_of(spec)
+
+
+def _folder_of(path) -> Path:
+    """The real folder of a file that was just read (relative data paths are relative to it)."""
+    try:
+        return Path(path).resolve().parent
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop on Python < 3.13
+        return Path(os.path.abspath(path)).parent
 
 
 def network_dict(cfg: RunConfig, kernels=None, biases=None, base_dir=None, trained: dict | None = None) -> dict:

@@ -116,7 +116,7 @@ def test_missing_file_and_folder(tmp_path):
 def test_files_over_the_limit_are_refused_before_reading(write, monkeypatch):
     path = write("x1,x2,y\n" + "1,2,0\n" * 100)
     monkeypatch.setattr(csv_data, "MAX_BYTES", 300)
-    assert error_of(path) == "data.csv is 0 MB; ffviz reads CSV files of at most 0 MB"
+    assert error_of(path) == "data.csv is 608 bytes: larger than the 300 bytes ffviz reads in a CSV file"
     monkeypatch.undo()
     assert read_csv_table(path).x.shape == (100, 2)
 
@@ -125,7 +125,7 @@ def test_the_real_limit_is_100_megabytes(tmp_path):
     path = tmp_path / "big.csv"
     with open(path, "wb") as f:  # sparse: no 100 MB written to disk
         f.truncate(100 * 2**20 + 1)
-    assert error_of(path) == "big.csv is 100 MB; ffviz reads CSV files of at most 100 MB"
+    assert error_of(path) == "big.csv is 100 MiB: larger than the 100 MiB ffviz reads in a CSV file"
 
 
 def test_quoted_header_with_a_line_break_counts_lines_and_escapes_the_name(write):
