@@ -85,7 +85,11 @@ class _InterruptFlag:
 def _train(args) -> int:
     from dataclasses import replace
 
+    import numpy as np
+
+    from ffviz.engine.budget import check_dataset
     from ffviz.engine.config import validate
+    from ffviz.engine.datasets import build_dataset
     from ffviz.engine.trainer import Trainer
     from ffviz.io.files import load_spec, save_network_file, write_history_csv
 
@@ -96,6 +100,10 @@ def _train(args) -> int:
     cfg, base_dir = load_spec(args.spec)
     if args.seed is not None:
         cfg = validate(replace(cfg, seed=args.seed))
+    if cfg.data.name == "csv":
+        # A CSV file's rows are known only once it is read: check the memory budget with them before the
+        # trainer allocates for them (validation has checked everything else).
+        check_dataset(cfg, build_dataset(cfg.data, np.random.default_rng(0), base_dir))
     trainer = Trainer(cfg, base_dir=base_dir)  # bad data fails here, before anything is written
     if args.learning_rate is not None:
         trainer.set_learning_rate(args.learning_rate)

@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from ffviz.engine import budget
+from ffviz.engine.budget import MAX_INPUT_UNITS, MAX_LAYERS
 from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES
 from ffviz.engine.datasets import TASKS as DATASET_TASKS
 from ffviz.errors import FfvizError, short_repr
@@ -208,7 +210,10 @@ def validate(cfg: RunConfig) -> RunConfig:
 
     if not cfg.layers:
         raise FfvizError("the network needs at least one layer after the input")
-    _num(cfg.input_units, "the input layer's units", lo=1, integer=True)
+    if len(cfg.layers) > MAX_LAYERS:  # before the loop below: a million layers would take a while to check
+        raise FfvizError(f"the network has {len(cfg.layers):,} layers after the input; ffviz builds at most "
+                         f"{MAX_LAYERS:,}")
+    _num(cfg.input_units, "the input layer's units", lo=1, hi=MAX_INPUT_UNITS, integer=True)
     fan_in = cfg.input_units
     _bool(cfg.fused_output_gradient, "fused_output_gradient")
     for idx, layer in enumerate(cfg.layers, start=1):
@@ -275,7 +280,57 @@ def validate(cfg: RunConfig) -> RunConfig:
         if len(d.features) != cfg.input_units:
             raise FfvizError(f"the input layer has {cfg.input_units} units but {len(d.features)} input "
                              f"features are selected")
-    return _normalised(cfg)
+    cfg = _normalised(cfg)
+    _check_initial_scale(cfg)
+    budget.check(cfg, *_stated_sizes(cfg.data))
+    return cfg
+
+
+def _stated_sizes(d: DataSpec) -> tuple:
+    """(training samples, test samples) as far as the config says them, for the memory budget; a CSV
+    file's rows are known only once it is read (budget.check_dataset then)."""
+    from ffviz.engine.datasets import DATASETS, split_sizes
+    if d.name == "inline" and d.x:
+        return split_sizes(len(d.x), d.test_fraction)
+    info = DATASETS.get(d.name) if isinstance(d.name, str) else None
+    if info is None:
+        return None, None
+    return (1, 0) if info.fixed else split_sizes(d.samples, d.test_fraction)
+
+
+# The weighted sums a fresh network makes for inputs of size about 1 may not exceed this: beyond it the
+# squared error overflows (and the loss is not a number), whatever the data.
+_MAX_INITIAL_LOG10 = 150.0
+_BOUNDED = {"sigmoid", "tanh", "step", "softmax"}
+
+
+def _check_initial_scale(cfg: RunConfig) -> None:
+    """Refuse an initialisation whose weighted sums overflow for inputs of ordinary size, blaming σ or the
+    initial bias: otherwise the first loss is not a finite number and the data looks like the culprit."""
+    if any(layer.kernel is not None for layer in cfg.layers) or cfg.init.name == "zeros":
+        return  # explicit (trained) weights are the user's own; zeros cannot overflow
+    sizes = cfg.layer_sizes
+    log_a = 0.0  # log10 of the typical size of the previous layer's outputs
+    for i, layer in enumerate(cfg.layers):
+        fan_in = sizes[i]
+        if cfg.init.name == "normal":
+            std = cfg.init.sigma
+        elif cfg.init.name == "xavier":
+            std = math.sqrt(2.0 / (fan_in + layer.units))
+        else:
+            std = math.sqrt(2.0 / fan_in)
+        log_z = max(math.log10(std) + 0.5 * math.log10(fan_in) + log_a if std > 0 else -math.inf,
+                    math.log10(abs(cfg.init.bias)) if layer.use_bias and cfg.init.bias else -math.inf)
+        if log_z > _MAX_INITIAL_LOG10:
+            bias_log = math.log10(abs(cfg.init.bias)) if cfg.init.bias else -math.inf
+            culprit = (f"init bias {cfg.init.bias:g}" if layer.use_bias and bias_log >= _MAX_INITIAL_LOG10
+                       else f"init sigma {cfg.init.sigma:g}" if cfg.init.name == "normal" else None)
+            if culprit is None:  # pragma: no cover - Xavier and He scale down with the width
+                return
+            raise FfvizError(f"{culprit} makes the weighted sums of layer {i + 1} about 1e{log_z:.0f} before any "
+                             f"training: the initial loss would not be a finite number; choose a smaller value "
+                             f"(the default sigma is 0.5) or the xavier or he initialisation")
+        log_a = min(log_z, 0.0) if layer.activation in _BOUNDED else log_z
 
 
 def _normalised(cfg: RunConfig) -> RunConfig:
@@ -318,9 +373,12 @@ def from_dict(d: Any) -> RunConfig:
     layers = d["layers"]
     if not isinstance(layers, list) or len(layers) < 2:
         raise FfvizError("'layers' must be a list: the input ({\"units\": 2}) and at least one more layer")
+    if len(layers) - 1 > MAX_LAYERS:  # before building a LayerSpec for each of a million entries
+        raise FfvizError(f"'layers' has {len(layers) - 1:,} layers after the input; ffviz builds at most "
+                         f"{MAX_LAYERS:,}")
     first = _obj(layers[0], "layers[0]")
     _no_unknown(first, {"units", "name"}, "layers[0] (the input)")
-    input_units = _num(first.get("units"), "layers[0].units", lo=1, integer=True)
+    input_units = _num(first.get("units"), "layers[0].units", lo=1, hi=MAX_INPUT_UNITS, integer=True)
     specs = []
     for idx, raw in enumerate(layers[1:], start=1):
         raw = _obj(raw, f"layers[{idx}]")

@@ -382,7 +382,7 @@ def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal,
     """
     raw = np.asarray(raw, dtype=np.float64)
     n = len(raw)
-    n_test = min(round(spec.test_fraction * n), n - 1) if split else 0
+    n_test = split_sizes(n, spec.test_fraction, split)[1]
     if shuffle or (shuffle is None and n_test > 0):
         order = rng.permutation(n)
         raw, y = raw[order], y[order]
@@ -401,6 +401,12 @@ def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal,
         feature_names=tuple(spec.features) if spec.features is not None else tuple(input_names),
         extent=_extent(raw, nominal) if plane else None,
     )
+
+
+def split_sizes(n: int, test_fraction: float, split: bool = True) -> tuple[int, int]:
+    """(training, test) sample counts of n points: the test share rounded, one point kept for training."""
+    n_test = min(round(test_fraction * n), n - 1) if split and n > 0 else 0
+    return n - n_test, n_test
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 
+from ffviz.engine.budget import format_bytes
 from ffviz.errors import FfvizError, shown_path
 
 _CHUNK = 1 << 20
@@ -19,18 +20,6 @@ _CHUNK = 1 << 20
 
 class MissingFileError(FfvizError):
     """The path names nothing (a caller may say more, e.g. that it is not a preset either)."""
-
-
-def format_size(n: int) -> str:
-    """Bytes as a person reads them: 512 bytes, 3.2 KiB, 100 MiB, 31 GiB."""
-    n = int(n)
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            if n > 2**40 * 10**6:
-                return "more than a million TiB"
-            value = n / scale
-            return f"{value:.3g} {unit}" if value < 100 else f"{value:,.0f} {unit}"
-    return f"{n} bytes"
 
 
 def _kind_of(mode: int) -> str | None:
@@ -119,7 +108,7 @@ def read_regular_file(path, *, limit: int, kind: str, name: str | None = None) -
         if kind_of is not None:
             raise FfvizError(f"{name} is {kind_of}, not a {kind}; ffviz reads regular files only")
         if st.st_size > limit:
-            raise FfvizError(f"{name} is {format_size(st.st_size)}: larger than the {format_size(limit)} "
+            raise FfvizError(f"{name} is {format_bytes(st.st_size)}: larger than the {format_bytes(limit)} "
                              f"ffviz reads in a {kind}")
         chunks, total = [], 0
         while True:  # bounded even if the file grew since fstat: read at most limit + 1 bytes
@@ -129,7 +118,7 @@ def read_regular_file(path, *, limit: int, kind: str, name: str | None = None) -
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
-                raise FfvizError(f"{name} grew while being read: larger than the {format_size(limit)} "
+                raise FfvizError(f"{name} grew while being read: larger than the {format_bytes(limit)} "
                                  f"ffviz reads in a {kind}")
         return b"".join(chunks)
     except OSError as exc:
