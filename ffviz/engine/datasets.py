@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from ffviz.errors import FfvizError, short_repr
+from ffviz.errors import FfvizError, short_repr, shown, shown_path
 
 if TYPE_CHECKING:  # only for annotations: the config imports this module, not the other way round
     from ffviz.engine.config import DataSpec
@@ -82,6 +82,7 @@ class Dataset:
     n_classes: int
     feature_names: tuple[str, ...]
     extent: tuple[float, float, float, float] | None
+    class_names: tuple[str, ...] = ()  # a CSV's text labels, sorted: class i is class_names[i]; else empty
 
     @property
     def n_inputs(self) -> int:
@@ -311,10 +312,13 @@ def _from_csv(spec: DataSpec, rng: np.random.Generator, base_dir) -> Dataset:
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     table = read_csv_table(path, spec.label)
-    where = f'{path.name} column "{table.label_name}"'
-    y, task, n_classes = _encode_targets(table.y, spec.task, where)
+    where = f'{shown_path(path.name)} column "{shown(table.label_name)}"'
+    if table.class_names:
+        y, task, n_classes = _encode_class_names(table.y, table.class_names, spec.task, where)
+    else:
+        y, task, n_classes = _encode_targets(table.y, spec.task, where)
     return _assemble(path.name, table.x, y, task, n_classes, spec, rng, table.input_names, nominal=None,
-                     shuffle=None, split=True, source="this CSV")
+                     shuffle=None, split=True, source="this CSV", class_names=table.class_names)
 
 
 def _from_inline(spec: DataSpec, rng: np.random.Generator) -> Dataset:
@@ -375,7 +379,25 @@ def _encode_targets(y: np.ndarray, task: str, where: str) -> tuple[np.ndarray, s
     return np.eye(k)[labels.astype(int)], task, k
 
 
-def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal, shuffle, split, source) -> Dataset:
+def _encode_class_names(ids: np.ndarray, names: tuple[str, ...], task: str,
+                        where: str) -> tuple[np.ndarray, str, int]:
+    """Text labels (class ids into the sorted `names`) → 0/1 targets for two classes, one-hot rows for more."""
+    k = len(names)
+    if task == "regression":
+        raise FfvizError(f"{where} holds text (\"{shown(names[0])}\"), which cannot be a regression target; "
+                         f"set the task to auto, binary or multiclass")
+    if k < 2:
+        raise FfvizError(f"{where} holds one class only (\"{shown(names[0])}\"); a classification needs at "
+                         f"least 2")
+    if task == "binary" and k != 2:
+        raise FfvizError(f"{where} holds {k} classes; a binary task needs exactly 2")
+    if task == "multiclass" or (task == "auto" and k > 2):
+        return np.eye(k)[ids[:, 0].astype(int)], "multiclass", k
+    return ids.astype(np.float64), "binary", 2
+
+
+def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal, shuffle, split, source,
+              class_names=()) -> Dataset:
     """Shuffle, split off the test rows, apply the features and freeze the arrays.
 
     shuffle None: shuffle only when a test split is taken, so file and inline rows keep their order otherwise.
@@ -400,6 +422,7 @@ def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal,
         task=task, n_classes=int(n_classes),
         feature_names=tuple(spec.features) if spec.features is not None else tuple(input_names),
         extent=_extent(raw, nominal) if plane else None,
+        class_names=tuple(class_names),
     )
 
 

@@ -74,12 +74,13 @@ def encodable(path, what: str = "file name") -> str | bytes:
 def read_regular_file(path, *, limit: int, kind: str, name: str | None = None) -> bytes:
     """The bytes of the regular file at `path`, at most `limit` of them; anything else is one FfvizError line.
 
-    `kind` names what the file should be ("CSV file", "network file") and `name` how messages call the file
-    (default: its path, cut); a missing file is always shown with its path, to say where ffviz looked.
+    `kind` names what the file should be ("CSV file", "network file") and `name`, already fit for a message,
+    how messages call the file (default: its path, cut); a missing file is shown with its path, to say where
+    ffviz looked.
     """
     path = encodable(path)
     where = shown_path(path)
-    name = where if name is None else shown_path(name)
+    name = where if name is None else name
     # Look before opening: opening a device can itself do something (a tape rewinds, a modem hangs up).
     try:
         kind_of = _kind_of(os.stat(path).st_mode)
