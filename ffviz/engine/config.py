@@ -12,7 +12,7 @@ from typing import Any
 
 from ffviz.engine import budget
 from ffviz.engine.budget import MAX_INPUT_UNITS, MAX_LAYERS
-from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES
+from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES, Standardization, standardizes
 from ffviz.engine.datasets import TASKS as DATASET_TASKS
 from ffviz.errors import FfvizError, short_repr
 
@@ -93,6 +93,9 @@ class DataSpec:
     task: str = "auto"
     x: tuple | None = None
     y: tuple | None = None
+    standardize: bool | None = None  # z-score the inputs; None: the source's default (CSV yes, others no)
+    # The statistics trained weights were trained with (written with them); None: the training split's
+    standardization: Standardization | None = None
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,10 @@ class RunConfig:
         return replace(self, optimizer=replace(self.optimizer, learning_rate=float(lr)))
 
     def without_parameters(self) -> "RunConfig":
-        """The same run with its explicit kernels/biases dropped, so they are initialised from the seed."""
-        return replace(self, layers=tuple(replace(l, kernel=None, bias=None) for l in self.layers))
+        """The same run with its explicit kernels/biases dropped, so they are initialised from the seed; the
+        standardisation stored with them goes too (fresh weights take the data's own statistics)."""
+        return replace(self, layers=tuple(replace(l, kernel=None, bias=None) for l in self.layers),
+                       data=replace(self.data, standardization=None))
 
 
 def change_kind(old: RunConfig, new: RunConfig) -> str:
@@ -270,6 +275,10 @@ def validate(cfg: RunConfig) -> RunConfig:
     _num(d.seed, "data seed", lo=0, integer=True, allow_none=True)
     if d.task not in TASKS:
         raise FfvizError(f"unknown data task {short_repr(d.task)}; choose one of: {', '.join(TASKS)}")
+    if d.standardize is not None:
+        _bool(d.standardize, "data standardize")
+    if d.standardization is not None:
+        _check_standardization(d, cfg.input_units)
     if d.features is not None:
         from ffviz.engine.datasets import FEATURES
         for f in d.features:
@@ -284,6 +293,21 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check_initial_scale(cfg)
     budget.check(cfg, *_stated_sizes(cfg.data))
     return cfg
+
+
+def _check_standardization(d: DataSpec, input_units: int) -> None:
+    """Stored statistics: one finite mean and one positive std per input, and only where they are used."""
+    stats = d.standardization
+    if not isinstance(stats, Standardization):
+        raise FfvizError("data standardization must hold a mean and a std for each input")
+    if not standardizes(d):
+        raise FfvizError("data standardization is given but the inputs are not standardised "
+                         "(data standardize is false, or the data is not a CSV file)")
+    for key, values in (("mean", stats.mean), ("std", stats.std)):
+        if not isinstance(values, tuple) or len(values) != input_units:
+            raise FfvizError(f"data standardization {key} must be a list of {input_units} numbers, one per input")
+        for i, v in enumerate(values):
+            _num(v, f"data standardization {key}[{i}]", lo=0 if key == "std" else None, lo_open=key == "std")
 
 
 def _stated_sizes(d: DataSpec) -> tuple:
@@ -424,6 +448,8 @@ def from_dict(d: Any) -> RunConfig:
     for key in ("name", "path", "label", "task"):
         if data.get(key) is not None:
             _str(data[key], f"data.{key}")
+    if data.get("standardization") is not None:
+        data["standardization"] = _standardization(data["standardization"])
     cfg = RunConfig(
         layers=tuple(specs),
         input_units=input_units,
@@ -465,6 +491,19 @@ def _inline(value, where):
     return _tuplify(rows)
 
 
+def _standardization(value) -> Standardization:
+    """{"mean": [...], "std": [...]} → Standardization (lengths and values are checked by validate)."""
+    value = _obj(value, "data.standardization")
+    _no_unknown(value, {"mean", "std"}, "data.standardization")
+    lists = []
+    for key in ("mean", "std"):
+        v = value.get(key)
+        if not isinstance(v, list) or not v:
+            raise FfvizError(f"data.standardization.{key} must be a list of numbers, one per input")
+        lists.append(tuple(_num(x, f"data.standardization.{key}[{i}]") for i, x in enumerate(v)))
+    return Standardization(*lists)
+
+
 def _construct(cls, values: dict, where: str):
     try:
         return cls(**values)
@@ -491,6 +530,8 @@ def to_dict(cfg: RunConfig, *, kernels=None, biases=None) -> dict:
             data[key] = [list(row) for row in data[key]]
     if "features" in data:
         data["features"] = list(data["features"])
+    if "standardization" in data:
+        data["standardization"] = {k: list(v) for k, v in data["standardization"].items()}
     opt = asdict(cfg.optimizer)
     out = {
         "format": "ffviz-network",

@@ -65,6 +65,44 @@ def apply_features(raw: np.ndarray, names: Sequence[str] | None) -> np.ndarray:
     return np.column_stack([FEATURES[name].fn(raw) for name in names]).astype(np.float64, copy=False)
 
 
+# ---------------------------------------------------------------- standardisation (z-scores of the inputs)
+
+@dataclass(frozen=True)
+class Standardization:
+    """z = (x − mean) / std for each input column: what the network sees instead of the user's units."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "Standardization":
+        """Each column's mean and (population) standard deviation; a constant column gets std 1, not 0."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[0] == 0:
+            return cls((0.0,) * x.shape[1], (1.0,) * x.shape[1])
+        with np.errstate(all="ignore"):
+            # Divided by the largest magnitude first: sums of values near 1e308 would overflow to inf
+            scale = np.max(np.abs(x), axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+            scaled = x / scale
+            mean = scaled.mean(axis=0) * scale
+            std = scaled.std(axis=0) * scale
+        mean = np.where(np.isfinite(mean), mean, 0.0)
+        std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """The z-scores of x (n, columns) in a new array."""
+        with np.errstate(all="ignore"):
+            return (np.asarray(x, dtype=np.float64) - np.array(self.mean)) / np.array(self.std)
+
+
+def standardizes(spec: DataSpec) -> bool:
+    """Whether the inputs are z-scored: as `standardize` says, by default for CSV files only (their columns
+    come in any units; the built-in sets are already around ±6, and the lecture's numbers must stay as they are)."""
+    return spec.standardize if spec.standardize is not None else spec.name == "csv"
+
+
 # ---------------------------------------------------------------- the dataset a run trains on
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value, compare fields instead
@@ -83,6 +121,9 @@ class Dataset:
     feature_names: tuple[str, ...]
     extent: tuple[float, float, float, float] | None
     class_names: tuple[str, ...] = ()  # a CSV's text labels, sorted: class i is class_names[i]; else empty
+    # x_train and x_test are z-scores with these statistics (raw_train and raw_test stay in the user's units);
+    # None: the inputs are as computed from the data
+    standardization: Standardization | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -410,9 +451,22 @@ def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal,
         raw, y = raw[order], y[order]
     if spec.features is not None and raw.shape[1] != 2:
         raise FfvizError(f"input features need exactly 2 raw input columns; {source} has {raw.shape[1]}")
-    x = apply_features(raw, spec.features)
+    with np.errstate(all="ignore"):
+        x = apply_features(raw, spec.features)
+    if not np.isfinite(x).all():
+        bad = int(np.argwhere(~np.isfinite(x))[0][1])
+        feature = spec.features[bad] if spec.features is not None else f"in column {bad + 1}"
+        raise FfvizError(f"the input feature {feature} overflows for {source}'s values (up to "
+                         f"{np.max(np.abs(raw)):g}); scale the data down or choose other features")
     plane = raw.shape[1] == 2
     cut = n - n_test
+    stats = None
+    if standardizes(spec):
+        stats = spec.standardization or Standardization.of(x[:cut])
+        if len(stats.mean) != x.shape[1]:
+            raise FfvizError(f"the stored standardisation has {len(stats.mean)} columns but {source} gives "
+                             f"{x.shape[1]} inputs")
+        x = stats.apply(x)
     return Dataset(
         name=name,
         x_train=_frozen(x[:cut]), y_train=_frozen(y[:cut]),
@@ -423,6 +477,7 @@ def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal,
         feature_names=tuple(spec.features) if spec.features is not None else tuple(input_names),
         extent=_extent(raw, nominal) if plane else None,
         class_names=tuple(class_names),
+        standardization=stats,
     )
 
 
@@ -446,11 +501,15 @@ def _extent(raw: np.ndarray, nominal) -> tuple[float, float, float, float]:
     """
     lo, hi = raw.min(axis=0), raw.max(axis=0)
     if nominal is None:
-        span = hi - lo
-        pad = np.where(span > 0, 0.1 * span, 0.5)
-        lo, hi = lo - pad, hi + pad
+        span = hi / 2 - lo / 2  # halves: hi − lo overflows for values near the float limit
+        pad = np.where(span > 0, 0.2 * span, 0.5)
+        with np.errstate(over="ignore"):  # ±inf here is clipped below
+            lo, hi = lo - pad, hi + pad
     else:
         box_lo, box_hi = np.array(nominal[0::2]), np.array(nominal[1::2])
         pad = 0.05 * (box_hi - box_lo)
         lo, hi = np.minimum(box_lo, lo - pad), np.maximum(box_hi, hi + pad)
+    # A plane's width must stay a finite number for its grid (linspace) to be one
+    edge = np.finfo(np.float64).max / 2
+    lo, hi = np.clip(lo, -edge, edge), np.clip(hi, -edge, edge)
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from ffviz.engine.config import RunConfig, from_dict, to_dict
@@ -110,9 +111,13 @@ def _folder_of(path) -> Path:
         return Path(os.path.abspath(path)).parent
 
 
-def network_dict(cfg: RunConfig, kernels=None, biases=None, base_dir=None, trained: dict | None = None) -> dict:
-    """The network-file dict of a run, with its (trained) parameters; a relative CSV path is made absolute
-    so the file can be used from anywhere."""
+def network_dict(cfg: RunConfig, kernels=None, biases=None, base_dir=None, trained: dict | None = None,
+                 standardization=None) -> dict:
+    """The network-file dict of a run, with its (trained) parameters and the input standardisation they were
+    trained with (Dataset.standardization); a relative CSV path is made absolute so the file can be used from
+    anywhere."""
+    if standardization is not None:
+        cfg = replace(cfg, data=replace(cfg.data, standardization=standardization))
     d = to_dict(cfg, kernels=None if kernels is None else [k.tolist() for k in kernels],
                 biases=None if biases is None else [None if b is None else b.tolist() for b in biases])
     if d["data"].get("path") and base_dir is not None and not Path(d["data"]["path"]).is_absolute():
@@ -138,8 +143,8 @@ def dumps(value, indent: int = 0) -> str:
 
 
 def save_network_file(path, cfg: RunConfig, kernels=None, biases=None, base_dir=None,
-                      trained: dict | None = None) -> Path:
-    d = network_dict(cfg, kernels, biases, base_dir, trained)
+                      trained: dict | None = None, standardization=None) -> Path:
+    d = network_dict(cfg, kernels, biases, base_dir, trained, standardization)
     try:
         text = dumps(d)
     except ValueError:

@@ -319,7 +319,7 @@ def test_csv_is_read_relative_to_base_dir(tmp_path):
 def test_csv_label_column_and_features(tmp_path):
     (tmp_path / "d.csv").write_text("y,u,v\n0.5,1,2\n0.25,3,4\n")
     spec = DataSpec(name="csv", path=str(tmp_path / "d.csv"), label="y", test_fraction=0,
-                    features=("x1*x2",))
+                    features=("x1*x2",), standardize=False)
     ds = build_dataset(spec, np.random.default_rng(0))
     assert ds.task == "regression" and ds.feature_names == ("x1*x2",)
     np.testing.assert_array_equal(ds.x_train, [[2], [12]])
