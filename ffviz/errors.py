@@ -45,7 +45,7 @@ class _ShortRepr(reprlib.Repr):
     def repr_int(self, x, level):
         # repr() of an int of more than 4300 digits raises ValueError; a JSON file can hold one
         if x.bit_length() > 128:
-            return f"a whole number of {len(str(x)) if x.bit_length() < 14000 else 'thousands of'} digits"
+            return f"a whole number of {len(str(abs(x))) if x.bit_length() < 14000 else 'thousands of'} digits"
         return repr(x)
 
 

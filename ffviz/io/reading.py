@@ -41,8 +41,8 @@ def os_reason(exc: OSError) -> str:
     """An OSError in words a user can act on."""
     reasons = {
         errno.ENOENT: "no such file or folder",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
+        errno.EACCES: "Permission denied",  # the system's own words, known to everyone who has met them
+        errno.EPERM: "Permission denied",
         errno.ENAMETOOLONG: "the name is too long for this system",
         errno.ELOOP: "too many symbolic links (a link that points to itself?)",
         errno.ENOTDIR: "a part of the path is not a folder",

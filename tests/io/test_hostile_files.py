@@ -11,10 +11,12 @@ import pytest
 from ffviz.errors import FfvizError
 from ffviz.io.csv_data import read_csv_table
 from ffviz.io.files import load_network_file, load_spec
+from ffviz.io.weights import load_weights, load_weights_npz
 
 READERS = {
     "network file": load_network_file,
     "CSV file": read_csv_table,
+    "weights file": load_weights_npz,
 }
 
 
@@ -148,7 +150,14 @@ def test_no_permission_is_one_line(reader, tmp_path, monkeypatch):
         def refuse(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
         monkeypatch.setattr(os, "open", refuse)
-    assert refusal(read, path) == "cannot read secret.csv: permission denied"
+    assert refusal(read, path) == "cannot read secret.csv: Permission denied"
+
+
+def test_weights_of_either_kind_are_read_with_the_same_care(tmp_path):
+    os.mkfifo(tmp_path / "w.npz")
+    assert refusal(load_weights, tmp_path / "w.npz") == \
+        "w.npz is a named pipe (FIFO), not a weights file; ffviz reads regular files only"
+    assert refusal(load_weights, "/dev/zero") == "zero is a device, not a weights file; ffviz reads regular files only"
 
 
 def test_a_name_that_is_not_utf8_still_works(tmp_path):
