@@ -60,6 +60,9 @@ def test_a_run_writes_weights_as_json_and_npz_and_the_history_with_its_learning_
 
 def test_weights_npz_is_a_spec_too(tmp_path, capsys):
     assert train(capsys, "xor", "--steps", 5, "--out", tmp_path / "a")[0] == 0
+    assert train(capsys, tmp_path / "a" / "weights.npz", "--steps", 0, "--out", tmp_path / "b")[0] == 0
+    layers = [json.loads((tmp_path / d / "weights.json").read_text())["layers"] for d in "ab"]
+    assert layers[0] == layers[1]  # the same weights, through the NPZ
     from ffviz.io.weights import load_weights
     loaded = load_weights(tmp_path / "a" / "weights.npz")
     from_json = json.loads((tmp_path / "a" / "weights.json").read_text())

@@ -214,8 +214,9 @@ def load_spec(spec: str) -> tuple[RunConfig, Path | None]:
     from ffviz.engine.presets import load_preset, preset_names
     if spec in preset_names():
         return load_preset(spec), None
+    from ffviz.io.weights import load_network_or_weights  # weights.py builds on this module
     try:
-        cfg = load_network_file(spec)
+        cfg = load_network_or_weights(spec)  # a network file, or a weights.npz
     except MissingFileError:
         raise FfvizError(f"{short_repr(spec)} is neither a preset ({', '.join(preset_names())}) "
                          f"nor an existing file") from None

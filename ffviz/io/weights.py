@@ -73,8 +73,17 @@ def load_weights_npz(path) -> RunConfig:
 def load_weights(path) -> RunConfig:
     """Weights from weights.json or weights.npz, told apart by their content (a zip, or JSON text), as a
     RunConfig whose layers carry their kernels; a file without weights is refused."""
+    cfg = load_network_or_weights(path, kind="weights file")
+    if all(layer.kernel is None for layer in cfg.layers):
+        raise FfvizError(f"{_name(path)} is a network file without weights (its layers have no kernel)")
+    return cfg
+
+
+def load_network_or_weights(path, kind: str = "network file") -> RunConfig:
+    """A network file (JSON, with or without weights) or a weights.npz, told apart by content; `kind` is what
+    messages call the file."""
     name = _name(path)
-    data = read_regular_file(path, limit=max(MAX_NPZ_BYTES, MAX_JSON_BYTES), kind="weights file", name=name)
+    data = read_regular_file(path, limit=max(MAX_NPZ_BYTES, MAX_JSON_BYTES), kind=kind, name=name)
     if data[:4] in _ZIP_MAGIC:
         return parse_npz(data, name)
     if data.startswith(_NPY_MAGIC):
@@ -82,10 +91,7 @@ def load_weights(path) -> RunConfig:
     if len(data) > MAX_JSON_BYTES:
         raise FfvizError(f"{name} is {format_bytes(len(data))} of text: larger than the "
                          f"{format_bytes(MAX_JSON_BYTES)} ffviz reads in a network file")
-    cfg = _config(parse_json(data, name), name)
-    if all(layer.kernel is None for layer in cfg.layers):
-        raise FfvizError(f"{name} is a network file without weights (its layers have no kernel)")
-    return cfg
+    return _config(parse_json(data, name), name)
 
 
 def _name(path) -> str:
