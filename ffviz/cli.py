@@ -1,7 +1,7 @@
 """`ffviz` on the command line: the app, and everything it produces, headless.
 
     ffviz [SPEC]                              open the window on a preset or network file
-    ffviz train SPEC --steps N --out DIR      train headless; write DIR/weights.json and DIR/history.csv
+    ffviz train SPEC --steps N --out DIR      train headless; write weights.json, weights.npz, history.csv
     ffviz presets                             list the presets
 """
 
@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 
 from ffviz import __version__
 from ffviz.errors import FfvizError
@@ -49,10 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a SPEC that cannot be opened is reported in the window (on the default preset) "
                           "instead of stopping: what the desktop entry uses")
 
-    train = sub.add_parser("train", help="train headless and write weights.json and history.csv")
+    train = sub.add_parser("train", help="train headless and write weights.json, weights.npz and history.csv")
     train.add_argument("spec", help="a preset name (see `ffviz presets`) or a network file (JSON)")
     train.add_argument("--steps", type=int, required=True, help="number of updates to run")
-    train.add_argument("--out", required=True, help="folder to write weights.json and history.csv into")
+    train.add_argument("--out", required=True, help="folder to write weights.json, weights.npz and history.csv into")
     train.add_argument("--eval-every", type=int, default=None, metavar="K",
                        help="evaluate train/test loss every K updates (default: about 1,000 rows of history "
                             "a run, steps / 1000 rounded up; the last update is always evaluated)")
@@ -97,7 +96,9 @@ def _train(args) -> int:
 
     from ffviz.engine.config import validate
     from ffviz.engine.trainer import Trainer
-    from ffviz.io.files import load_spec, save_network_file, write_history_csv
+    from ffviz.errors import shown_path
+    from ffviz.io.files import encode_text, ensure_folder, history_csv, load_spec, network_file_text, write_run
+    from ffviz.io.weights import npz_bytes
 
     if args.steps < 0:
         raise FfvizError(f"--steps must be 0 or more, not {args.steps}")
@@ -108,14 +109,11 @@ def _train(args) -> int:
     cfg, base_dir = load_spec(args.spec)
     if args.seed is not None:
         cfg = validate(replace(cfg, seed=args.seed))
+    if args.learning_rate is not None:  # in the config, so the run's history has it from step 0 on
+        Trainer.check_learning_rate(args.learning_rate)
+        cfg = cfg.with_learning_rate(args.learning_rate)
     trainer = Trainer(cfg, base_dir=base_dir)  # bad data fails here, before anything is written
-    if args.learning_rate is not None:
-        trainer.set_learning_rate(args.learning_rate)
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FfvizError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+    out = ensure_folder(args.out)  # before training: a folder that cannot be made fails now, not in an hour
     done = since_eval = 0
     with _InterruptFlag() as interrupted:  # Ctrl+C stops between two updates and keeps what was trained
         while done < args.steps and trainer.diverged is None and not interrupted:
@@ -133,19 +131,27 @@ def _train(args) -> int:
     ev = trainer.evaluate()
     trained = {"steps": trainer.step_count, "epochs": round(trainer.epoch, 6),
                "train_loss": ev.train_loss if math.isfinite(ev.train_loss) else None}
-    save_network_file(out / "weights.json", trainer.config, trainer.kernels, trainer.biases, base_dir, trained)
-    write_history_csv(out / "history.csv", trainer.history())
+    params = (trainer.config, trainer.kernels, trainer.biases)
+    stats = trainer.dataset.standardization  # the weights expect inputs scaled so: they go with them
+    # All three files are replaced together or not at all, so a folder never holds weights of one run
+    # beside the history of another.
+    write_run(out, {
+        "weights.json": encode_text(network_file_text(*params, base_dir, trained, stats)),
+        "weights.npz": npz_bytes(*params, base_dir=base_dir, trained=trained, standardization=stats),
+        "history.csv": encode_text(history_csv(trainer.history())),  # with η at each evaluation
+    })
+    where = shown_path(out)
     if diverged is not None:
-        print(f"ffviz: training diverged ({diverged.reason}); wrote the last finite weights, "
-              f"from step {trainer.step_count}, to {out}", file=sys.stderr)
+        print(f"ffviz: training diverged ({diverged.reason}); wrote the weights of step {trainer.step_count}, "
+              f"the last at which the loss was still going down, to {where}", file=sys.stderr)
         return EXIT_DIVERGED
     if interrupted:
         print(f"ffviz: interrupted after {trainer.step_count} of {args.steps} updates; wrote the weights and "
-              f"history so far to {out}", file=sys.stderr)
+              f"history so far to {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     acc = "" if not math.isfinite(ev.train_accuracy) else f", train accuracy {ev.train_accuracy:.1%}"
     print(f"trained {trainer.step_count} updates: train loss {ev.train_loss:.6g}{acc}; "
-          f"wrote {out / 'weights.json'} and {out / 'history.csv'}")
+          f"wrote weights.json, weights.npz and history.csv to {where}")
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, short_repr
 
 LEAKY_SLOPE = 0.01
 
@@ -101,4 +101,4 @@ def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):
-        raise FfvizError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}") from None
+        raise FfvizError(f"unknown activation {short_repr(name)}; choose one of: {', '.join(ACTIVATIONS)}") from None

@@ -10,9 +10,11 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES
+from ffviz.engine import budget
+from ffviz.engine.budget import MAX_INPUT_UNITS, MAX_LAYERS
+from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES, Standardization, standardizes
 from ffviz.engine.datasets import TASKS as DATASET_TASKS
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, short_repr
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "perceptron")
 OPTIMIZER_ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
@@ -91,6 +93,9 @@ class DataSpec:
     task: str = "auto"
     x: tuple | None = None
     y: tuple | None = None
+    standardize: bool | None = None  # z-score the inputs; None: the source's default (CSV yes, others no)
+    # The statistics trained weights were trained with (written with them); None: the training split's
+    standardization: Standardization | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,10 @@ class RunConfig:
         return replace(self, optimizer=replace(self.optimizer, learning_rate=float(lr)))
 
     def without_parameters(self) -> "RunConfig":
-        """The same run with its explicit kernels/biases dropped, so they are initialised from the seed."""
-        return replace(self, layers=tuple(replace(l, kernel=None, bias=None) for l in self.layers))
+        """The same run with its explicit kernels/biases dropped, so they are initialised from the seed; the
+        standardisation stored with them goes too (fresh weights take the data's own statistics)."""
+        return replace(self, layers=tuple(replace(l, kernel=None, bias=None) for l in self.layers),
+                       data=replace(self.data, standardization=None))
 
 
 def change_kind(old: RunConfig, new: RunConfig) -> str:
@@ -139,39 +146,33 @@ def _num(value, where: str, *, lo=None, hi=None, integer=False, allow_none=False
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FfvizError(f"{where} must be a number, not {_short(value)}")
+        raise FfvizError(f"{where} must be a number, not {short_repr(value)}")
     if isinstance(value, float) and not math.isfinite(value):  # a Python int is always finite (and may be huge)
-        raise FfvizError(f"{where} must be a finite number, not {value!r}")
+        raise FfvizError(f"{where} must be a finite number, not {short_repr(value)}")
     if integer:
         if isinstance(value, float) and not value.is_integer():
-            raise FfvizError(f"{where} must be a whole number, not {value!r}")
+            raise FfvizError(f"{where} must be a whole number, not {short_repr(value)}")
         value = int(value)
     elif isinstance(value, int):
         if abs(value) > 1e300:
             raise FfvizError(f"{where} is too large a number")
         value = float(value)
     if lo is not None and (value <= lo if lo_open else value < lo):
-        raise FfvizError(f"{where} must be {'>' if lo_open else '≥'} {lo}, not {value!r}")
+        raise FfvizError(f"{where} must be {'>' if lo_open else '≥'} {lo}, not {short_repr(value)}")
     if hi is not None and value > hi:
-        raise FfvizError(f"{where} must be ≤ {hi}, not {value!r}")
+        raise FfvizError(f"{where} must be ≤ {hi}, not {short_repr(value)}")
     return value
-
-
-def _short(value) -> str:
-    """A value for an error message: its repr, cut short so the message stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _bool(value, where: str) -> bool:
     if not isinstance(value, bool):
-        raise FfvizError(f"{where} must be true or false, not {value!r}")
+        raise FfvizError(f"{where} must be true or false, not {short_repr(value)}")
     return value
 
 
 def _str(value, where: str) -> str:
     if not isinstance(value, str):
-        raise FfvizError(f"{where} must be a string, not {value!r}")
+        raise FfvizError(f"{where} must be a string, not {short_repr(value)}")
     return value
 
 
@@ -184,7 +185,7 @@ def _obj(value, where: str) -> dict:
 def _no_unknown(d: dict, allowed, where: str):
     unknown = sorted(set(d) - set(allowed))
     if unknown:
-        raise FfvizError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(allowed))}")
+        raise FfvizError(f"{where}: unknown key {short_repr(unknown[0])}; known keys: {', '.join(sorted(allowed))}")
 
 
 def _matrix(value, rows: int, cols: int, where: str) -> tuple:
@@ -214,7 +215,10 @@ def validate(cfg: RunConfig) -> RunConfig:
 
     if not cfg.layers:
         raise FfvizError("the network needs at least one layer after the input")
-    _num(cfg.input_units, "the input layer's units", lo=1, integer=True)
+    if len(cfg.layers) > MAX_LAYERS:  # before the loop below: a million layers would take a while to check
+        raise FfvizError(f"the network has {len(cfg.layers):,} layers after the input; ffviz builds at most "
+                         f"{MAX_LAYERS:,}")
+    _num(cfg.input_units, "the input layer's units", lo=1, hi=MAX_INPUT_UNITS, integer=True)
     fan_in = cfg.input_units
     _bool(cfg.fused_output_gradient, "fused_output_gradient")
     for idx, layer in enumerate(cfg.layers, start=1):
@@ -245,7 +249,7 @@ def validate(cfg: RunConfig) -> RunConfig:
         raise FfvizError("a softmax output needs at least 2 units (one per class)")
     opt = cfg.optimizer
     if opt.name not in OPTIMIZERS:
-        raise FfvizError(f"unknown optimizer {opt.name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        raise FfvizError(f"unknown optimizer {short_repr(opt.name)}; choose one of: {', '.join(OPTIMIZERS)}")
     _num(opt.learning_rate, "the learning rate", lo=0, lo_open=True, hi=1e6)
     _num(opt.batch_size, "the batch size", lo=1, integer=True, allow_none=True)
     _bool(opt.shuffle, "optimizer shuffle")
@@ -255,11 +259,11 @@ def validate(cfg: RunConfig) -> RunConfig:
     _num(opt.beta_2, "beta_2", lo=0, hi=1)
     _num(opt.epsilon, "epsilon", lo=0, lo_open=True)
     if cfg.init.name not in INITIALIZERS:
-        raise FfvizError(f"unknown init {cfg.init.name!r}; choose one of: {', '.join(INITIALIZERS)}")
+        raise FfvizError(f"unknown init {short_repr(cfg.init.name)}; choose one of: {', '.join(INITIALIZERS)}")
     _num(cfg.init.sigma, "init sigma", lo=0)
     _num(cfg.init.bias, "init bias")
     if cfg.regularization.kind not in REGULARIZATIONS:
-        raise FfvizError(f"unknown regularization {cfg.regularization.kind!r}; "
+        raise FfvizError(f"unknown regularization {short_repr(cfg.regularization.kind)}; "
                          f"choose one of: {', '.join(REGULARIZATIONS)}")
     _num(cfg.regularization.rate, "the regularization rate", lo=0)
     _num(cfg.seed, "seed", lo=0, integer=True)
@@ -270,18 +274,87 @@ def validate(cfg: RunConfig) -> RunConfig:
     _num(d.classes, "data classes", lo=2, hi=MAX_CLASSES, integer=True)
     _num(d.seed, "data seed", lo=0, integer=True, allow_none=True)
     if d.task not in TASKS:
-        raise FfvizError(f"unknown data task {d.task!r}; choose one of: {', '.join(TASKS)}")
+        raise FfvizError(f"unknown data task {short_repr(d.task)}; choose one of: {', '.join(TASKS)}")
+    if d.standardize is not None:
+        _bool(d.standardize, "data standardize")
+    if d.standardization is not None:
+        _check_standardization(d, cfg.input_units)
     if d.features is not None:
         from ffviz.engine.datasets import FEATURES
         for f in d.features:
             if f not in FEATURES:
-                raise FfvizError(f"unknown input feature {f!r}; choose from: {', '.join(FEATURES)}")
+                raise FfvizError(f"unknown input feature {short_repr(f)}; choose from: {', '.join(FEATURES)}")
         if len(set(d.features)) != len(d.features):
             raise FfvizError("an input feature is listed twice")
         if len(d.features) != cfg.input_units:
             raise FfvizError(f"the input layer has {cfg.input_units} units but {len(d.features)} input "
                              f"features are selected")
-    return _normalised(cfg)
+    cfg = _normalised(cfg)
+    _check_initial_scale(cfg)
+    budget.check(cfg, *_stated_sizes(cfg.data))
+    return cfg
+
+
+def _check_standardization(d: DataSpec, input_units: int) -> None:
+    """Stored statistics: one finite mean and one positive std per input, and only where they are used."""
+    stats = d.standardization
+    if not isinstance(stats, Standardization):
+        raise FfvizError("data standardization must hold a mean and a std for each input")
+    if not standardizes(d):
+        raise FfvizError("data standardization is given but the inputs are not standardised "
+                         "(data standardize is false, or the data is not a CSV file)")
+    for key, values in (("mean", stats.mean), ("std", stats.std)):
+        if not isinstance(values, tuple) or len(values) != input_units:
+            raise FfvizError(f"data standardization {key} must be a list of {input_units} numbers, one per input")
+        for i, v in enumerate(values):
+            _num(v, f"data standardization {key}[{i}]", lo=0 if key == "std" else None, lo_open=key == "std")
+
+
+def _stated_sizes(d: DataSpec) -> tuple:
+    """(training samples, test samples) as far as the config says them, for the memory budget; a CSV
+    file's rows are known only once it is read (budget.check_dataset then)."""
+    from ffviz.engine.datasets import DATASETS, split_sizes
+    if d.name == "inline" and d.x:
+        return split_sizes(len(d.x), d.test_fraction)
+    info = DATASETS.get(d.name) if isinstance(d.name, str) else None
+    if info is None:
+        return None, None
+    return (1, 0) if info.fixed else split_sizes(d.samples, d.test_fraction)
+
+
+# The weighted sums a fresh network makes for inputs of size about 1 may not exceed this: beyond it the
+# squared error overflows (and the loss is not a number), whatever the data.
+_MAX_INITIAL_LOG10 = 150.0
+_BOUNDED = {"sigmoid", "tanh", "step", "softmax"}
+
+
+def _check_initial_scale(cfg: RunConfig) -> None:
+    """Refuse an initialisation whose weighted sums overflow for inputs of ordinary size, blaming σ or the
+    initial bias: otherwise the first loss is not a finite number and the data looks like the culprit."""
+    if any(layer.kernel is not None for layer in cfg.layers) or cfg.init.name == "zeros":
+        return  # explicit (trained) weights are the user's own; zeros cannot overflow
+    sizes = cfg.layer_sizes
+    log_a = 0.0  # log10 of the typical size of the previous layer's outputs
+    for i, layer in enumerate(cfg.layers):
+        fan_in = sizes[i]
+        if cfg.init.name == "normal":
+            std = cfg.init.sigma
+        elif cfg.init.name == "xavier":
+            std = math.sqrt(2.0 / (fan_in + layer.units))
+        else:
+            std = math.sqrt(2.0 / fan_in)
+        log_z = max(math.log10(std) + 0.5 * math.log10(fan_in) + log_a if std > 0 else -math.inf,
+                    math.log10(abs(cfg.init.bias)) if layer.use_bias and cfg.init.bias else -math.inf)
+        if log_z > _MAX_INITIAL_LOG10:
+            bias_log = math.log10(abs(cfg.init.bias)) if cfg.init.bias else -math.inf
+            culprit = (f"init bias {cfg.init.bias:g}" if layer.use_bias and bias_log >= _MAX_INITIAL_LOG10
+                       else f"init sigma {cfg.init.sigma:g}" if cfg.init.name == "normal" else None)
+            if culprit is None:  # pragma: no cover - Xavier and He scale down with the width
+                return
+            raise FfvizError(f"{culprit} makes the weighted sums of layer {i + 1} about 1e{log_z:.0f} before any "
+                             f"training: the initial loss would not be a finite number; choose a smaller value "
+                             f"(the default sigma is 0.5) or the xavier or he initialisation")
+        log_a = min(log_z, 0.0) if layer.activation in _BOUNDED else log_z
 
 
 def _normalised(cfg: RunConfig) -> RunConfig:
@@ -316,17 +389,20 @@ def from_dict(d: Any) -> RunConfig:
     d = _obj(d, "the network file")
     _no_unknown(d, _TOP_KEYS, "the network file")
     if d.get("format", "ffviz-network") != "ffviz-network":
-        raise FfvizError(f"this is a {_short(d.get('format'))} file, not an ffviz network file")
+        raise FfvizError(f"this is a {short_repr(d.get('format'))} file, not an ffviz network file")
     if d.get("version", 1) != 1:
-        raise FfvizError(f"network file version {_short(d.get('version'))} is not one this ffviz reads (1)")
+        raise FfvizError(f"network file version {short_repr(d.get('version'))} is not one this ffviz reads (1)")
     if "layers" not in d:
         raise FfvizError("the network file has no 'layers' list")
     layers = d["layers"]
     if not isinstance(layers, list) or len(layers) < 2:
         raise FfvizError("'layers' must be a list: the input ({\"units\": 2}) and at least one more layer")
+    if len(layers) - 1 > MAX_LAYERS:  # before building a LayerSpec for each of a million entries
+        raise FfvizError(f"'layers' has {len(layers) - 1:,} layers after the input; ffviz builds at most "
+                         f"{MAX_LAYERS:,}")
     first = _obj(layers[0], "layers[0]")
     _no_unknown(first, {"units", "name"}, "layers[0] (the input)")
-    input_units = _num(first.get("units"), "layers[0].units", lo=1, integer=True)
+    input_units = _num(first.get("units"), "layers[0].units", lo=1, hi=MAX_INPUT_UNITS, integer=True)
     specs = []
     for idx, raw in enumerate(layers[1:], start=1):
         raw = _obj(raw, f"layers[{idx}]")
@@ -372,6 +448,8 @@ def from_dict(d: Any) -> RunConfig:
     for key in ("name", "path", "label", "task"):
         if data.get(key) is not None:
             _str(data[key], f"data.{key}")
+    if data.get("standardization") is not None:
+        data["standardization"] = _standardization(data["standardization"])
     cfg = RunConfig(
         layers=tuple(specs),
         input_units=input_units,
@@ -413,6 +491,19 @@ def _inline(value, where):
     return _tuplify(rows)
 
 
+def _standardization(value) -> Standardization:
+    """{"mean": [...], "std": [...]} → Standardization (lengths and values are checked by validate)."""
+    value = _obj(value, "data.standardization")
+    _no_unknown(value, {"mean", "std"}, "data.standardization")
+    lists = []
+    for key in ("mean", "std"):
+        v = value.get(key)
+        if not isinstance(v, list) or not v:
+            raise FfvizError(f"data.standardization.{key} must be a list of numbers, one per input")
+        lists.append(tuple(_num(x, f"data.standardization.{key}[{i}]") for i, x in enumerate(v)))
+    return Standardization(*lists)
+
+
 def _construct(cls, values: dict, where: str):
     try:
         return cls(**values)
@@ -439,6 +530,8 @@ def to_dict(cfg: RunConfig, *, kernels=None, biases=None) -> dict:
             data[key] = [list(row) for row in data[key]]
     if "features" in data:
         data["features"] = list(data["features"])
+    if "standardization" in data:
+        data["standardization"] = {k: list(v) for k, v in data["standardization"].items()}
     opt = asdict(cfg.optimizer)
     out = {
         "format": "ffviz-network",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, short_repr, shown, shown_path
 
 if TYPE_CHECKING:  # only for annotations: the config imports this module, not the other way round
     from ffviz.engine.config import DataSpec
@@ -61,8 +61,46 @@ def apply_features(raw: np.ndarray, names: Sequence[str] | None) -> np.ndarray:
         raise FfvizError("choose at least one input feature")
     for name in names:
         if name not in FEATURES:
-            raise FfvizError(f"unknown input feature {name!r}; choose from: {', '.join(FEATURES)}")
+            raise FfvizError(f"unknown input feature {short_repr(name)}; choose from: {', '.join(FEATURES)}")
     return np.column_stack([FEATURES[name].fn(raw) for name in names]).astype(np.float64, copy=False)
+
+
+# ---------------------------------------------------------------- standardisation (z-scores of the inputs)
+
+@dataclass(frozen=True)
+class Standardization:
+    """z = (x − mean) / std for each input column: what the network sees instead of the user's units."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "Standardization":
+        """Each column's mean and (population) standard deviation; a constant column gets std 1, not 0."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[0] == 0:
+            return cls((0.0,) * x.shape[1], (1.0,) * x.shape[1])
+        with np.errstate(all="ignore"):
+            # Divided by the largest magnitude first: sums of values near 1e308 would overflow to inf
+            scale = np.max(np.abs(x), axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+            scaled = x / scale
+            mean = scaled.mean(axis=0) * scale
+            std = scaled.std(axis=0) * scale
+        mean = np.where(np.isfinite(mean), mean, 0.0)
+        std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """The z-scores of x (n, columns) in a new array."""
+        with np.errstate(all="ignore"):
+            return (np.asarray(x, dtype=np.float64) - np.array(self.mean)) / np.array(self.std)
+
+
+def standardizes(spec: DataSpec) -> bool:
+    """Whether the inputs are z-scored: as `standardize` says, by default for CSV files only (their columns
+    come in any units; the built-in sets are already around ±6, and the lecture's numbers must stay as they are)."""
+    return spec.standardize if spec.standardize is not None else spec.name == "csv"
 
 
 # ---------------------------------------------------------------- the dataset a run trains on
@@ -82,6 +120,10 @@ class Dataset:
     n_classes: int
     feature_names: tuple[str, ...]
     extent: tuple[float, float, float, float] | None
+    class_names: tuple[str, ...] = ()  # a CSV's text labels, sorted: class i is class_names[i]; else empty
+    # x_train and x_test are z-scores with these statistics (raw_train and raw_test stay in the user's units);
+    # None: the inputs are as computed from the data
+    standardization: Standardization | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -250,7 +292,7 @@ def build_dataset(spec: DataSpec, rng: np.random.Generator,
                   base_dir: str | os.PathLike | None = None) -> Dataset:
     """Generate, load or take inline data as `spec` says, shuffle and split with `rng`, apply the features."""
     if spec.task not in ("auto",) + TASKS:
-        raise FfvizError(f"unknown data task {spec.task!r}; choose one of: auto, {', '.join(TASKS)}")
+        raise FfvizError(f"unknown data task {short_repr(spec.task)}; choose one of: auto, {', '.join(TASKS)}")
     _check_fraction(spec.test_fraction)
     if spec.name == "csv":
         return _from_csv(spec, rng, base_dir)
@@ -259,7 +301,7 @@ def build_dataset(spec: DataSpec, rng: np.random.Generator,
     info = DATASETS.get(spec.name) if isinstance(spec.name, str) else None
     if info is None:
         choices = ", ".join(list(DATASETS) + ["csv", "inline"])
-        raise FfvizError(f"dataset {spec.name!r} is unknown; choose one of: {choices}")
+        raise FfvizError(f"dataset {short_repr(spec.name)} is unknown; choose one of: {choices}")
     return _from_builtin(info, spec, rng)
 
 
@@ -269,19 +311,19 @@ def _check_number(value, what: str, lo: float, hi: float, integer: bool = False)
           and math.isfinite(value) and lo <= value <= hi and (not integer or value == int(value)))
     if not ok:
         kind = "a whole number" if integer else "a number"
-        raise FfvizError(f"{what} must be {kind} from {lo:g} to {hi:g}, not {value!r}")
+        raise FfvizError(f"{what} must be {kind} from {lo:g} to {hi:g}, not {short_repr(value)}")
 
 
 def _check_fraction(value):
     _check_number(value, "the test fraction", 0, 1)
     if value >= 1:
-        raise FfvizError(f"the test fraction must be below 1 (some points must stay for training), not {value!r}")
+        raise FfvizError(f"the test fraction must be below 1 (some points must stay for training), not {short_repr(value)}")
 
 
 def _from_builtin(info: DatasetInfo, spec: DataSpec, rng: np.random.Generator) -> Dataset:
     """Run a built-in generator and assemble its Dataset."""
     if spec.task not in ("auto", info.task):
-        raise FfvizError(f"dataset {info.name!r} is a {info.task} task, not {spec.task}; set the task to auto")
+        raise FfvizError(f"dataset {short_repr(info.name)} is a {info.task} task, not {spec.task}; set the task to auto")
     if not info.fixed:
         _check_number(spec.samples, "the number of samples", 1, MAX_SAMPLES, integer=True)
         _check_number(spec.noise, "the noise", 0, 10)
@@ -311,10 +353,13 @@ def _from_csv(spec: DataSpec, rng: np.random.Generator, base_dir) -> Dataset:
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     table = read_csv_table(path, spec.label)
-    where = f'{path.name} column "{table.label_name}"'
-    y, task, n_classes = _encode_targets(table.y, spec.task, where)
+    where = f'{shown_path(path.name)} column "{shown(table.label_name)}"'
+    if table.class_names:
+        y, task, n_classes = _encode_class_names(table.y, table.class_names, spec.task, where)
+    else:
+        y, task, n_classes = _encode_targets(table.y, spec.task, where)
     return _assemble(path.name, table.x, y, task, n_classes, spec, rng, table.input_names, nominal=None,
-                     shuffle=None, split=True, source="this CSV")
+                     shuffle=None, split=True, source="this CSV", class_names=table.class_names)
 
 
 def _from_inline(spec: DataSpec, rng: np.random.Generator) -> Dataset:
@@ -375,22 +420,53 @@ def _encode_targets(y: np.ndarray, task: str, where: str) -> tuple[np.ndarray, s
     return np.eye(k)[labels.astype(int)], task, k
 
 
-def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal, shuffle, split, source) -> Dataset:
+def _encode_class_names(ids: np.ndarray, names: tuple[str, ...], task: str,
+                        where: str) -> tuple[np.ndarray, str, int]:
+    """Text labels (class ids into the sorted `names`) → 0/1 targets for two classes, one-hot rows for more."""
+    k = len(names)
+    if task == "regression":
+        raise FfvizError(f"{where} holds text (\"{shown(names[0])}\"), which cannot be a regression target; "
+                         f"set the task to auto, binary or multiclass")
+    if k < 2:
+        raise FfvizError(f"{where} holds one class only (\"{shown(names[0])}\"); a classification needs at "
+                         f"least 2")
+    if task == "binary" and k != 2:
+        raise FfvizError(f"{where} holds {k} classes; a binary task needs exactly 2")
+    if task == "multiclass" or (task == "auto" and k > 2):
+        return np.eye(k)[ids[:, 0].astype(int)], "multiclass", k
+    return ids.astype(np.float64), "binary", 2
+
+
+def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal, shuffle, split, source,
+              class_names=()) -> Dataset:
     """Shuffle, split off the test rows, apply the features and freeze the arrays.
 
     shuffle None: shuffle only when a test split is taken, so file and inline rows keep their order otherwise.
     """
     raw = np.asarray(raw, dtype=np.float64)
     n = len(raw)
-    n_test = min(round(spec.test_fraction * n), n - 1) if split else 0
+    n_test = split_sizes(n, spec.test_fraction, split)[1]
     if shuffle or (shuffle is None and n_test > 0):
         order = rng.permutation(n)
         raw, y = raw[order], y[order]
     if spec.features is not None and raw.shape[1] != 2:
         raise FfvizError(f"input features need exactly 2 raw input columns; {source} has {raw.shape[1]}")
-    x = apply_features(raw, spec.features)
+    with np.errstate(all="ignore"):
+        x = apply_features(raw, spec.features)
+    if not np.isfinite(x).all():
+        bad = int(np.argwhere(~np.isfinite(x))[0][1])
+        feature = spec.features[bad] if spec.features is not None else f"in column {bad + 1}"
+        raise FfvizError(f"the input feature {feature} overflows for {source}'s values (up to "
+                         f"{np.max(np.abs(raw)):g}); scale the data down or choose other features")
     plane = raw.shape[1] == 2
     cut = n - n_test
+    stats = None
+    if standardizes(spec):
+        stats = spec.standardization or Standardization.of(x[:cut])
+        if len(stats.mean) != x.shape[1]:
+            raise FfvizError(f"the stored standardisation has {len(stats.mean)} columns but {source} gives "
+                             f"{x.shape[1]} inputs")
+        x = stats.apply(x)
     return Dataset(
         name=name,
         x_train=_frozen(x[:cut]), y_train=_frozen(y[:cut]),
@@ -400,7 +476,15 @@ def _assemble(name, raw, y, task, n_classes, spec, rng, input_names, *, nominal,
         task=task, n_classes=int(n_classes),
         feature_names=tuple(spec.features) if spec.features is not None else tuple(input_names),
         extent=_extent(raw, nominal) if plane else None,
+        class_names=tuple(class_names),
+        standardization=stats,
     )
+
+
+def split_sizes(n: int, test_fraction: float, split: bool = True) -> tuple[int, int]:
+    """(training, test) sample counts of n points: the test share rounded, one point kept for training."""
+    n_test = min(round(test_fraction * n), n - 1) if split and n > 0 else 0
+    return n - n_test, n_test
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
@@ -417,11 +501,15 @@ def _extent(raw: np.ndarray, nominal) -> tuple[float, float, float, float]:
     """
     lo, hi = raw.min(axis=0), raw.max(axis=0)
     if nominal is None:
-        span = hi - lo
-        pad = np.where(span > 0, 0.1 * span, 0.5)
-        lo, hi = lo - pad, hi + pad
+        span = hi / 2 - lo / 2  # halves: hi − lo overflows for values near the float limit
+        pad = np.where(span > 0, 0.2 * span, 0.5)
+        with np.errstate(over="ignore"):  # ±inf here is clipped below
+            lo, hi = lo - pad, hi + pad
     else:
         box_lo, box_hi = np.array(nominal[0::2]), np.array(nominal[1::2])
         pad = 0.05 * (box_hi - box_lo)
         lo, hi = np.minimum(box_lo, lo - pad), np.maximum(box_hi, hi + pad)
+    # A plane's width must stay a finite number for its grid (linspace) to be one
+    edge = np.finfo(np.float64).max / 2
+    lo, hi = np.clip(lo, -edge, edge), np.clip(hi, -edge, edge)
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, short_repr
 
 EPS = 1e-12  # logs are clipped to [EPS, 1 - EPS]: a confident wrong answer costs ≈ 27.6, never inf
 
@@ -98,7 +98,7 @@ def get_loss(name: str) -> Loss:
     try:
         return LOSSES[ALIASES.get(name, name)]
     except (KeyError, TypeError):
-        raise FfvizError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}") from None
+        raise FfvizError(f"unknown loss {short_repr(name)}; choose one of: {', '.join(LOSSES)}") from None
 
 
 REGULARIZATIONS = ("none", "l1", "l2")

@@ -38,8 +38,10 @@ def evaluate_plane(trainer, resolution: int) -> PlaneView:
     ds = trainer.dataset
     x1, x2, raw = plane_grid(ds.extent, resolution)
     features = trainer.config.data.features
-    x = apply_features(raw, features)
     with np.errstate(all="ignore"):
+        x = apply_features(raw, features)
+        if ds.standardization is not None:  # the grid is in the user's units, the network sees z-scores
+            x = ds.standardization.apply(x)
         acts = trainer.predict(x)
     res = resolution
     layers = tuple(readonly(np.ascontiguousarray(a.T.reshape(a.shape[1], res, res))) for a in acts)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ffviz.engine.budget import check_dataset
 from ffviz.engine.config import RunConfig, change_kind, validate
 from ffviz.engine.datasets import Dataset, build_dataset
 from ffviz.engine.history import Envelope, Series
@@ -26,7 +27,7 @@ from ffviz.engine.optimizers import Optimizer
 from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly, readonly_tuple)
 from ffviz.engine.state import TrainerState
 from ffviz.engine.timeline import Journal, Timeline
-from ffviz.errors import FfvizError
+from ffviz.errors import FfvizError, shown
 
 # The phases every update passes through, made once: comparing and assigning them is on the hot path.
 _FIRST = Phase("forward", 1)
@@ -158,10 +159,23 @@ class Trainer:
         self.config, self.dataset, self._base_dir = config, dataset, base_dir
         self._build()
         if not math.isfinite(self._evals.last("train_loss")) and dataset.x_train.shape[0]:
+            reason = self._nonfinite_start_reason()
             self.__dict__.clear()
             self.__dict__.update(previous)  # transactional: the run as it was
-            raise FfvizError("the loss of the initial weights is not a finite number: the data's values are "
-                             "too large for this network (scale them down)")
+            raise FfvizError(reason)
+
+    def _nonfinite_start_reason(self) -> str:
+        """Why the initial loss is not finite, naming the culprit: explicit weights, or the inputs' size."""
+        head = "the loss of the initial weights is not a finite number: "
+        for i, (layer, k) in enumerate(zip(self.config.layers, self.kernels), start=1):
+            if layer.kernel is not None and np.max(np.abs(k)) > 1e10:
+                return head + f"the given weights are too large (layer {i}'s kernel reaches {np.max(np.abs(k)):.3g})"
+        x = self.dataset.x_train
+        with np.errstate(all="ignore"):
+            top = float(np.max(np.abs(x))) if x.size else 0.0
+        if self.dataset.standardization is None:
+            return head + f"the inputs reach {top:.3g} (set data.standardize to true, or scale them down)"
+        return head + f"the inputs reach {top:.3g} even after standardisation (scale the data down)"
 
     @classmethod
     def resume(cls, state: TrainerState, run_id: int, *, journal: bool = False, base_dir=None,
@@ -225,7 +239,9 @@ class Trainer:
         self.record_evaluation()
 
     def _checked_dataset(self, cfg: RunConfig, data: Dataset) -> Dataset:
-        """The data must fit the network's input and output widths and the loss's target range."""
+        """The data must fit the network's input and output widths, the loss's target range, and (a CSV's rows
+        are known only now) the memory budget."""
+        check_dataset(cfg, data)
         if data.n_inputs != cfg.input_units:
             raise FfvizError(f"the data has {data.n_inputs} input column(s) but the input layer has "
                              f"{cfg.input_units} unit(s)")
@@ -279,14 +295,20 @@ class Trainer:
             self._perm, self._cursor, self._epoch_state = None, 0, None
         self.learning_rate = float(n.learning_rate)
 
-    def set_learning_rate(self, lr) -> None:
-        """Change η between any two updates (or phases); a non-finite or non-positive value is refused."""
+    @staticmethod
+    def check_learning_rate(lr) -> float:
+        """η as a float, or a one-line FfvizError for a non-number, a non-finite or a non-positive value."""
         try:
             lr = float(lr)
         except (TypeError, ValueError):
-            raise FfvizError(f"the learning rate must be a number, not {lr!r}") from None
+            raise FfvizError(f"the learning rate must be a number, not {shown(lr)}") from None
         if not math.isfinite(lr) or lr <= 0 or lr > 1e6:
             raise FfvizError(f"the learning rate must be a finite number between 0 and 1e6, not {lr!r}")
+        return lr
+
+    def set_learning_rate(self, lr) -> None:
+        """Change η between any two updates (or phases); a non-finite or non-positive value is refused."""
+        lr = self.check_learning_rate(lr)
         self.learning_rate = lr
         self.config = self.config.with_learning_rate(lr)
         self._event()

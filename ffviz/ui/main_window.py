@@ -694,7 +694,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         try:
             save_network_file(path, snap.config, snap.kernels, snap.biases, self._base_dir,
-                              trained={"steps": snap.step, "epochs": round(snap.epoch, 6)})
+                              trained={"steps": snap.step, "epochs": round(snap.epoch, 6)},
+                              standardization=snap.dataset.standardization)  # the weights expect inputs so scaled
         except FfvizError as exc:
             self.report_error(str(exc))
             return False

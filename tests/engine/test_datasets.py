@@ -319,7 +319,7 @@ def test_csv_is_read_relative_to_base_dir(tmp_path):
 def test_csv_label_column_and_features(tmp_path):
     (tmp_path / "d.csv").write_text("y,u,v\n0.5,1,2\n0.25,3,4\n")
     spec = DataSpec(name="csv", path=str(tmp_path / "d.csv"), label="y", test_fraction=0,
-                    features=("x1*x2",))
+                    features=("x1*x2",), standardize=False)
     ds = build_dataset(spec, np.random.default_rng(0))
     assert ds.task == "regression" and ds.feature_names == ("x1*x2",)
     np.testing.assert_array_equal(ds.x_train, [[2], [12]])
@@ -377,3 +377,42 @@ def test_unknown_dataset_lists_every_choice():
 def test_engine_datasets_import_no_qt():
     code = "import sys, ffviz.engine.datasets; assert not [m for m in sys.modules if m.startswith('PySide')]"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+# ---------------------------------------------------------------- CSV class names
+
+IRIS = Path(__file__).resolve().parents[1] / "io" / "data" / "iris.csv"
+
+
+def test_the_iris_csv_is_a_three_class_task_with_its_species_names():
+    ds = build_dataset(DataSpec(name="csv", path=str(IRIS), test_fraction=0.2), np.random.default_rng(0))
+    assert ds.task == "multiclass" and ds.n_classes == 3 and ds.n_outputs == 3
+    assert ds.class_names == ("setosa", "versicolor", "virginica")
+    assert ds.feature_names == ("sepal_length", "sepal_width", "petal_length", "petal_width")
+    assert ds.x_train.shape == (120, 4) and ds.x_test.shape == (30, 4)
+    y = np.concatenate([ds.y_train, ds.y_test])
+    assert y.sum(axis=0).tolist() == [50, 50, 50] and (y.sum(axis=1) == 1).all()
+
+
+def test_two_text_classes_are_a_binary_task_with_the_second_name_as_one(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,answer\n1,2,yes\n3,4,no\n5,6,yes\n")
+    ds = build_dataset(DataSpec(name="csv", path="d.csv", test_fraction=0), np.random.default_rng(0),
+                       base_dir=tmp_path)
+    assert ds.task == "binary" and ds.class_names == ("no", "yes")
+    assert ds.y_train[:, 0].tolist() == [1, 0, 1]
+
+
+@pytest.mark.parametrize("content, task, message", [
+    ("a,b\n1,cat\n2,cat\n", "auto", 'd.csv column "b" holds one class only ("cat")'),
+    ("a,b\n1,cat\n2,dog\n", "regression", 'd.csv column "b" holds text ("cat"), which cannot be a regression'),
+    ("a,b\n1,cat\n2,dog\n3,emu\n", "binary", 'd.csv column "b" holds 3 classes; a binary task needs exactly 2'),
+])
+def test_text_labels_that_do_not_fit_the_task_say_so(tmp_path, content, task, message):
+    (tmp_path / "d.csv").write_text(content)
+    with pytest.raises(FfvizError) as err:
+        build_dataset(DataSpec(name="csv", path="d.csv", task=task), np.random.default_rng(0), base_dir=tmp_path)
+    assert str(err.value).startswith(message)
+
+
+def test_built_in_data_has_no_class_names():
+    assert build_dataset(DataSpec(name="blobs-k"), np.random.default_rng(0)).class_names == ()

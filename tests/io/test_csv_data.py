@@ -79,7 +79,7 @@ def test_a_file_with_only_line_feeds_or_only_returns(write):
     ("x1,x2,y\n1,2,0,4\n", "data.csv line 2 has 4 values but the header names 3 columns"),
     ("x1,x2,x1\n1,2,0\n", 'data.csv line 1: column "x1" appears twice'),
     ("x1,,y\n1,2,0\n", "data.csv line 1: column 2 has no name"),
-    ("\n\nx1,x2,y\n1,2,x\n", 'data.csv line 4, column "y": "x" is not a number'),
+    ("\n\nx1,x2,y\n1,x,0\n", 'data.csv line 4, column "x2": "x" is not a number'),
     ("1,2,0\n3,4,1\n", "data.csv line 1 holds numbers, but the first line must name the columns"),
     ("only\n1\n2\n", 'data.csv has 1 column ("only"); it needs at least 2'),
     ("x1,x2,y\n", "data.csv has a header line but no data rows"),
@@ -116,7 +116,7 @@ def test_missing_file_and_folder(tmp_path):
 def test_files_over_the_limit_are_refused_before_reading(write, monkeypatch):
     path = write("x1,x2,y\n" + "1,2,0\n" * 100)
     monkeypatch.setattr(csv_data, "MAX_BYTES", 300)
-    assert error_of(path) == "data.csv is 0 MB; ffviz reads CSV files of at most 0 MB"
+    assert error_of(path) == "data.csv is 608 bytes: larger than the 300 bytes ffviz reads in a CSV file"
     monkeypatch.undo()
     assert read_csv_table(path).x.shape == (100, 2)
 
@@ -125,7 +125,7 @@ def test_the_real_limit_is_100_megabytes(tmp_path):
     path = tmp_path / "big.csv"
     with open(path, "wb") as f:  # sparse: no 100 MB written to disk
         f.truncate(100 * 2**20 + 1)
-    assert error_of(path) == "big.csv is 100 MB; ffviz reads CSV files of at most 100 MB"
+    assert error_of(path) == "big.csv is 100 MiB: larger than the 100 MiB ffviz reads in a CSV file"
 
 
 def test_quoted_header_with_a_line_break_counts_lines_and_escapes_the_name(write):
@@ -193,3 +193,43 @@ def test_finite_check_covers_every_cell(write):
 def test_a_huge_cell_is_an_error_not_a_crash(write):
     message = error_of(write("a,b\n1," + "9" * 200_000 + "\n"))
     assert message.startswith("data.csv line 2 cannot be read as CSV: field larger than field limit")
+
+
+# ---------------------------------------------------------------- text labels
+
+def test_text_labels_are_class_names_sorted(write):
+    table = read_csv_table(write("a,b,kind\n1,2,dog\n3,4,cat\n5,6,dog\n7,8,emu\n"))
+    assert table.class_names == ("cat", "dog", "emu")
+    np.testing.assert_array_equal(table.y[:, 0], [1, 0, 1, 2])
+    np.testing.assert_array_equal(table.x, [[1, 2], [3, 4], [5, 6], [7, 8]])
+
+
+def test_numeric_labels_have_no_class_names(write):
+    assert read_csv_table(write("a,b\n1,0\n2,1\n")).class_names == ()
+
+
+def test_the_standard_iris_file_reads_with_its_species():
+    from pathlib import Path
+    table = read_csv_table(Path(__file__).parent / "data" / "iris.csv")
+    assert table.x.shape == (150, 4) and table.label_name == "species"
+    assert table.input_names == ("sepal_length", "sepal_width", "petal_length", "petal_width")
+    assert table.class_names == ("setosa", "versicolor", "virginica")
+    assert np.bincount(table.y[:, 0].astype(int)).tolist() == [50, 50, 50]
+    assert table.x[0].tolist() == [5.1, 3.5, 1.4, 0.2] and table.y[0, 0] == 0  # the first row is a setosa
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a,b\n1,cat\n2,3\n", 'data.csv line 3, column "b": "3" is a number, but the labels above it are text'),
+    ("a,b\n1,0\n2,one\n", 'data.csv line 3, column "b": "one" is not a number, but the labels above it are'),
+    ("a,b\n1,cat\n2,\n", 'data.csv line 3, column "b" is empty'),
+    ("a,b\n1,cat\nx,dog\n", 'data.csv line 3, column "a": "x" is not a number'),
+    ("a,b\n" + "".join(f"{i},c{i}\n" for i in range(17)),
+     'data.csv column "b" holds more than 16 different labels (at line 18)'),
+])
+def test_bad_labels_name_the_line(write, content, message):
+    assert error_of(write(content)).startswith(message)
+
+
+def test_a_long_bad_cell_is_quoted_short(write):
+    message = error_of(write("a,b\n" + "x" * 5000 + ",1\n"))
+    assert message.startswith('data.csv line 2, column "a": "xxxx') and len(message) < 150

@@ -734,6 +734,10 @@ class ControlsPanel(QtWidgets.QWidget):
             return False
         old = self._cfg
         notes = [n for n in notes if n]
+        d, o = cfg.data, old.data
+        if d.standardization is not None and (d.name, d.path, d.x, d.standardize) != (o.name, o.path, o.x, o.standardize):
+            # stored statistics belong to the data they were computed on (and to the weights trained with them)
+            cfg = replace(cfg, data=replace(d, standardization=None))
         if _shape(cfg) != _shape(old) and any(l.kernel is not None or l.bias is not None for l in cfg.layers):
             cfg = cfg.without_parameters()
             notes.append("The given weights no longer fit the network: they are dropped.")

@@ -231,7 +231,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
 
     @staticmethod
     def _class_name(ds, j: int) -> str:
-        names = getattr(ds, "class_names", ())
+        names = ds.class_names
         if names and j < len(names):
             return names[j]
         return f"y = {j}" if ds.task == "binary" else f"class {j}"
