@@ -832,8 +832,9 @@ class Trainer:
             state=self.state(), trajectory=timeline.display(),
             first_step=timeline.first_step if timeline.first_step is not None else self.step_count)
 
-    def chain_rule(self, layer: int, kind: str, index):
-        """Chain-rule factors of one weight's gradient in the current (or last) update; see engine.chain."""
+    def chain_rule(self, layer: int, kind: str, index, partial: bool = False):
+        """Chain-rule factors of one weight's gradient in the current (or last) update; see engine.chain
+        (`partial`: the factors computed so far, of an update whose backward pass is under way)."""
         from ffviz.engine.chain import chain_rule
         self.layout.index(layer, kind, index)  # a clear error for a weight this network does not have
         tr = self.trace
@@ -841,4 +842,4 @@ class Trainer:
             raise FfvizError("no update has been computed yet: step through a forward and backward pass first")
         kernels = tr.old_kernels if tr.old_kernels is not None else tuple(self.kernels)
         reg = self.config.regularization
-        return chain_rule(tr, kernels, self.activations, layer, kind, index, (reg.kind, reg.rate))
+        return chain_rule(tr, kernels, self.activations, layer, kind, index, (reg.kind, reg.rate), partial)
