@@ -20,7 +20,7 @@ MAX_MB=${FFVIZ_BUNDLE_MAX_MB:-150}
 
 fail() { printf 'build_bundle: FAILED: %s\n' "$*" >&2; exit 1; }
 
-[ -x "$PYTHON" ] || fail "$PYTHON is not an executable (make the venv: python3 -m venv .venv && .venv/bin/pip install -e .)"
+[ -x "$PYTHON" ] || fail "$PYTHON is not an executable (python3 -m venv .venv && .venv/bin/pip install -e .)"
 "$PYTHON" -c "import ffviz" 2>/dev/null || fail "$PYTHON cannot import ffviz (.venv/bin/pip install -e .)"
 "$PYTHON" -c "import PyInstaller" 2>/dev/null || fail "$PYTHON has no PyInstaller (.venv/bin/pip install pyinstaller)"
 for tool in strip as ld icupkg; do

@@ -106,7 +106,8 @@ def trim(source: Path, output: Path) -> tuple[int, int]:
         # The package as the one read-only symbol of a library, as ICU's own build lays it out.
         (tmp / "data.s").write_text(
             f'.section .rodata\n.balign 16\n.globl {symbol}\n.type {symbol}, @object\n{symbol}:\n'
-            f'.incbin "trimmed/{package_name}.dat"\n.size {symbol}, . - {symbol}\n.section .note.GNU-stack,"",@progbits\n',
+            f'.incbin "trimmed/{package_name}.dat"\n.size {symbol}, . - {symbol}\n'
+            '.section .note.GNU-stack,"",@progbits\n',  # no executable stack
             encoding="ascii")
         subprocess.run(["as", "-o", "data.o", "data.s"], cwd=tmp, check=True)
         output.parent.mkdir(parents=True, exist_ok=True)
