@@ -1,7 +1,7 @@
 """Make a smaller copy of Qt's ICU data library (libicudata.so.NN) for the bundle, without the data Qt never
 reads for ffviz.
 
-PySide6's Qt links ICU, whose data library is 31 MB: every locale's names of languages, regions, currencies,
+PySide6's Qt links ICU, whose data library is most of ICU: every locale's names of languages, regions, currencies,
 units and time zones, number spell-out rules, transliterators, CJK and South-East Asian word dictionaries,
 legacy character-set converters and per-language collation orders. Qt asks ICU for collation (sorting file
 names in the file dialog), case mapping (whose tables live in libicuuc, not here) and converters for legacy
