@@ -3,6 +3,7 @@
     ffviz [SPEC]                              open the window on a preset or network file
     ffviz train SPEC --steps N --out DIR      train headless; write weights.json, weights.npz, history.csv
     ffviz presets                             list the presets
+    ffviz --smoke-test                        check that this build works (offscreen; ffviz/smoke.py)
 """
 
 from __future__ import annotations
@@ -193,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     # OpenBLAS's worker threads spin after each product and take CPU from the GUI thread; ffviz's matrices
     # are too small to gain from them. Must be set before NumPy is first imported.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if argv[:1] == ["--smoke-test"]:  # for a built bundle; outside the parser, which knows only real commands
+        from ffviz.smoke import run_smoke_test
+        return run_smoke_test(argv[1:])
     # `ffviz FILE` and `ffviz PRESET` open the window, like `ffviz gui FILE`.
     if argv and argv[0] not in ("gui", "train", "presets", "-h", "--help", "--version"):
         argv = ["gui"] + argv

@@ -21,7 +21,8 @@ def _check_display() -> None:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         raise FfvizError("no display to open a window on (DISPLAY is not set); for headless use run "
                          "`ffviz train …`, or set QT_QPA_PLATFORM=offscreen")
-    if os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") \
+    # A bundle carries its own copy (find_library looks only at the system's).
+    if os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and not getattr(sys, "frozen", False) \
             and ctypes.util.find_library("xcb-cursor") is None:
         raise FfvizError("Qt needs the X11 library libxcb-cursor0 to open a window: install it "
                          "(Debian/Ubuntu: sudo apt install libxcb-cursor0) and start ffviz again")
