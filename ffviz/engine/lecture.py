@@ -248,7 +248,7 @@ def backward_formulas(trace: TraceView, kernels, activations, layer: int, unit: 
             out.append(Formula(_sym("δ", r"\delta"),
                                Symbol(f"∂J/∂{a_sym.text} · ∂{a_sym.text}/∂{z_sym.text}",
                                       rf"\frac{{\partial J}}{{\partial {a_sym.latex}}} \cdot \frac{{\partial {a_sym.latex}}}{{\partial {z_sym.latex}}}"),
-                               (g, TIMES, gp), d, ph, "∂J/∂Σ of this unit"))
+                               (g, TIMES, gp), d, ph))
         else:
             back = float(trace.delta[li + 1][s] @ np.asarray(kernels[li + 1])[j])
             out.append(Formula(_sym("δ", r"\delta"),

@@ -78,3 +78,69 @@ def answer(request: Request, cancelled: Callable[[], bool] = lambda: False) -> A
         return Answer(request, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - reported to the view in one line, never a traceback
         return Answer(request, error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class Lecture:
+    """The formulas of a trace's last phase and the chain rule of one weight (so far), for the lecture panels."""
+
+    formulas: tuple
+    chain: object = None  # engine.chain.ChainRule, partial while the backward pass is under way
+    chain_note: str = ""  # why there is no chain (yet)
+    update: tuple = ()  # the weight's update formula, once the update is done
+
+
+@dataclass(frozen=True, eq=False)
+class LectureRequest(Request):
+    """What lecture mode writes under the diagram and in the chain-rule panel, from a snapshot's trace.
+    `focus`: (layer, unit, inputs) the formulas are about (None: the output's first unit); `weight`: (layer,
+    kind, index) of the chain rule (None: no chain)."""
+
+    trace: object = field(default=None, repr=False)
+    kernels: tuple = ()  # the weights the update started from
+    biases: tuple = ()
+    config: object = field(default=None, repr=False)
+    sample: int = 0
+    focus: tuple | None = None
+    weight: tuple | None = None
+
+    def compute(self, cancelled=lambda: False) -> Lecture:
+        from ffviz.engine import lecture
+        from ffviz.engine.chain import chain_rule
+        from ffviz.errors import FfvizError
+        tr, cfg = self.trace, self.config
+        net = Network.of(cfg)
+        acts = net.activations
+        ph = tr.last_phase
+        names = lecture.names_of(self.kernels)
+        n = len(self.kernels)
+        layer, unit, inputs = self.focus if self.focus is not None else (n, 0, None)
+        s = min(self.sample, tr.n - 1)
+        if ph is None:
+            formulas = []
+        elif ph.kind == "forward":
+            formulas = lecture.forward_formulas(tr, self.kernels, self.biases, acts, ph.layer,
+                                                unit if ph.layer == layer else 0, s, names)
+        elif ph.kind == "loss":
+            formulas = lecture.loss_formulas(tr, net.loss, s, names)
+        elif ph.kind == "backward":
+            formulas = lecture.backward_formulas(tr, self.kernels, acts, ph.layer, unit if ph.layer == layer else 0,
+                                                 s, names, inputs if ph.layer == layer else None)
+        else:
+            formulas = lecture.update_formulas(tr, layer, unit, names, inputs, cfg.optimizer.name)
+        chain, note, update = None, "", ()
+        if self.weight is not None:
+            wl, kind, index = self.weight
+            if tr.z[-1] is None:
+                note = "the chain rule needs the forward pass done"
+            else:
+                try:
+                    chain = chain_rule(tr, self.kernels, acts, wl, kind, index,
+                                       (cfg.regularization.kind, cfg.regularization.rate), partial=True)
+                except FfvizError as exc:
+                    note = str(exc)
+                if ph is not None and ph.kind == "update":
+                    upd = lecture.update_formulas(tr, wl, index[-1], names,
+                                                  [index[0]] if kind == "kernel" else [], cfg.optimizer.name)
+                    update = tuple(upd[:1] if kind == "kernel" else upd[-1:])
+        return Lecture(tuple(formulas), chain, note, update)

@@ -626,6 +626,28 @@ class Trainer:
             for _ in range(state.phases_done):
                 self._step_phase()
 
+    def step_back_phase(self) -> bool:
+        """Undo the last phase, exactly: the state the run was in before it, its numbers (trace) included,
+        through the timeline (the update's start restored and its phases replayed). False at the run's start."""
+        state = self.state()
+        n = len(self.phases())
+        if state.phases_done > 1 or (state.phases_done == 1 and state.step == 0):
+            self.restore_state(replace(state, phases_done=state.phases_done - 1))
+            return True
+        if state.step == 0:
+            return False
+        # back into update k (right after it: up to its last phase) or to its end (from the next's first
+        # phase): update k is replayed from its start, so its numbers are on the trace again
+        k = state.step
+        keep = self._evals.rows(0)
+        self.restore_step(k - 1)
+        with np.errstate(all="ignore"):
+            for _ in range(n - 1 if state.phases_done == 0 else n):
+                self._step_phase()
+        self._evals = Series(EVAL_COLUMNS)  # the evaluations as they were, up to where the run is now
+        self._evals.extend(*(col[keep[0] <= self.step_count] for col in keep))
+        return True
+
     def restore_step(self, k: int) -> None:
         """Go back to update k exactly: the timeline's nearest checkpoint at or before k, then the updates
         from there replayed. What came after k is forgotten (the run branches here)."""

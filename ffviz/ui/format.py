@@ -63,8 +63,10 @@ def number(value, precision: Precision = SIG3, *, sign: bool = False, unknown: s
         if v != 0 and abs(v) < 0.5 * 10.0 ** -precision.digits:  # would show as 0.00: keep what is there
             return _minus(f"{v:{plus}.{max(1, precision.digits - 1)}e}")
         return _minus(f"{v:{plus}.{precision.digits}f}")
-    if v == 0 or 1e-3 <= abs(v) < 1e5:
-        return _minus(f"{v:{plus}.{precision.digits}g}")
+    if v == int(v) and abs(v) < 1e5:  # a whole number (η = 1, y = 0) reads best as it is
+        return _minus(f"{int(v):{plus}d}")
+    if 1e-3 <= abs(v) < 1e5:  # significant zeros kept: 0.290, as 3 digits of 0.29046
+        return _minus(f"{v:{plus}#.{precision.digits}g}").rstrip(".")
     return _minus(f"{v:{plus}.{max(1, precision.digits - 1)}e}")
 
 

@@ -21,8 +21,12 @@ from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
 from ffviz.ui.compute import ComputeThread, Requester
+from ffviz.ui.lecture import LectureOptions, phase_key
 from ffviz.ui.panels.banners import DivergenceBanner, NoticeBanner
+from ffviz.ui.panels.chain_rule import ChainRulePanel
 from ffviz.ui.panels.controls import ControlsPanel
+from ffviz.ui.panels.formula_strip import FormulaStrip
+from ffviz.ui.panels.phase_strip import PhaseStrip
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
 from ffviz.ui.views.loss_curves import LossCurvePlot
 from ffviz.ui.views.network import NetworkView
@@ -48,7 +52,9 @@ VIEWS = (
     ViewEntry("network_view", "network", "Network", NetworkView, None),
     ViewEntry("boundary_plot", "boundary", "Decision boundary", DecisionBoundaryPlot, Area.RightDockWidgetArea),
     ViewEntry("loss_plot", "loss", "Loss and accuracy", LossCurvePlot, Area.RightDockWidgetArea),
+    ViewEntry("chain_panel", "chain", "Chain rule", ChainRulePanel, Area.BottomDockWidgetArea),
 )
+PHASE_PACES = (0.5, 0.75, 1.5, 3.0)  # seconds per phase when the phases play by themselves
 PROJECTOR_PLOTS = tuple(v.key for v in VIEWS if v.area is not None)
 
 SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this same table
@@ -56,6 +62,12 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("Right, N", "Step one update (completes an update stepped into phase by phase)"),
     ("Shift+Right, P", "Step one phase: a layer of the forward pass, the loss, a layer of the backward pass, "
                        "the update"),
+    ("Shift+Left", "Step back one phase (exactly: the run as it was before it)"),
+    ("A", "Play the phases of one update by themselves, at the chosen pace (any key stops)"),
+    ("D", "Digits: 3 significant, 2 decimals as on the slides, full precision"),
+    ("Q", "Quiz: each new number is “?” until Enter reveals it"),
+    ("Enter", "Reveal the numbers of the quiz"),
+    ("[ , ]", "The previous or next sample of the batch (or click a point in the decision boundary)"),
     ("R", "Reset to the initial weights of the seed"),
     ("G", "Colour edges by gradient ∂J/∂w instead of weight w"),
     ("L", "Log-scale loss axis"),
@@ -150,6 +162,12 @@ class PaintWatch(QtCore.QObject):
         else:
             self._timer.start()
 
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter):
+            self.reveal()
+            return
+        super().keyPressEvent(event)
+
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QtCore.QEvent.Type.Paint and obj in self._waiting:
             self._waiting.discard(obj)
@@ -186,6 +204,7 @@ class MainWindow(QtWidgets.QMainWindow):
     speed_requested = Signal(float)
     parameter_edit_requested = Signal(int, str, object, float)
     restore_requested = Signal(bool)  # True: and divide the learning rate by 10
+    phase_back_requested = Signal()
     frame_drawn = Signal()
     theme_changed = Signal(object)  # the Theme now in use
 
@@ -199,6 +218,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._playing = False
         self._closed = False
         self._projector_state: QtCore.QByteArray | None = None
+        self._layout_restored = False  # a saved arrangement was restored (else the first show proportions it)
         self._theme_name, self._diverging_name, self._scale = self._saved_theme(theme, font_scale)
         self._projector_plot = self._setting_str("view/projectorPlot", PROJECTOR_PLOTS, "boundary")
         self.setWindowTitle("ffviz — feed-forward networks, visible")
@@ -239,8 +259,11 @@ class MainWindow(QtWidgets.QMainWindow):
         lay.setContentsMargins(4, 4, 4, 4)
         self.banner = DivergenceBanner()
         self.notice = NoticeBanner()
+        self.phase_strip = PhaseStrip()
+        self.formula_strip = FormulaStrip()
         lay.addWidget(self.notice)
         lay.addWidget(self.banner)
+        lay.addWidget(self.phase_strip)
         self.setCentralWidget(central)
         opaque = QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent
 
@@ -260,13 +283,20 @@ class MainWindow(QtWidgets.QMainWindow):
             self.views.append(view)
             if entry.area is None:
                 lay.addWidget(view, 1)
+                lay.addWidget(self.formula_strip)
             else:
                 dock = self._dock(entry.title, f"{entry.key}Dock", view, entry.area)
                 setattr(self, f"{entry.key}_dock", dock)
                 self.docks[entry.key] = dock
                 dock.setVisible(entry.shown)
-            # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
-            view.viewport().setAttribute(opaque, True)
+            if isinstance(view, QtWidgets.QGraphicsView):
+                # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
+                view.viewport().setAttribute(opaque, True)
+        # what takes snapshots, themes and answers: the views, and the strips around the diagram
+        self.receivers = self.views + [self.phase_strip, self.formula_strip]
+        self._lecture = LectureOptions()
+        self._auto = QtCore.QTimer(self)  # plays the phases of an update by themselves (A)
+        self._auto.timeout.connect(self._on_auto_phase)
         self.resize(1500, 920)
 
     def _dock(self, title: str, name: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
@@ -298,6 +328,18 @@ class MainWindow(QtWidgets.QMainWindow):
                                      tip="Do exactly one update")
         self.act_phase = self._action("Step phase", self.phase_step_requested.emit, ("Shift+Right", "P"),
                                       tip="Do one phase of the update: forward layer, loss, backward layer, update")
+        self.act_back = self._action("Step back a phase", self.phase_back_requested.emit, ("Shift+Left",),
+                                     tip="Undo the last phase: the run exactly as it was before it")
+        self.act_auto = self._action("Play the phases", self.set_auto_advance, ("A",), checkable=True,
+                                     tip="Step the phases of one update by themselves at the chosen pace; any key stops")
+        self.act_digits = self._action("Digits", self._on_next_precision, ("D",),
+                                       tip="3 significant digits, 2 decimals as on the slides, full precision")
+        self.act_quiz = self._action("Quiz", self.set_quiz, ("Q",), checkable=True,
+                                     tip="Each new number is “?” until Enter reveals it")
+        # no shortcut: Enter is the text fields' when they have the focus (keyPressEvent takes the rest)
+        self.act_reveal = self._action("Reveal (Enter)", self.reveal, tip="Show the quiz's numbers")
+        self.act_prev_sample = self._action("Previous sample", lambda: self.set_sample(self._lecture.sample - 1), ("[",))
+        self.act_next_sample = self._action("Next sample", lambda: self.set_sample(self._lecture.sample + 1), ("]",))
         self.act_reset = self._action("Reset", self.reset_requested.emit, ("R",),
                                       tip="Back to the initial weights of the seed")
         self.act_restore = self._action("Go back to before it diverged", lambda: self.restore_requested.emit(False),
@@ -340,6 +382,14 @@ class MainWindow(QtWidgets.QMainWindow):
             act.setChecked(name == self._diverging_name)
             act.triggered.connect(lambda _on, n=name: self.set_diverging(n))
             self.diverging_actions.addAction(act)
+        self.pace_actions = QtGui.QActionGroup(self)
+        self._pace = self._setting_float("lecture/pace", PHASE_PACES, 0.75)
+        for pace in PHASE_PACES:
+            act = QtGui.QAction(f"{pace:g} s a phase", self, checkable=True)
+            act.setData(pace)
+            act.setChecked(pace == self._pace)
+            act.triggered.connect(lambda _on, p=pace: self.set_phase_pace(p))
+            self.pace_actions.addAction(act)
         self.projector_plot_actions = QtGui.QActionGroup(self)
         for entry in VIEWS:
             if entry.area is None:
@@ -358,7 +408,15 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addSeparator()
         m.addAction(self.act_quit)
         m = mb.addMenu("&Train")
-        for a in (self.act_play, self.act_step, self.act_phase, self.act_reset, self.act_restore):
+        for a in (self.act_play, self.act_step, self.act_phase, self.act_back, self.act_reset, self.act_restore):
+            m.addAction(a)
+        m = mb.addMenu("&Lecture")
+        for a in (self.act_phase, self.act_back, self.act_auto):
+            m.addAction(a)
+        sub = m.addMenu("Pace of the phases")
+        sub.addActions(self.pace_actions.actions())
+        m.addSeparator()
+        for a in (self.act_digits, self.act_quiz, self.act_reveal, self.act_prev_sample, self.act_next_sample):
             m.addAction(a)
         m = mb.addMenu("&View")
         self.view_menu = m
@@ -426,6 +484,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.toggle_requested.connect(w.toggle)
         self.step_requested.connect(w.step)
         self.phase_step_requested.connect(w.step_phase)
+        self.phase_back_requested.connect(w.step_back_phase)
         self.reset_requested.connect(w.reset)
         self.config_requested.connect(w.apply_config)
         self.preset_requested.connect(w.load_preset)
@@ -440,9 +499,11 @@ class MainWindow(QtWidgets.QMainWindow):
         w.diverged.connect(self._on_diverged)
         w.playing_changed.connect(self._on_playing_changed)
         w.config_applied.connect(self._on_config_applied)
-        for view in self.views:
+        for view in self.receivers:
             if hasattr(view, "show_answer"):  # views that ask for derived data (see ui/compute.py)
                 view.set_requester(Requester(self._compute.submit))
+        for view in (self.formula_strip, self.chain_panel):
+            self.network_view.weight_selected.connect(view.set_selection)
         self._compute.worker.answered.connect(self._on_answer)
 
         self.controls.config_requested.connect(self.config_requested)
@@ -465,7 +526,7 @@ class MainWindow(QtWidgets.QMainWindow):
         app = QtWidgets.QApplication.instance()
         if app is not None:
             themes.apply_to_application(app, theme)
-        for view in self.views:
+        for view in self.receivers:
             view.apply_theme(theme)
         self.controls.apply_theme(theme)
         self._controls_scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 24)
@@ -559,8 +620,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._closed:
             return
         self._snapshot = snap
+        if self._lecture.sample and (snap.trace is None or self._lecture.sample >= snap.trace.n):
+            self._set_lecture(sample=0)  # another batch, or a smaller one
         try:
-            for view in self.views:
+            for view in self.receivers:
                 try:
                     view.show_snapshot(snap)
                 except Exception as exc:  # noqa: BLE001 - one view failing must not stop the others or training
@@ -573,6 +636,9 @@ class MainWindow(QtWidgets.QMainWindow):
         finally:
             # Tell the worker once the views have painted this snapshot, not before: it trains in between.
             self._paint_watch.expect([v.viewport() for v in self.views] + [self.status_label])
+            if self._auto.isActive() and snap.trace is not None and snap.trace.last_phase is not None \
+                    and snap.trace.last_phase.kind == "update" and not snap.mid_update:
+                self.set_auto_advance(False)  # one update animated: the lecturer goes on from here
 
     def _update_status(self, snap) -> None:
         parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",
@@ -592,7 +658,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_answer(self, ans) -> None:
         if self._closed:
             return
-        for view in self.views:
+        for view in self.receivers:
             if hasattr(view, "show_answer"):
                 view.show_answer(ans)
 
@@ -613,6 +679,8 @@ class MainWindow(QtWidgets.QMainWindow):
     @Slot(bool)
     def _on_playing_changed(self, playing: bool) -> None:
         self._playing = playing
+        self._set_lecture(playing=playing)
+        self.phase_strip.set_playing(playing)
         self.act_play.setText("Pause" if playing else "Play")
         self.act_play.setIcon(self._icon_pause if playing else self._icon_play)
 
@@ -635,6 +703,90 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(f"Back at step {self.worker.trainer.step_count} with η = "
                                          f"{fmt.number(config.optimizer.learning_rate, fmt.SIG4)}", 6000)
             self.banner.hide()
+
+    # ------------------------------------------------------------------ lecture mode
+
+    @property
+    def lecture(self) -> LectureOptions:
+        return self._lecture
+
+    def _set_lecture(self, **changes) -> None:
+        from dataclasses import replace
+        self._lecture = replace(self._lecture, **changes)
+        for view in (self.network_view, self.formula_strip, self.chain_panel):
+            view.set_lecture(self._lecture)
+
+    def _on_next_precision(self) -> None:
+        self._set_lecture(precision=self._lecture.next_precision().precision)
+        self.statusBar().showMessage(f"Numbers: {self._lecture.precision.label}", 4000)
+
+    def set_quiz(self, on: bool) -> None:
+        """The quiz: each new phase's numbers are "?" until revealed (Enter), so the class can work them out."""
+        self._set_lecture(quiz=bool(on), revealed=phase_key(self._snapshot) if not on else None)
+        if self.act_quiz.isChecked() != bool(on):
+            self.act_quiz.setChecked(bool(on))
+        self.statusBar().showMessage("Quiz on: step a phase (P), work the numbers out, Enter reveals them"
+                                     if on else "Quiz off", 5000)
+
+    def reveal(self) -> None:
+        if self._lecture.quiz:
+            self._set_lecture(revealed=phase_key(self._snapshot))
+
+    def set_sample(self, position: int) -> None:
+        """Which sample of the update's batch the numbers are of (by its place in the batch)."""
+        tr = self._snapshot.trace if self._snapshot is not None else None
+        n = tr.n if tr is not None else 1
+        self._set_lecture(sample=position % n)
+        if n > 1:
+            self.statusBar().showMessage(f"Numbers of sample {self._lecture.sample + 1} of the batch of {n}", 4000)
+
+    def set_auto_advance(self, on: bool) -> None:
+        """Step the phases of one update by themselves at the chosen pace; any key stops them."""
+        on = bool(on)
+        if on and not self._auto.isActive():
+            if self._playing:
+                self.pause_requested.emit()
+            self._auto.start(int(self._pace * 1000))
+            QtWidgets.QApplication.instance().installEventFilter(self)
+            self._on_auto_phase()
+        elif not on and self._auto.isActive():
+            self._auto.stop()
+            QtWidgets.QApplication.instance().removeEventFilter(self)
+        if self.act_auto.isChecked() != on:
+            self.act_auto.setChecked(on)
+
+    @property
+    def auto_advancing(self) -> bool:
+        return self._auto.isActive()
+
+    def set_phase_pace(self, seconds: float) -> None:
+        self._pace = float(seconds)
+        self._settings.setValue("lecture/pace", self._pace)
+        for act in self.pace_actions.actions():
+            act.setChecked(act.data() == self._pace)
+        if self._auto.isActive():
+            self._auto.setInterval(int(self._pace * 1000))
+
+    def _on_auto_phase(self) -> None:
+        self.phase_step_requested.emit()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter):
+            self.reveal()
+            return
+        super().keyPressEvent(event)
+
+    def eventFilter(self, obj, event) -> bool:
+        # While the phases play by themselves, any key stops them and does nothing else: its shortcut is
+        # claimed first (ShortcutOverride accepted), then the key press is taken.
+        if self._auto.isActive():
+            if event.type() == QtCore.QEvent.Type.ShortcutOverride:
+                event.accept()
+                return True
+            if event.type() == QtCore.QEvent.Type.KeyPress:
+                self.set_auto_advance(False)
+                return True
+        return super().eventFilter(obj, event)
 
     # ------------------------------------------------------------------ user actions
 
@@ -744,6 +896,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ settings and shutdown
 
+    def _setting_float(self, key: str, allowed, default: float) -> float:
+        try:
+            value = float(self._settings.value(key, default))
+        except (TypeError, ValueError):
+            return default
+        return value if value in allowed else default
+
     def _setting_str(self, key: str, allowed, default: str) -> str:
         value = self._settings.value(key, default)
         return value if isinstance(value, str) and value in allowed else default
@@ -769,7 +928,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if isinstance(geo, (QtCore.QByteArray, bytes)):
             self.restoreGeometry(geo)
         if isinstance(state, (QtCore.QByteArray, bytes)):
-            self.restoreState(state, SETTINGS_VERSION)
+            self._layout_restored = self.restoreState(state, SETTINGS_VERSION)
         hidden = [d.windowTitle() for d in [self.controls_dock, *self.docks.values()] if d.isHidden()]
         if hidden:
             self._hidden_at_start = hidden
@@ -796,6 +955,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self._closed = True
         computed = self._compute.shutdown()
         return self._worker_thread.shutdown() and computed
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._layout_restored:
+            self._layout_restored = True
+            QtCore.QTimer.singleShot(0, self._proportion_docks)
+
+    def _proportion_docks(self) -> None:
+        """The default arrangement, once the window has its size: the diagram gets the most room, the plots a
+        third of the width, the chain rule a strip under it."""
+        right = [self.docks[e.key] for e in VIEWS if e.area == Area.RightDockWidgetArea]
+        self.resizeDocks(right, [int(self.width() * 0.3)] * len(right), QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.controls_dock], [self.controls.minimumSizeHint().width() + 28],
+                         QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["chain"]], [int(self.height() * 0.2)], QtCore.Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._save_settings()

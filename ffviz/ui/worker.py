@@ -163,6 +163,15 @@ class TrainingWorker(QtCore.QObject):
 
     @Slot()
     @guarded
+    def step_back_phase(self) -> None:
+        """Pause, then undo the last phase (exactly, through the timeline): the lecture's "back one slide"."""
+        self.pause()
+        if not self._trainer.step_back_phase():
+            self.failed.emit("this is the start of the run: there is no phase before it")
+        self._publish(force=True)
+
+    @Slot()
+    @guarded
     def reset(self) -> None:
         self.pause()
         self._trainer.reset()

@@ -314,3 +314,31 @@ def test_history_arrays_cannot_be_made_writable_again():
         h.batch_curve_loss.flags.writeable = True
     with pytest.raises(ValueError):
         h.eval_step[:1].flags.writeable = True
+
+
+@pytest.mark.parametrize("preset", ["lecture", "circle", "spiral"])
+def test_stepping_back_a_phase_then_forward_gives_identical_numbers(preset):
+    from tests.engine.compare import assert_same
+    tr = Trainer(load_preset(preset))
+    tr.step(3)
+    n = len(tr.phases())
+    traces = []
+    for _ in range(n + 2):  # one whole update and two phases of the next, phase by phase
+        tr.step_phase()
+        traces.append((tr.trace, tr.next_phase, tr.step_count))
+    for k in range(n + 1):  # back to the first phase of update 4 …
+        assert tr.step_back_phase()
+        trace, next_phase, step = traces[-2 - k]
+        assert_same(tr.trace, trace)
+        assert tr.next_phase == next_phase and tr.step_count == step
+    for k in range(n + 1):  # … and forward again: the same numbers
+        tr.step_phase()
+        assert_same(tr.trace, traces[k + 1][0])
+    assert tr.history().eval_step[0] == 0
+
+
+def test_there_is_no_phase_before_the_start():
+    tr = Trainer(load_preset("lecture"))
+    assert not tr.step_back_phase()
+    tr.step_phase()
+    assert tr.step_back_phase() and tr.trace is None and tr.step_count == 0

@@ -37,7 +37,8 @@ def test_three_significant_digits_are_within_half_a_unit_of_the_third(v):
 
 def test_the_slides_style_and_the_signs():
     assert fmt.number(0.12184, fmt.SLIDES) == "0.12" and fmt.number(0.0595, fmt.SIG3) == "0.0595"
-    assert fmt.number(-0.5, fmt.SIG3) == "−0.5" and fmt.signed(0.25) == "+0.25"
+    assert fmt.number(-0.5, fmt.SIG3) == "−0.500" and fmt.signed(0.25) == "+0.250" and fmt.number(1.0) == "1"
+    assert fmt.number(0.29046) == "0.290"  # 3 significant digits, the zero kept
     assert fmt.number(0.001234, fmt.SLIDES) == "1.2e−03" and fmt.number(0.006, fmt.SLIDES) == "0.01"
     assert fmt.number(0.0001234, fmt.SLIDES) == "1.2e−04"  # 0.00 would hide the number
     assert fmt.number(None) == "—" and fmt.number(float("nan")) == "NaN" and fmt.number(float("-inf")) == "−∞"

@@ -36,7 +36,9 @@ from ffviz.ui.views.network.colors import ValueColors, heat_indices, lut_index
 from ffviz.ui.views.network.hits import nearest_edge
 from ffviz.ui.views.network.items import (EDGE_Z, HALO_Z, HEAT_Z, LABEL_Z, NODE_Z, SELECTED_EDGE_Z, Geometry,
                                           InlineEditor, Label, Node, Structure)
+from ffviz.ui.lecture import LectureOptions
 from ffviz.ui.views.network.legend import ColorLegend
+from ffviz.ui.views.network.numbers import ALL_UNITS, PhaseNumbers, html as numbers_html
 from ffviz.ui.views.network.tooltips import feature_label, output_label, tooltip
 
 COLOR_MODES = ("weight", "gradient")
@@ -96,6 +98,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._panning = False
         self._swallow_release = False
         self._pens: dict[int, QtGui.QPen] = {}
+        self._lecture = LectureOptions()
         self._clear_items()
 
         self._legend = ColorLegend(theme, self._colors)
@@ -144,6 +147,19 @@ class NetworkView(QtWidgets.QGraphicsView):
 
     def export_target(self):
         return self
+
+    def set_lecture(self, options: LectureOptions) -> None:
+        """Lecture mode's settings (precision, quiz, sample, playing): the phase numbers are written again."""
+        self._lecture = options
+        if self._snap is not None and self._numbers is not None:
+            self._draw_numbers()
+
+    def numbers_text(self, layer: int, j: int) -> str:
+        """The phase numbers written on a node ("" when none)."""
+        return "" if self._numbers is None else self._numbers.node_text(layer, j)
+
+    def edge_numbers_text(self, layer: int, i: int, j: int) -> str:
+        return "" if self._numbers is None else self._numbers.edge_text(layer, i, j)
 
     def show_snapshot(self, snap) -> bool:
         """Draw `snap` unless it is older than the snapshot drawn last; returns whether it was drawn."""
@@ -348,6 +364,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._raised_edge: int | None = None
         self._bias_nodes: list[tuple[int, int, Node]] = []  # (layer index, unit, node) of every bias
         self._bias_offsets: dict[int, int] = {}  # layer index → its first entry in _bias_nodes
+        self._numbers: PhaseNumbers | None = None
 
     def _build(self, structure: Structure) -> None:
         self.cancel_edit()
@@ -424,6 +441,7 @@ class NetworkView(QtWidgets.QGraphicsView):
             foot.set_text("" if col == 0 else ("" if has_bias else "no bias"))
             self._footers.append(foot)
 
+        self._numbers = PhaseNumbers(scene, sizes)
         halo_pen = QtGui.QPen(P.selected, 4.0)
         halo_pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
         self._edge_halo = scene.addLine(QtCore.QLineF(), halo_pen)
@@ -458,6 +476,9 @@ class NetworkView(QtWidgets.QGraphicsView):
         gap = 6.0
         left_w = max((fb.horizontalAdvance(n.name.text.text()) for n in self._nodes[0]), default=0) + 14
         right_w = max((fb.horizontalAdvance(n.name.text.text()) for n in self._nodes[-1]), default=0) + 12
+        if max(sizes) <= ALL_UNITS:  # room beside the outputs for the lecture's numbers (ui/views/network/numbers.py)
+            right_w += QtGui.QFontMetricsF(self._theme.font("diagram_big", bold=True)).horizontalAdvance(
+                "∂J/∂ŷ = −0.000000") + 12
         # columns leave room for a typical bias label in e-notation; the right margin for the widest one
         text_w = max(fm.horizontalAdvance("b −0.00e-00"),
                      QtGui.QFontMetricsF(self._bold).horizontalAdvance("Hidden 00")) + 16
@@ -604,6 +625,7 @@ class NetworkView(QtWidgets.QGraphicsView):
                 label += "  ·  no bias"
             self._footers[li + 1].set_text(label)
         self._draw_phase(snap)
+        self._draw_numbers()
         title = "weight w" if self._mode == "weight" else "gradient ∂J/∂w"
         any_known = bool(known.any() or bknown.any())
         changed = self._legend.set_state(title, scale if any_known else 0.0, any_known, nonfinite)
@@ -676,9 +698,47 @@ class NetworkView(QtWidgets.QGraphicsView):
         self._band.setRect(rect)
         self._band.setBrush(self._theme.palette.phase_fill(phase.kind))
         self._band.show()
-        self._band_caption.set_text(phase.label)
-        self._band_caption.set_anchor(rect.center().x(), g.top)
-        self._band_caption.set_visible(True)
+        # the phase is named in the phase strip above the diagram, in large type: no caption here
+
+    # ------------------------------------------------------------ the lecture's numbers
+
+    def _draw_numbers(self) -> None:
+        o = self._lecture
+        if o.playing or self._numbers is None:
+            if self._numbers is not None:
+                self._numbers.hide()
+            return
+        self._numbers.draw(self._snap, self, precision=o.precision, quiz_hidden=o.hidden(self._snap),
+                           sample=o.sample, selection=self._selection)
+
+    def place_numbers(self, numbers: PhaseNumbers, node_lines: dict, edge_lines: dict) -> None:
+        """Put the phase numbers' blocks above their nodes and on their edges (PhaseNumbers.draw calls this)."""
+        font = self._theme.font("diagram_big")
+        bg = self._theme.palette.label_background
+        last = len(numbers.nodes) - 1
+        for col, column in enumerate(numbers.nodes):
+            for j, block in enumerate(column):
+                lines = node_lines.get((col, j))
+                if not lines:
+                    block.hide()
+                    continue
+                node = self._nodes[col][j]
+                box = node.box.rect()
+                text = numbers_html(lines, self._theme)
+                if col == 0:  # an input's x: above it
+                    block.show(text, font, bg, box.center().x(), box.top() - 2, above=True)
+                else:  # beside the node (after an output's name), centred on it
+                    left = node.name.rect().right() + 6 if col == last and node.name is not None else box.right() + 6
+                    block.show(text, font, bg, left, box.center().y(), above=False, anchor="left-centre")
+        for key, block in list(numbers.edges.items()):
+            if key not in edge_lines:
+                block.hide()
+        for (layer, i, j), lines in edge_lines.items():
+            k = self._edge_flat(layer, i, j)
+            # along the edge, nearer its source: edges into one node converge at its end
+            p = self._p0[k] + 0.35 * (self._p1[k] - self._p0[k])
+            numbers._edge((layer, i, j)).show(numbers_html(lines, self._theme), font, bg, float(p[0]),
+                                              float(p[1]), above=True)
 
     # ------------------------------------------------------------ selection
 
@@ -849,6 +909,8 @@ class NetworkView(QtWidgets.QGraphicsView):
     def _select(self, target) -> None:
         self._selection = target
         self._draw_selection()
+        if self._snap is not None:
+            self._draw_numbers()  # on a large layer the numbers follow the selection
         self.weight_selected.emit(*target)
 
     def _on_editor_return(self) -> None:
