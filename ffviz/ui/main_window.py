@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 from pathlib import Path
 from typing import Callable
 
@@ -504,6 +506,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 view.set_requester(Requester(self._compute.submit))
         for view in (self.formula_strip, self.chain_panel):
             self.network_view.weight_selected.connect(view.set_selection)
+        self.boundary_plot.sample_clicked.connect(self._on_sample_clicked)
         self._compute.worker.answered.connect(self._on_answer)
 
         self.controls.config_requested.connect(self.config_requested)
@@ -630,6 +633,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     self._on_failed(f"the {type(view).__name__} could not draw this step: "
                                     f"{type(exc).__name__}: {exc}")
             self._update_status(snap)
+            self._mark_sample()
             if snap.diverged is None and self.banner.isVisible():
                 self.banner.hide()
             self.act_restore.setEnabled(snap.diverged is not None)
@@ -715,6 +719,31 @@ class MainWindow(QtWidgets.QMainWindow):
         self._lecture = replace(self._lecture, **changes)
         for view in (self.network_view, self.formula_strip, self.chain_panel):
             view.set_lecture(self._lecture)
+        self._mark_sample()
+
+    def _mark_sample(self) -> None:
+        """Ring the sample the numbers are of in the decision boundary (while there are numbers)."""
+        tr = self._snapshot.trace if self._snapshot is not None else None
+        if tr is None or tr.last_phase is None or self._playing:
+            self.boundary_plot.mark_sample(None)
+            return
+        s = min(self._lecture.sample, tr.n - 1)
+        self.boundary_plot.mark_sample(int(tr.batch_indices[s]) if tr.batch_indices is not None else s)
+
+    def _on_sample_clicked(self, row: int) -> None:
+        tr = self._snapshot.trace if self._snapshot is not None else None
+        if tr is None:
+            self.statusBar().showMessage("Step a phase (P) first: the numbers are of a sample of the update", 5000)
+            return
+        if tr.batch_indices is None:
+            self.set_sample(row)
+            return
+        where = np.flatnonzero(np.asarray(tr.batch_indices) == row)
+        if where.size:
+            self.set_sample(int(where[0]))
+        else:
+            self.statusBar().showMessage("That point is not in this update's mini-batch: the ringed ones are "
+                                         "([ and ] step through them)", 6000)
 
     def _on_next_precision(self) -> None:
         self._set_lecture(precision=self._lecture.next_precision().precision)

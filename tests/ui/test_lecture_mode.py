@@ -240,3 +240,18 @@ def test_the_numbers_can_be_read_off_a_screenshot(window, qtbot, tmp_path):
         read = subprocess.run(["tesseract", str(shot), "-"], capture_output=True, text=True, timeout=60).stdout
         missing = [n for n in numbers if n not in read]
         assert not missing, f"OCR did not find {missing} at {win.snapshot.trace.last_phase.label}"
+
+
+def test_clicking_a_point_of_the_batch_makes_its_numbers_shown(window, qtbot):
+    win = window("circle")
+    phase(win, qtbot)
+    tr = win.snapshot.trace
+    row = int(tr.batch_indices[3])  # the 4th sample of this mini-batch
+    plot = win.boundary_plot
+    vb = plot.plot_item.getViewBox()
+    x, y = win.snapshot.dataset.raw_train[row]
+    pos = plot.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, y)))
+    qtbot.mouseClick(plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: win.lecture.sample == 3, timeout=TIMEOUT)
+    assert f"Σ = {_3(tr.z[0][3, 0])}" in win.network_view.numbers_text(1, 0)
+    assert plot.chosen.isVisible() and tuple(np.column_stack(plot.chosen.getData())[0]) == (x, y)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
+from PySide6.QtCore import Signal
 
 from ffviz.ui import theme as themes
 from ffviz.ui.pgkit import (BoundaryContour, PlaneImage, Points, Sample, ScreenCache, nice_ceil, repaint_one_rect,
@@ -40,7 +41,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
     """
 
     export_name = "decision-boundary"
-
+    sample_clicked = Signal(int)  # a training point clicked: its row in the training set
     def __init__(self, parent=None, theme: themes.Theme = themes.DEFAULT):
         super().__init__(parent)
         self._theme = theme
@@ -89,6 +90,12 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self.test_points.setZValue(6)
         pi.addItem(self.train_points)
         pi.addItem(self.test_points)
+        # the sample the lecture's numbers are of: a ring around it
+        self.chosen = pg.ScatterPlotItem(symbol="o", pxMode=True, brush=pg.mkBrush(0, 0, 0, 0))
+        self.chosen.setZValue(7)
+        self.chosen.hide()
+        pi.addItem(self.chosen)
+        self.scene().sigMouseClicked.connect(self._on_click)
         self._screen_cache = ScreenCache(pi)
         self._screen_cache.cache(*(pi.getAxis(name) for name in ("left", "bottom", "right", "top")),
                                  pi.titleLabel, self.legend, self.color_bar, self.train_points, self.test_points)
@@ -164,6 +171,8 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         bar_axis.setLabel("ŷ", **{"color": P.foreground.name(), "font-size": f"{theme.pt('label')}pt"})
         self._point_colors = [QtGui.QColor(*map(int, c[:3])) for c in self._point_lut()]
         size = POINT_PX * theme.scale
+        self.chosen.setSize(size * 2.2)
+        self.chosen.setPen(pg.mkPen(P.selected, width=theme.line(3)))
         self.train_points.setSize(size)
         self.test_points.setSize(size)
         self.train_points.setPen(pg.mkPen(P.point_edge, width=1.5))
@@ -180,6 +189,31 @@ class DecisionBoundaryPlot(pg.PlotWidget):
             self.show_snapshot(snap)
         else:
             set_title(pi, "", theme)
+
+    def mark_sample(self, row: int | None) -> None:
+        """Ring the training point the lecture's numbers are of (None: no ring)."""
+        ds = self._last_dataset
+        if row is None or ds is None or ds.raw_train is None or not 0 <= row < ds.raw_train.shape[0]:
+            self.chosen.hide()
+            return
+        self.chosen.setData(pos=ds.raw_train[row:row + 1])
+        self.chosen.show()
+
+    def _on_click(self, event) -> None:
+        ds = self._last_dataset
+        if ds is None or ds.raw_train is None or ds.raw_train.shape[0] == 0 or self.message.isVisible():
+            return
+        vb = self.plot_item.getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        # the nearest training point, in screen pixels, if it is within a point's reach of the click
+        screen = np.array([[p.x(), p.y()] for p in (vb.mapViewToScene(QtCore.QPointF(*xy)) for xy in ds.raw_train)])
+        click = np.array([event.scenePos().x(), event.scenePos().y()])
+        dist = np.hypot(*(screen - click).T)
+        k = int(np.argmin(dist))
+        if dist[k] <= POINT_PX * self._theme.scale * 1.5:
+            event.accept()
+            self.sample_clicked.emit(k)
 
     def set_show_test(self, show: bool) -> None:
         """Show or hide the test points (hollow)."""
