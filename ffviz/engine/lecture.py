@@ -229,9 +229,9 @@ def backward_formulas(trace: TraceView, kernels, activations, layer: int, unit: 
         over_n = "" if n == 1 else "/n"
         out.append(Formula(_sym("δ", r"\delta"), Symbol("ŷ − y" if n == 1 else "(ŷ − y)/n",
                                                           r"\hat{y} - y" if n == 1 else r"(\hat{y} - y)/n"),
-                           (yhat, MINUS, y) + ((Op(f", /{n}", f", /{n}"),) if n > 1 else ()), d, ph,
-                           "the perceptron rule's error" if trace.perceptron
-                           else "∂J/∂Σ: the loss's and the output activation's derivatives combine to this"))
+                           (yhat, MINUS, y) if n == 1 else (Op("(", "("), yhat, MINUS, y, Op(f")/{n}", f")/{n}")),
+                           d, ph, "the perceptron rule's error" if trace.perceptron
+                           else "loss and output activation combined"))
     else:
         gp = _f(trace.g_prime[li], s, j)
         a = _f(trace.a[layer], s, j)
@@ -262,7 +262,7 @@ def backward_formulas(trace: TraceView, kernels, activations, layer: int, unit: 
         xi = float(trace.a[li][s, i])
         # one sample: the product itself; a batch: the sum, and this sample's product in the note
         nums = (d, TIMES, xi) if n == 1 else ()
-        note = "" if n == 1 else f"the sum over the batch of {n} of each sample's δ·{x.text}"
+        note = "" if n == 1 else "∂J/∂w sums δ·input over the batch"
         out.append(Formula(Symbol(f"∂J/∂{w.text}", rf"\frac{{\partial J}}{{\partial {w.latex}}}"),
                            Symbol(f"δ·{x.text}" if n == 1 else f"Σₛ δ·{x.text}",
                                   rf"\delta \cdot {x.latex}" if n == 1 else rf"\sum_s \delta \cdot {x.latex}"),

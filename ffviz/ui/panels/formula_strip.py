@@ -38,7 +38,7 @@ class FormulaStrip(QtWidgets.QLabel):
 
     def apply_theme(self, theme: themes.Theme) -> None:
         self._theme = theme
-        self.setFont(theme.font("strip"))
+        self.setFont(theme.font("title"))
         self._render()
 
     def set_lecture(self, options: LectureOptions) -> None:

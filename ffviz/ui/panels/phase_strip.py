@@ -7,8 +7,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ffviz.ui import theme as themes
 
-STEPS = (("forward", "1. Forward pass"), ("loss", "2. Loss"), ("backward", "3. Backward pass"),
-         ("update", "4. Weight update"))
+STEPS = (("forward", "Forward"), ("loss", "Loss"), ("backward", "Backward"), ("update", "Update"))
 
 
 class PhaseStrip(QtWidgets.QLabel):
@@ -19,7 +18,7 @@ class PhaseStrip(QtWidgets.QLabel):
         self.setObjectName("phaseStrip")
         self.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.setWordWrap(True)  # a narrow window wraps it instead of pushing the docks off the screen
+        self.setWordWrap(True)  # a narrow window (or large text) wraps it instead of pushing the docks away
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
         self._theme = themes.DEFAULT
         self._snap = None
@@ -28,7 +27,7 @@ class PhaseStrip(QtWidgets.QLabel):
 
     def apply_theme(self, theme: themes.Theme) -> None:
         self._theme = theme
-        self.setFont(theme.font("strip"))
+        self.setFont(theme.font("title", bold=True))
         self._render()
 
     def set_playing(self, playing: bool) -> None:
@@ -56,7 +55,9 @@ class PhaseStrip(QtWidgets.QLabel):
             current = done is not None and done.kind == kind and not self._playing
             text = label
             if current and kind in ("forward", "backward"):
-                text += f", layer {done.layer} of {n}"
+                text += f" pass, layer {done.layer}" + (f" of {n}" if n > 1 else "")
+            elif current and kind == "update":
+                text = "Weight update"
             if current:
                 parts.append(f'<span style="background:{P.highlight.name()}; color:{P.background.name()};'
                              f' font-weight:bold">&nbsp;{text}&nbsp;</span>')

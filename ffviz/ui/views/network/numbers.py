@@ -2,7 +2,9 @@
 
 forward: Σ (z) and a on each node of the layer (x on the inputs), w on the edges into it;
 loss: J and ∂J/∂ŷ on the outputs;  backward: g′(Σ) and δ = ∂J/∂Σ on each node, ∂J/∂w on the edges into it;
-update: old → new on each edge and bias. Earlier phases' numbers stay, dimmed; the current phase's are bold.
+update: old → new on each edge and bias. Earlier phases' numbers stay on the nodes, dimmed; the current phase's
+are bold. Edges carry numbers only while their layer is the phase's (and all of them for the update): edges of
+several layers written at once crowd a diagram past reading.
 
 Every number is read from the snapshot's trace (the engine computed it); this only places and formats them. On
 a large layer only the selected neuron's numbers are written (the rest stay legible through the text scale).
@@ -18,8 +20,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ffviz.ui import format as fmt
 from ffviz.ui.views.network.items import LABEL_Z
 
-ALL_UNITS = 6  # a layer of up to this many units gets numbers on every unit; larger: the selected one
-ALL_EDGES = 24  # likewise for the edges into a layer
+ALL_UNITS = 2  # a layer of up to this many units gets numbers on every unit; larger: the selected one (or 1st)
+ALL_EDGES = 4  # likewise for the edges into a layer: more, and only the selected unit's are written
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class PhaseNumbers:
             fan_in = self.sizes[layer - 1]
             if fan_in * len(units(layer)) <= ALL_EDGES:
                 return list(range(fan_in))
+            if fan_in <= ALL_EDGES and len(units(layer)) == 1:
+                return list(range(fan_in))  # the one unit written: its incoming weights too
             if selection is not None and selection[0] == layer and selection[1] == "kernel" \
                     and selection[2][1] == j:
                 return [selection[2][0]]
@@ -156,7 +160,8 @@ class PhaseNumbers:
                     lines.append(Line("Σ", num(tr.z[li][s, j], cur), cur))
                     lines.append(Line("ŷ" if out else "a", num(tr.a[layer][s, j], cur), cur))
                     for i in into(layer, j):
-                        edge_lines.setdefault((layer, i, j), []).append(Line("w", num(kernels[li][i, j], False), cur))
+                        if cur:  # an edge's numbers only while its layer is the phase's (they would crowd)
+                            edge_lines.setdefault((layer, i, j), []).append(Line("w", num(kernels[li][i, j], False), cur))
             elif kind == "loss":
                 for j in units(n_layers):
                     lines = node_lines.setdefault((n_layers, j), [])
@@ -174,16 +179,19 @@ class PhaseNumbers:
                         lines.append(Line("g′", num(tr.g_prime[li][s, j], cur), cur))
                     lines.append(Line("δ", num(tr.delta[li][s, j], cur), cur))
                     for i in into(layer, j):
-                        edge_lines.setdefault((layer, i, j), []).append(
-                            Line("∂J/∂w", num(tr.grad_kernels[li][i, j], cur), cur))
+                        if cur:
+                            edge_lines.setdefault((layer, i, j), [Line("w", num(kernels[li][i, j], False), False)]).append(
+                                Line("∂J/∂w", num(tr.grad_kernels[li][i, j], cur), cur))
             else:  # the update: old → new
                 for layer in range(1, n_layers + 1):
                     li = layer - 1
                     for j in units(layer):
                         for i in into(layer, j):
                             old, new = tr.old_kernels[li][i, j], tr.new_kernels[li][i, j]
-                            edge_lines.setdefault((layer, i, j), []).append(
-                                Line("w", f"{num(old, False)} → {num(new, cur)}", cur))
+                            lines = edge_lines.setdefault((layer, i, j), [])
+                            if n_layers == 1:  # one layer: its gradient stays beside the change it made
+                                lines.append(Line("∂J/∂w", num(tr.grad_kernels[li][i, j], False), False))
+                            lines.append(Line("w", f"{num(old, False)} → {num(new, cur)}", cur))
                         if tr.old_biases[li] is not None:
                             old, new = tr.old_biases[li][j], tr.new_biases[li][j]
                             node_lines.setdefault((layer, j), []).append(

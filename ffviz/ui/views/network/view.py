@@ -471,14 +471,16 @@ class NetworkView(QtWidgets.QGraphicsView):
         caption_h = lh + 4
         header_h = 2 * lh + 8
         footer_h = lh + 8
+        # the lecture's numbers beside a node (up to 7 lines, see numbers.py) must fit the canvas
+        numbers_h = 7 * QtGui.QFontMetricsF(self._theme.font("diagram_big")).height() if maxu <= ALL_UNITS else 0.0
         any_bias = any(self._structure.has_bias)
         bias_h = lh + 3 if any_bias else 0.0
         gap = 6.0
         left_w = max((fb.horizontalAdvance(n.name.text.text()) for n in self._nodes[0]), default=0) + 14
         right_w = max((fb.horizontalAdvance(n.name.text.text()) for n in self._nodes[-1]), default=0) + 12
-        if max(sizes) <= ALL_UNITS:  # room beside the outputs for the lecture's numbers (ui/views/network/numbers.py)
-            right_w += QtGui.QFontMetricsF(self._theme.font("diagram_big", bold=True)).horizontalAdvance(
-                "∂J/∂ŷ = −0.000000") + 12
+        # room beside the outputs for the lecture's numbers (ui/views/network/numbers.py)
+        right_w += QtGui.QFontMetricsF(self._theme.font("diagram_big", bold=True)).horizontalAdvance(
+            "∂J/∂ŷ = −0.000000") + 12
         # columns leave room for a typical bias label in e-notation; the right margin for the widest one
         text_w = max(fm.horizontalAdvance("b −0.00e-00"),
                      QtGui.QFontMetricsF(self._bold).horizontalAdvance("Hidden 00")) + 16
@@ -492,7 +494,7 @@ class NetworkView(QtWidgets.QGraphicsView):
             s = max(min(s, col_w / 2.4), 22.0)  # room for the edges between columns
             col_w = min(max(col_w, text_w, 2.4 * s), 360.0)
             slot = max(slot, s + bias_h + gap)
-            body_h = maxu * slot
+            body_h = max(maxu * slot, numbers_h)
             need_w = 2 * margin + left_w + max(right_w, widest_bias / 2 - s / 2) + s + (ncol - 1) * col_w
             need_h = 2 * margin + caption_h + header_h + footer_h + body_h + reserve
             return s, col_w, slot, body_h, need_w, need_h
