@@ -59,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=None, help="override the spec's learning rate")
     train.add_argument("--seed", type=int, default=None, help="override the spec's seed")
 
+    explain = sub.add_parser("explain", help="print one weight's next update as the slides work it out")
+    explain.add_argument("spec", help="a preset name or a network file")
+    explain.add_argument("--weight", required=True, metavar="NAME",
+                         help="kernel1[0,0] (from unit 0 of the layer below to unit 0 of layer 1: the lecture's w1) "
+                              "or bias2[0]")
+    explain.add_argument("--steps", type=int, default=0, metavar="K", help="train K updates first, explain update K+1")
+    explain.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
+    explain.add_argument("--digits", choices=("3", "slides", "full"), default="3",
+                         help="3 significant digits (default), 2 decimals as on the slides, or full precision")
+
     sub.add_parser("presets", help="list the built-in presets")
     return p
 
@@ -156,6 +166,25 @@ def _train(args) -> int:
     return 0
 
 
+def _explain(args) -> int:
+    from ffviz.engine.trainer import Trainer
+    from ffviz.explain import explain
+    from ffviz.io.files import load_spec
+    from ffviz.ui import format as fmt
+
+    if not 0 <= args.steps <= 10_000_000:
+        raise FfvizError(f"--steps must be from 0 to 10,000,000, not {args.steps}")
+    cfg, base_dir = load_spec(args.spec)
+    trainer = Trainer(cfg, base_dir=base_dir)
+    layer, kind, index = trainer.layout.locate(trainer.layout.position(args.weight))
+    done = trainer.step(args.steps)
+    if done < args.steps:
+        raise FfvizError(f"training diverged at update {trainer.step_count}: {trainer.diverged.reason}")
+    precision = {"3": fmt.SIG3, "slides": fmt.SLIDES, "full": fmt.FULL}[args.digits]
+    sys.stdout.write(explain(trainer, layer, kind, index, args.format, precision))
+    return 0
+
+
 def _presets() -> int:
     from ffviz.engine.presets import DEFAULT_PRESET, preset_description, preset_names
     width = max(len(n) for n in preset_names())
@@ -198,12 +227,14 @@ def main(argv: list[str] | None = None) -> int:
         from ffviz.smoke import run_smoke_test
         return run_smoke_test(argv[1:])
     # `ffviz FILE` and `ffviz PRESET` open the window, like `ffviz gui FILE`.
-    if argv and argv[0] not in ("gui", "train", "presets", "-h", "--help", "--version"):
+    if argv and argv[0] not in ("gui", "train", "explain", "presets", "-h", "--help", "--version"):
         argv = ["gui"] + argv
     try:
         args = build_parser().parse_args(argv)
         if args.command == "train":
             return _train(args)
+        if args.command == "explain":
+            return _explain(args)
         if args.command == "presets":
             return _presets()
         if args.command is None:
