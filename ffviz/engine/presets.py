@@ -149,3 +149,22 @@ def preset_dict(name: str) -> dict:
 def load_preset(name: str) -> RunConfig:
     """The preset's validated config."""
     return from_dict(preset_dict(name))
+
+
+# The presets that follow the slides, in the slides' order: (slide, preset, what to do with it).
+LECTURE_ORDER = (
+    ("This is a perceptron (1958)", "perceptron",
+     "Rosenblatt's rule on two classes a line can separate: step it (Right) and watch the line move."),
+    ("Perceptrons can only learn linearly separable classes", "perceptron-xor",
+     "The same perceptron on XOR: it never gets every point right."),
+    ("2: Multi-layer perceptron (1986)", "xor-2",
+     "Two hidden sigmoid units solve XOR's truth table."),
+    ("playground.tensorflow.org", "circle",
+     "A small tanh network learns the circle; play (Space) and change anything in Controls."),
+    ("Practical example: 1. Forward pass … 4. Weight update", "lecture",
+     "The slides' worked example: step it phase by phase (P) and read every number."),
+    ("Gradient vanishing", "deep-sigmoid",
+     "Six sigmoid layers: colour the edges by gradient (G) and see the first layers go pale."),
+    ("Gradient vanishing (and what ReLU changes)", "deep-relu",
+     "The ReLU twin of deep-sigmoid: the gradient reaches the first layer."),
+)

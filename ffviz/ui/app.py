@@ -101,9 +101,14 @@ def run_app(config=None, base_dir=None, argv=None, *, theme: str | None = None, 
         from PySide6 import QtGui
         app.setWindowIcon(QtGui.QIcon(str(icon)))
     pg.setConfigOptions(antialias=True)
+    from ffviz import logs
+    from ffviz.ui.crash import ErrorHandler
+    log_path = logs.setup()
     window = MainWindow(config, base_dir, theme=theme, font_scale=font_scale, startup_error=startup_error)
+    errors = ErrorHandler(log_path, window).install()  # an error anywhere ends in a dialog, never a silent death
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
     window.show()
     with close_on_signals(window) as received:
         status = app.exec()
+    errors.uninstall()
     return 128 + received[0] if received else status  # the shell's convention: 130 for Ctrl+C

@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Signal, Slot
 
 from ffviz import __version__
-from ffviz.engine.presets import DEFAULT_PRESET, load_preset
+from ffviz.engine.presets import DEFAULT_PRESET, load_preset, preset_names
 from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
@@ -213,8 +213,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, config=None, base_dir=None, settings: QtCore.QSettings | None = None, *,
                  theme: str | None = None, font_scale: float | None = None, startup_error: str | None = None):
         super().__init__()
-        config = config if config is not None else load_preset(DEFAULT_PRESET)
         self._settings = settings if settings is not None else QtCore.QSettings()
+        if config is None:  # no file given: the preset of last time, or the default one
+            last = self._settings.value("lastPreset", DEFAULT_PRESET)
+            config = load_preset(last if isinstance(last, str) and last in preset_names() else DEFAULT_PRESET)
         self._base_dir = base_dir
         self._snapshot = None
         self._playing = False
@@ -368,6 +370,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_reset_layout = self._action("Reset window layout", self._on_reset_layout)
         self.act_shortcuts = self._action("Keyboard shortcuts", self._on_show_shortcuts, ("F1",))
         self.act_about = self._action("About ffviz", self._on_about)
+        self.act_lecture_guide = self._action("The lecture, slide by slide…", self._on_lecture_guide)
+        self.act_reset_settings = self._action("Reset all settings…", self._on_reset_settings,
+                                               tip="Forget the theme, text size, layout, recent files and last preset")
 
         self.theme_actions = QtGui.QActionGroup(self)
         for name in themes.THEME_NAMES:
@@ -443,7 +448,10 @@ class MainWindow(QtWidgets.QMainWindow):
         sub.addActions(self.projector_plot_actions.actions())
         m.addAction(self.act_full_screen)
         m = mb.addMenu("&Help")
+        m.addAction(self.act_lecture_guide)
         m.addAction(self.act_shortcuts)
+        m.addSeparator()
+        m.addAction(self.act_reset_settings)
         m.addAction(self.act_about)
 
         tb = self.addToolBar("Training")
@@ -692,6 +700,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_config_applied(self, how: str, config, base_dir) -> None:
         self._base_dir = base_dir  # only now: a file the worker refused changes nothing here either
         self.controls.set_config(config)
+        if how == "loaded" and config.name in preset_names():
+            self._settings.setValue("lastPreset", config.name)  # the next launch without a file opens it
         if how in ("rebuild", "loaded"):
             self.statusBar().showMessage(
                 f"Network built: weights initialised from seed {config.seed}"
@@ -918,10 +928,40 @@ class MainWindow(QtWidgets.QMainWindow):
         QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     def _on_about(self) -> None:
-        QtWidgets.QMessageBox.about(self, "About ffviz",
-                                    f"<b>ffviz {__version__}</b><br>Feed-forward neural networks, visible: "
-                                    "forward pass, loss, backpropagation and gradient descent, with every "
-                                    "number on screen.")
+        from ffviz.ui.panels.help import about_html
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle("About ffviz")
+        box.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        box.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextBrowserInteraction)
+        box.setText(about_html())
+        box.open()
+
+    def _on_lecture_guide(self) -> None:
+        from ffviz.ui.panels.help import LectureGuide
+        self.lecture_guide = LectureGuide(self)
+        self.lecture_guide.preset_chosen.connect(self.preset_requested)
+        self.lecture_guide.open()
+
+    def _on_reset_settings(self) -> None:
+        answer = QtWidgets.QMessageBox.question(
+            self, "Reset all settings", "Forget the theme, text size, window layout, recent files and the last "
+            "preset? The window goes back to how it looks the first time.")
+        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
+            self.reset_all_settings()
+
+    def reset_all_settings(self) -> None:
+        """Every remembered setting forgotten, and the window as on the first launch."""
+        self._settings.clear()
+        self._settings.setValue("firstRunDone", True)
+        self._settings.sync()
+        self._theme_name, self._diverging_name, self._scale = "system", "blue-orange", 1.0
+        for group, value in ((self.theme_actions, "system"), (self.diverging_actions, "blue-orange")):
+            for act in group.actions():
+                act.setChecked(act.data() == value)
+        self._on_reset_layout()
+        QtCore.QTimer.singleShot(0, self._proportion_docks)
+        self.apply_theme()
+        self.statusBar().showMessage("All settings reset", 5000)
 
     # ------------------------------------------------------------------ settings and shutdown
 
