@@ -50,7 +50,12 @@ METHODS = ("fast", "plain")
 GRID_DTYPES = ("float32", "float64")
 MIN_RESOLUTION, MAX_RESOLUTION = 2, 401
 PREVIEW_RESOLUTION = 25
-CHUNK_POINTS = 32  # grid points per vectorised pass: small enough for the caches (docs/benchmarks.md)
+# Grid points per vectorised pass: as many as keep the widest batched array (points × units × samples) within
+# this many bytes. Small enough for the caches, and below the size where glibc's malloc hands each new
+# temporary fresh pages from the kernel (docs/benchmarks.md, "Loss surfaces").
+CHUNK_BYTES = 1024 * 1024
+LOSS_BYTES = 128 * 1024
+MAX_CHUNK_POINTS = 1024
 YIELD_SECONDS = 0.02  # surface_progress hands back control at least this often
 PATH_MARGIN = 1.2  # default ranges cover the path (and the next step) with 20 % to spare
 
@@ -144,11 +149,17 @@ class Landscape:
         """J at each of T parameter vectors (T, P), float64: the true loss along a path."""
         params = np.atleast_2d(np.asarray(params, dtype=float))
         out = np.empty(params.shape[0])
-        xT, y = np.ascontiguousarray(self.x.T), self.y
+        buffers = _Buffers()
         for start in range(0, params.shape[0], chunk):
             block = params[start:start + chunk]
-            out[start:start + chunk] = _forward_columns(self.net, xT, y, block) + self.penalties(block)
+            out[start:start + chunk] = _forward_columns(self.net, self.inputs_with_ones, self.y, block, buffers) \
+                + self.penalties(block)
         return out
+
+    @cached_property
+    def inputs_with_ones(self) -> np.ndarray:
+        """xᵀ with a row of ones under it (inputs + 1, n): the first layer's bias rides in its product."""
+        return readonly(np.vstack([self.x.T, np.ones((1, self.x.shape[0]))]))
 
 
 # ---------------------------------------------------------------- requests
@@ -199,7 +210,7 @@ class SurfaceRequest:
     seed: int = 0  # the random plane's directions
     dtype: str = "float32"  # the grid's arithmetic: float32 (the picture) or float64
     method: str = "fast"  # "fast" or "plain" (the reference path)
-    chunk: int = CHUNK_POINTS  # grid points per vectorised pass
+    chunk: int | None = None  # grid points per vectorised pass; None: CHUNK_BYTES' worth
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -219,7 +230,8 @@ class SurfaceRequest:
             raise FfvizError(f"the grid's dtype is one of {', '.join(GRID_DTYPES)}, not {self.dtype!r}")
         if self.method not in METHODS:
             raise FfvizError(f"the method is one of {', '.join(METHODS)}, not {self.method!r}")
-        if isinstance(self.chunk, bool) or not isinstance(self.chunk, (int, np.integer)) or self.chunk < 1:
+        if self.chunk is not None and (isinstance(self.chunk, bool) or not isinstance(self.chunk, (int, np.integer))
+                                       or self.chunk < 1):
             raise FfvizError(f"the chunk must be a whole number ≥ 1, not {self.chunk!r}")
 
     @classmethod
@@ -396,34 +408,102 @@ def project(params: np.ndarray, center: np.ndarray, directions: np.ndarray) -> n
 
 def _output_losses(net: Network, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """J per grid point from the output layer's z (G, units, n)."""
-    zt = z.transpose(0, 2, 1)  # (G, n, outputs): the losses and softmax work along the last axis
+    g, units, n = z.shape
+    # (G, n, outputs): the losses and softmax work along the last axis; one output is a reshape, which keeps
+    # the array contiguous (a transposed view of it takes NumPy's slow strided loops)
+    zt = z.reshape(g, n, 1) if units == 1 else z.transpose(0, 2, 1)
     if z.dtype != np.float64 and net.loss.output_activations is not None and not (net.fused and not net.perceptron):
         # the clipped logs of ŷ (1 − 1e-12 is 1 in float32) would give inf where float64 gives 27.6
         zt, y = zt.astype(np.float64), y.astype(np.float64)
     yhat = net.activations[-1].fn(zt)
-    return net.per_sample_loss(y, zt, yhat).mean(axis=-1)
+    return np.add.reduce(net.per_sample_loss(y, zt, yhat), axis=-1) / n  # .mean() costs more here
 
 
-def _forward_columns(net: Network, xT: np.ndarray, y: np.ndarray, params: np.ndarray) -> np.ndarray:
+class _Buffers:
+    """Arrays kept from chunk to chunk and written with `out=`. Freed and made again per chunk, arrays of a few
+    hundred kB make glibc's malloc give memory back to the kernel and fault fresh pages in each time, which
+    measured up to 4× slower (docs/benchmarks.md, "Loss surfaces"). One per computation: not shared."""
+
+    def __init__(self):
+        self._arrays: dict = {}
+
+    def get(self, key, shape: tuple, dtype) -> np.ndarray:
+        buf = self._arrays.get(key)
+        if buf is None or buf.dtype != dtype or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0]:
+            buf = self._arrays[key] = np.empty(shape, dtype)
+        return buf[:shape[0]]
+
+
+@dataclass(frozen=True, eq=False)
+class _ColumnsLayout:
+    """Where each layer's [kernelᵀ | bias] (units × fan_in [+ 1]) sits in the flat vector, as index arrays: one
+    gather per layer gives it for every point of a chunk, contiguous. In the first layer the bias column meets
+    the row of ones under xᵀ (made once), which saves a pass over z; the other layers add their bias (a row
+    of ones under a hidden layer's activations, written there in place, measured no faster)."""
+
+    kernels_t: tuple  # per layer: (units, fan_in + has bias) flat positions, the bias last
+    has_bias: tuple  # per layer
+
+    @classmethod
+    def of(cls, layout) -> "_ColumnsLayout":
+        kernels, has_bias = [], []
+        for ks, bs, fan_in, units in zip(layout.kernel_slices, layout.bias_slices, layout.sizes, layout.sizes[1:]):
+            idx = np.arange(ks.start, ks.stop).reshape(fan_in, units).T
+            if bs is not None:
+                idx = np.column_stack([idx, np.arange(bs.start, bs.stop)])
+            kernels.append(np.ascontiguousarray(idx))
+            has_bias.append(bs is not None)
+        return cls(tuple(kernels), tuple(has_bias))
+
+
+def _forward_columns(net: Network, inputs: np.ndarray, y: np.ndarray, params: np.ndarray,
+                     buffers: _Buffers | None = None) -> np.ndarray:
     """J (without penalty) at G parameter vectors (G, P), samples in columns: per point z_l is units × samples,
-    one batched product per layer. The arithmetic is `params`'s dtype."""
-    g = params.shape[0]
+    one batched product per layer. `inputs` is Landscape.inputs_with_ones (xᵀ over a row of ones). The
+    arithmetic is `params`'s dtype."""
+    g, n = params.shape[0], inputs.shape[1]
     dt = params.dtype
-    lay = net.layout
-    a = xT.astype(dt, copy=False)  # (inputs, n), the same for every point
+    cols = _columns_layout(net.layout)
+    buffers = _Buffers() if buffers is None else buffers
     y = y.astype(dt, copy=False)
     last = net.n_layers - 1
+    a = inputs.astype(dt, copy=False)  # (inputs + 1, n): xᵀ over the row of ones
     with np.errstate(all="ignore"):  # a far corner of the grid may overflow: its J is inf, not a warning
-        for i, (ks, bs, fan_in, units) in enumerate(zip(lay.kernel_slices, lay.bias_slices, lay.sizes,
-                                                        lay.sizes[1:])):
-            kernel_t = params[:, ks].reshape(g, fan_in, units).transpose(0, 2, 1)  # (G, units, fan_in)
-            z = np.matmul(kernel_t, a)  # (G, units, n)
-            if bs is not None:
-                z += params[:, bs][:, :, None]
+        for i, (kt_idx, has_bias) in enumerate(zip(cols.kernels_t, cols.has_bias)):
+            units, fan_in = kt_idx.shape[0], kt_idx.shape[1] - has_bias
+            z = buffers.get(i, (g, units, n), dt)
+            if i == 0 and has_bias:  # [kernelᵀ | bias] · [xᵀ; 1]
+                np.matmul(params[:, kt_idx], a, out=z)
+            else:
+                np.matmul(params[:, kt_idx[:, :fan_in]], a[..., :fan_in, :], out=z)
+                if has_bias:
+                    z += params[:, kt_idx[:, fan_in]][:, :, None]
             if i == last:
                 return _output_losses(net, y, z)
             a = net.activations[i].fn(z)
     raise AssertionError("unreachable: a network has at least one layer")
+
+
+_COLUMNS_LAYOUTS: dict = {}
+
+
+def _columns_layout(layout) -> _ColumnsLayout:
+    # a ParamLayout is frozen and hashable: its index arrays are made once (a dict assignment is atomic, so
+    # two threads at worst make the same arrays twice)
+    found = _COLUMNS_LAYOUTS.get(layout)
+    if found is None:
+        found = _COLUMNS_LAYOUTS[layout] = _ColumnsLayout.of(layout)
+    return found
+
+
+def _chunk_points(request, n_samples: int, widest: int, outputs: int, itemsize: int) -> int:
+    """Grid points per vectorised pass: the request's; else CHUNK_BYTES in the widest batched array (kept
+    between chunks) and LOSS_BYTES in the loss's temporaries (made by engine/losses.py for every chunk)."""
+    if request.chunk is not None:
+        return request.chunk
+    per_point = n_samples * itemsize
+    points = min(CHUNK_BYTES // max(1, per_point * widest), LOSS_BYTES // max(1, per_point * outputs))
+    return max(1, min(MAX_CHUNK_POINTS, points))
 
 
 class _PlainGrid:
@@ -433,6 +513,7 @@ class _PlainGrid:
 
     def __init__(self, landscape: Landscape, directions: np.ndarray):
         self.landscape, self.directions = landscape, directions
+        self.widest = max(landscape.layout.sizes[1:])
 
     def __call__(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
         params = self.landscape.center + alpha[:, None] * self.directions[0] + beta[:, None] * self.directions[1]
@@ -444,12 +525,15 @@ class _PlaneGrid:
 
     def __init__(self, landscape: Landscape, directions: np.ndarray, dtype: str):
         self.landscape, self.directions, self.dtype = landscape, directions, dtype
-        self.xT = np.ascontiguousarray(landscape.x.T)
+        self.inputs = landscape.inputs_with_ones.astype(dtype)
+        self.widest = max(landscape.layout.sizes[1:])
+        self.buffers = _Buffers()
+        self.basis = np.vstack([landscape.center, directions])  # θ = [1, α, β] · basis
 
     def __call__(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
         ls = self.landscape
-        params = ls.center + alpha[:, None] * self.directions[0] + beta[:, None] * self.directions[1]
-        losses = _forward_columns(ls.net, self.xT, ls.y, params.astype(self.dtype))
+        params = np.column_stack([np.ones_like(alpha), alpha, beta]) @ self.basis
+        losses = _forward_columns(ls.net, self.inputs, ls.y, params.astype(self.dtype), self.buffers)
         return losses + ls.penalties(params) if ls.penalized else losses
 
 
@@ -471,6 +555,7 @@ class _SparseGrid:
             i, j = (index if kind == "kernel" else (None, index[0]))
             self.touched.setdefault(layer - 1, []).append((kind, i, j, slot))
         self.first = min(self.touched)
+        self.widest = max(lay.sizes[self.first + 2:] or (lay.sizes[-1],))  # the layers batched in full
         # the centre's forward pass, samples in columns; inputs[l] is what layer l reads (inputs[0] = xᵀ)
         inputs, zs = [np.ascontiguousarray(landscape.x.T)], []
         with np.errstate(all="ignore"):
@@ -488,35 +573,51 @@ class _SparseGrid:
         self.y = landscape.y.astype(dt)
         self.center_values = np.array([landscape.center[int(p)] for p in positions])
         self.kernel_slot = [lay.locate(int(p))[1] == "kernel" for p in positions]
+        self.buffers = _Buffers()
 
     def __call__(self, *offsets: np.ndarray) -> np.ndarray:
         """J at the centre moved by offsets[k] (G,) along the k-th position."""
         net, dt = self.landscape.net, np.dtype(self.dtype)
         offs = [np.asarray(o, dtype=dt)[:, None] for o in offsets]
-        g = offs[0].shape[0]
+        g, n = offs[0].shape[0], self.inputs[0].shape[1]
         last = net.n_layers - 1
+        buffers = self.buffers
         with np.errstate(all="ignore"):
             first = self.first
             cols: dict[int, np.ndarray] = {}  # unit j of layer `first` → its z for every point (G, n)
             for kind, i, j, slot in self.touched[first]:
-                change = offs[slot] * self.inputs[first][i] if kind == "kernel" else offs[slot]
-                cols[j] = (self.zs[first][j] if j not in cols else cols[j]) + change
+                col = cols.get(j)
+                if col is None:
+                    col = cols[j] = buffers.get(("column", j), (g, n), dt)
+                    col[...] = self.zs[first][j]
+                if kind == "kernel":
+                    change = buffers.get("change", (g, n), dt)
+                    col += np.multiply(offs[slot], self.inputs[first][i], out=change)
+                else:
+                    col += offs[slot]
             if first == last:
-                z = np.repeat(self.zs[first][None], g, axis=0)
-                for j, col in cols.items():
-                    z[:, j, :] = col
+                if len(cols) == 1 == self.zs[first].shape[0]:  # one output unit: its column is all of z
+                    z = next(iter(cols.values()))[:, None, :]
+                else:
+                    z = np.repeat(self.zs[first][None], g, axis=0)
+                    for j, col in cols.items():
+                        z[:, j, :] = col
                 losses = _output_losses(net, self.y, z)
             else:
                 act = net.activations[first]
                 new = {j: act.fn(col) for j, col in cols.items()}  # the changed units' activations
                 a = None  # every unit's activations for every point, from layer first + 1 on
                 for layer in range(first + 1, last + 1):
+                    units = self.zs[layer].shape[0]
+                    z = buffers.get(layer, (g, units, n), dt)
                     if a is None:  # z = z_centre + Δa_c ⊗ row c of the kernel, per changed unit c
-                        z = self.zs[layer][None]
-                        for c, a_c in new.items():
-                            z = z + self.kernels_t[layer][:, c][None, :, None] * (a_c - self.inputs[layer][c])[:, None, :]
+                        for k, (c, a_c) in enumerate(new.items()):
+                            rank_one = z if k == 0 else buffers.get("rank one", (g, units, n), dt)
+                            np.multiply(self.kernels_t[layer][:, c][None, :, None],
+                                        (a_c - self.inputs[layer][c])[:, None, :], out=rank_one)
+                            z += self.zs[layer][None] if k == 0 else rank_one
                     else:
-                        z = np.matmul(self.kernels_t[layer], a)
+                        np.matmul(self.kernels_t[layer], a, out=z)
                         if self.biases[layer] is not None:
                             z += self.biases[layer]
                     for kind, i, j, slot in self.touched.get(layer, ()):
@@ -669,11 +770,10 @@ def _result(plan: _Plan, request: SurfaceRequest, a, b, loss, dtype) -> SurfaceR
         path_surface_loss=plan.path_surface_loss, path_off_plane=plan.path_off_plane)
 
 
-def _grid(plan: _Plan, request: SurfaceRequest, budget: float, preview: bool) -> Iterator[SurfaceProgress]:
+def _grid(plan: _Plan, request: SurfaceRequest, evaluate, budget: float, preview: bool) -> Iterator[SurfaceProgress]:
     r = request.resolution
     (a_lo, a_hi), (b_lo, b_hi) = plan.ranges
     a, b = np.linspace(a_lo, a_hi, r), np.linspace(b_lo, b_hi, r)
-    evaluate = plan.evaluator(request)
     dtype = evaluate.dtype
     loss = np.full((r, r), np.nan, dtype=dtype)
     flat = loss.reshape(-1)
@@ -681,8 +781,10 @@ def _grid(plan: _Plan, request: SurfaceRequest, budget: float, preview: bool) ->
     alpha_all = np.repeat(a - plan.center_ab[0], r)  # row-major: point k is (a[k // r], b[k % r])
     beta_all = np.tile(b - plan.center_ab[1], r)
     last_yield = time.perf_counter()
-    for start in range(0, total, request.chunk):
-        stop = min(total, start + request.chunk)
+    ls = plan.landscape
+    chunk = _chunk_points(request, ls.x.shape[0], evaluate.widest, ls.layout.sizes[-1], np.dtype(dtype).itemsize)
+    for start in range(0, total, chunk):
+        stop = min(total, start + chunk)
         flat[start:stop] = evaluate(alpha_all[start:stop], beta_all[start:stop])
         now = time.perf_counter()
         if stop == total:
@@ -701,9 +803,10 @@ def surface_progress(request: SurfaceRequest, landscape: Landscape, trajectory=N
     running. `trajectory` (steps, params: a timeline Trajectory) is drawn on the result: projected, with the
     true loss along it."""
     plan = _plan(request, landscape, trajectory)
+    evaluate = plan.evaluator(request)  # resolution-free: the preview and the full grid share it
     if preview and request.resolution > PREVIEW_RESOLUTION:
-        yield from _grid(plan, request.preview(), budget, True)
-    yield from _grid(plan, request, budget, False)
+        yield from _grid(plan, request.preview(), evaluate, budget, True)
+    yield from _grid(plan, request, evaluate, budget, False)
 
 
 def compute_surface(request: SurfaceRequest, landscape: Landscape, trajectory=None, *,
