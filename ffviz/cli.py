@@ -2,6 +2,7 @@
 
     ffviz [SPEC]                              open the window on a preset or network file
     ffviz train SPEC --steps N --out DIR      train headless; write DIR/weights.json and DIR/history.csv
+    ffviz surface SPEC --weights A B --out DIR   train headless; write the loss surface DIR/surface.npz
     ffviz presets                             list the presets
 """
 
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="evaluate train/test loss every K updates (default 1: every update)")
     train.add_argument("--learning-rate", type=float, default=None, help="override the spec's learning rate")
     train.add_argument("--seed", type=int, default=None, help="override the spec's seed")
+
+    from ffviz.surface_command import add_parser as add_surface_parser
+    add_surface_parser(sub)
 
     sub.add_parser("presets", help="list the built-in presets")
     return p
@@ -162,12 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     # are too small to gain from them. Must be set before NumPy is first imported.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # `ffviz FILE` and `ffviz PRESET` open the window, like `ffviz gui FILE`.
-    if argv and argv[0] not in ("gui", "train", "presets", "-h", "--help", "--version"):
+    if argv and argv[0] not in ("gui", "train", "surface", "presets", "-h", "--help", "--version"):
         argv = ["gui"] + argv
     try:
         args = build_parser().parse_args(argv)
         if args.command == "train":
             return _train(args)
+        if args.command == "surface":
+            from ffviz.surface_command import surface_command
+            return surface_command(args)
         if args.command == "presets":
             return _presets()
         return _gui(getattr(args, "spec", None))
