@@ -2,6 +2,8 @@
 
     ffviz [SPEC]                              open the window on a preset or network file
     ffviz train SPEC --steps N --out DIR      train headless; write weights.json, weights.npz, history.csv
+    ffviz surface SPEC --weights A B --out DIR   train headless; write the loss surface DIR/surface.npz
+    ffviz explain SPEC --weight NAME          one weight's next update worked out as the slides do
     ffviz presets                             list the presets
     ffviz --smoke-test                        check that this build works (offscreen; ffviz/smoke.py)
 """
@@ -68,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
     explain.add_argument("--digits", choices=("3", "slides", "full"), default="3",
                          help="3 significant digits (default), 2 decimals as on the slides, or full precision")
+
+    from ffviz.surface_command import add_parser as add_surface_parser
+    add_surface_parser(sub)
 
     sub.add_parser("presets", help="list the built-in presets")
     return p
@@ -227,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         from ffviz.smoke import run_smoke_test
         return run_smoke_test(argv[1:])
     # `ffviz FILE` and `ffviz PRESET` open the window, like `ffviz gui FILE`.
-    if argv and argv[0] not in ("gui", "train", "explain", "presets", "-h", "--help", "--version"):
+    if argv and argv[0] not in ("gui", "train", "explain", "surface", "presets", "-h", "--help", "--version"):
         argv = ["gui"] + argv
     try:
         args = build_parser().parse_args(argv)
@@ -235,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "surface":
+            from ffviz.surface_command import surface_command
+            return surface_command(args)
         if args.command == "presets":
             return _presets()
         if args.command is None:

@@ -7,12 +7,21 @@ directions through it. Kernels and biases are read-only views into the vector.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from ffviz.errors import FfvizError
+
+# kernel2[0,1], bias1[3]; spaces anywhere between the parts (`kernel1[0, 0]`, `bias 2 [ 1 ]`)
+_NAME = re.compile(r"^\s*(kernel|bias)\s*([+-]?\d+)\s*\[\s*([+-]?\d+)\s*(?:,\s*([+-]?\d+)\s*)?\]\s*$")
+_NAME_HELP = "parameters are named kernelL[i,j] (the weight from unit i below to unit j of layer L) or biasL[j]"
+
+
+def _entry(index: tuple) -> str:
+    return "[" + ",".join(str(v) for v in index) + "]"
 
 
 @dataclass(frozen=True)
@@ -88,14 +97,15 @@ class ParamLayout:
         index = tuple(int(v) for v in index)
         if kind == "kernel":
             if len(index) != 2 or not (0 <= index[0] < fan_in and 0 <= index[1] < units):
-                raise FfvizError(f"layer {layer}'s kernel is {fan_in} × {units}; it has no entry {index}")
+                raise FfvizError(f"layer {layer}'s kernel is {fan_in} × {units}; it has no entry {_entry(index)}")
             return self.kernel_slices[layer - 1].start + index[0] * units + index[1]
         if kind == "bias":
             s = self.bias_slices[layer - 1]
             if s is None:
                 raise FfvizError(f"layer {layer} has no bias")
             if len(index) != 1 or not 0 <= index[0] < units:
-                raise FfvizError(f"layer {layer}'s bias has {units} entries; it has no entry {index}")
+                raise FfvizError(f"layer {layer}'s bias has {units} entr{'y' if units == 1 else 'ies'}; "
+                                 f"it has no entry {_entry(index)}")
             return s.start + index[0]
         raise FfvizError(f"a parameter is a 'kernel' or 'bias' entry, not {kind!r}")
 
@@ -108,3 +118,28 @@ class ParamLayout:
             if bs is not None and bs.start <= position < bs.stop:
                 return layer, "bias", (position - bs.start,)
         raise FfvizError(f"parameter {position} is out of range (0..{self.size - 1})")
+
+    # ------------------------------------------------------------------ names
+
+    def name(self, position: int) -> str:
+        """The parameter's one name, used by every view and the command line: kernel1[0,0], bias2[1]."""
+        layer, kind, index = self.locate(position)
+        return f"{kind}{layer}{_entry(index)}"
+
+    def position(self, name: str) -> int:
+        """The flat position of a named parameter (the inverse of `name`); a bad name is one FfvizError line
+        saying what this network has."""
+        m = _NAME.match(name) if isinstance(name, str) else None
+        if m is None:
+            raise FfvizError(f"{name!r} is not a parameter name; {_NAME_HELP}")
+        kind, layer = m.group(1), int(m.group(2))
+        index = tuple(int(v) for v in m.group(3, 4) if v is not None)
+        if kind == "kernel" and len(index) != 2:
+            raise FfvizError(f"{name.strip()!r}: a kernel entry has two indices, kernel{layer}[i,j]")
+        if kind == "bias" and len(index) != 1:
+            raise FfvizError(f"{name.strip()!r}: a bias entry has one index, bias{layer}[j]")
+        return self.index(layer, kind, index)
+
+    def names(self) -> tuple[str, ...]:
+        """Every parameter's name, in the flat vector's order."""
+        return tuple(self.name(p) for p in range(self.size))
