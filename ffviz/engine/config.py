@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 from ffviz.engine import budget
 from ffviz.engine.budget import MAX_INPUT_UNITS, MAX_LAYERS
 from ffviz.engine.datasets import MAX_CLASSES, MAX_SAMPLES, Standardization, standardizes
@@ -60,6 +62,10 @@ class OptimizerSpec:
     beta_1: float = 0.9
     beta_2: float = 0.999
     epsilon: float = 1e-8
+    # Train only these parameters (names as ParamLayout.name gives them); the others stay exactly where they
+    # are. The loss surface's "freeze the others": with two weights free, the surface drawn is the very
+    # function the updates descend, and never goes stale. None: every trainable parameter.
+    train_only: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +264,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     _num(opt.beta_1, "beta_1", lo=0, hi=1)
     _num(opt.beta_2, "beta_2", lo=0, hi=1)
     _num(opt.epsilon, "epsilon", lo=0, lo_open=True)
+    if opt.train_only is not None:
+        _check_train_only(cfg)
     if cfg.init.name not in INITIALIZERS:
         raise FfvizError(f"unknown init {short_repr(cfg.init.name)}; choose one of: {', '.join(INITIALIZERS)}")
     _num(cfg.init.sigma, "init sigma", lo=0)
@@ -357,6 +365,59 @@ def _check_initial_scale(cfg: RunConfig) -> None:
         log_a = min(log_z, 0.0) if layer.activation in _BOUNDED else log_z
 
 
+def param_layout(cfg: RunConfig):
+    """The flat parameter layout of a config's network (engine/params.py)."""
+    from ffviz.engine.params import ParamLayout
+    return ParamLayout(cfg.layer_sizes, tuple(l.use_bias for l in cfg.layers), tuple(l.train_bias for l in cfg.layers))
+
+
+def _check_train_only(cfg: RunConfig) -> None:
+    names = cfg.optimizer.train_only
+    if not isinstance(names, (tuple, list)) or not names or not all(isinstance(n, str) for n in names):
+        raise FfvizError("optimizer.train_only must be a list of parameter names, e.g. [\"kernel1[0,0]\"]")
+    if len(names) > 4096:
+        raise FfvizError(f"optimizer.train_only names {len(names):,} parameters; give at most 4,096 "
+                         "(or none: then every parameter trains)")
+    layout = param_layout(cfg)
+    try:
+        positions = [layout.position(n) for n in names]
+    except FfvizError as exc:  # one line saying what this network has
+        raise FfvizError(f"optimizer.train_only: {exc}") from None
+    if len(set(positions)) != len(positions):
+        raise FfvizError("optimizer.train_only names a parameter twice")
+
+
+def train_only_mask(cfg: RunConfig) -> np.ndarray | None:
+    """1 where an update may change a parameter under optimizer.train_only, 0 elsewhere; None: no such
+    restriction."""
+    names = cfg.optimizer.train_only
+    if names is None:
+        return None
+    layout = param_layout(cfg)
+    mask = np.zeros(layout.size)
+    mask[[layout.position(n) for n in names]] = 1.0
+    return mask
+
+
+def _canonical_names(cfg: RunConfig) -> tuple[str, ...] | None:
+    """train_only's names as ParamLayout.name spells them (a file may write `kernel1[0, 0]`), in flat order."""
+    if cfg.optimizer.train_only is None:
+        return None
+    layout = param_layout(cfg)
+    return tuple(layout.name(p) for p in sorted(layout.position(n) for n in cfg.optimizer.train_only))
+
+
+def without_stale_train_only(cfg: RunConfig) -> RunConfig:
+    """`cfg` without its train_only when the names no longer fit the network (its shape changed)."""
+    if cfg.optimizer.train_only is None:
+        return cfg
+    try:
+        _check_train_only(cfg)
+    except FfvizError:
+        return replace(cfg, optimizer=replace(cfg.optimizer, train_only=None))
+    return cfg
+
+
 def _normalised(cfg: RunConfig) -> RunConfig:
     """The validated config with every number of the type the engine uses (a file may say 10.0 for 10)."""
     o, d, i, r = cfg.optimizer, cfg.data, cfg.init, cfg.regularization
@@ -366,7 +427,8 @@ def _normalised(cfg: RunConfig) -> RunConfig:
         optimizer=replace(o, learning_rate=float(o.learning_rate),
                           batch_size=None if o.batch_size is None else int(o.batch_size),
                           momentum=float(o.momentum), rho=float(o.rho), beta_1=float(o.beta_1),
-                          beta_2=float(o.beta_2), epsilon=float(o.epsilon)),
+                          beta_2=float(o.beta_2), epsilon=float(o.epsilon),
+                          train_only=_canonical_names(cfg)),
         init=replace(i, sigma=float(i.sigma), bias=float(i.bias)),
         regularization=replace(r, rate=float(r.rate)),
         data=replace(d, samples=int(d.samples), noise=float(d.noise), test_fraction=float(d.test_fraction),
@@ -427,6 +489,8 @@ def from_dict(d: Any) -> RunConfig:
         opt["name"] = OPTIMIZER_ALIASES.get(_str(opt["name"], "optimizer.name"), opt["name"])
     if opt.get("batch_size") in ("full", 0):
         opt["batch_size"] = None
+    if isinstance(opt.get("train_only"), list):
+        opt["train_only"] = tuple(opt["train_only"])
     init = _section(d, "init", _INIT_KEYS)
     reg = _section(d, "regularization", _REG_KEYS)
     data = _section(d, "data", _DATA_KEYS)
@@ -533,6 +597,10 @@ def to_dict(cfg: RunConfig, *, kernels=None, biases=None) -> dict:
     if "standardization" in data:
         data["standardization"] = {k: list(v) for k, v in data["standardization"].items()}
     opt = asdict(cfg.optimizer)
+    if opt["train_only"] is None:
+        del opt["train_only"]  # most files train everything: no key for it
+    else:
+        opt["train_only"] = list(opt["train_only"])
     out = {
         "format": "ffviz-network",
         "version": 1,

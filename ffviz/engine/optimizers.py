@@ -11,8 +11,9 @@ from ffviz.engine.config import OptimizerSpec
 class Optimizer:
     """W ← W − η·∂J/∂W, and the rules built on it: momentum, Nesterov, AdaGrad, RMSProp, Adam."""
 
-    def __init__(self, spec: OptimizerSpec):
+    def __init__(self, spec: OptimizerSpec, mask: np.ndarray | None = None):
         self.spec = spec
+        self.mask = mask  # 0 where a parameter is frozen (optimizer.train_only): its step is dropped
         self.t = 0
         self._m: np.ndarray | None = None  # velocity / first moment / accumulated squares
         self._v: np.ndarray | None = None  # second moment (Adam)
@@ -20,7 +21,12 @@ class Optimizer:
     def update(self, params: np.ndarray, grads: np.ndarray, lr: float) -> np.ndarray:
         """The new parameter vector after one step of the rule."""
         self.t += 1
-        return params + self._step(grads, lr)
+        step = self._step(grads, lr)
+        if self.mask is not None:
+            # The step, not the gradient, is masked: frozen parameters stay bit for bit where they are under
+            # every rule (a momentum built up before the freeze would otherwise move them on).
+            step = step * self.mask
+        return params + step
 
     def _step(self, g: np.ndarray, lr: float) -> np.ndarray:
         s = self.spec

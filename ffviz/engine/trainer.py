@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ffviz.engine.budget import check_dataset
-from ffviz.engine.config import RunConfig, change_kind, validate
+from ffviz.engine.config import RunConfig, change_kind, train_only_mask, validate
 from ffviz.engine.datasets import Dataset, build_dataset
 from ffviz.engine.history import Envelope, Series
 from ffviz.engine.initializers import initial_parameters
@@ -216,7 +216,7 @@ class Trainer:
         self._shuffle_rng = shuffle_rng
         self._rng_state = shuffle_rng.bit_generator.state
         self._epoch_state = None
-        self.optimizer = Optimizer(cfg.optimizer)
+        self.optimizer = Optimizer(cfg.optimizer, train_only_mask(cfg))
         self.learning_rate = float(cfg.optimizer.learning_rate)
         self.step_count = 0
         self.samples_seen = 0
@@ -290,7 +290,7 @@ class Trainer:
     def _apply_live(self, old: RunConfig, new: RunConfig) -> None:
         o, n = old.optimizer, new.optimizer
         if replace(o, learning_rate=n.learning_rate, batch_size=n.batch_size, shuffle=n.shuffle) != n:
-            self.optimizer = Optimizer(n)  # a new rule starts with fresh state
+            self.optimizer = Optimizer(n, train_only_mask(new))  # a new rule starts with fresh state
         if o.batch_size != n.batch_size or o.shuffle != n.shuffle:
             self._perm, self._cursor, self._epoch_state = None, 0, None
         self.learning_rate = float(n.learning_rate)
@@ -601,7 +601,7 @@ class Trainer:
             self.config, self.dataset = state.config, state.dataset
             self._adopt_functions()
         self._set_params(state.params)
-        self.optimizer = Optimizer(self.config.optimizer)
+        self.optimizer = Optimizer(self.config.optimizer, train_only_mask(self.config))
         self.optimizer.load_state(state.optimizer)
         self.learning_rate = float(state.learning_rate)
         self.step_count, self.samples_seen = int(state.step), int(state.samples_seen)

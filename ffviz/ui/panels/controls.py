@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ffviz.engine.activations import ACTIVATIONS
 from ffviz.engine.config import (INITIALIZERS, NEW_HIDDEN_LAYER, OPTIMIZER_PARAMS, OPTIMIZERS, TASK_LABELS, DataSpec,
                                  LayerSpec, RunConfig, change_kind, fit_loss, fit_output, from_perceptron,
-                                 layer_sizes_text, task_of, to_perceptron, validate)
+                                 layer_sizes_text, task_of, to_perceptron, validate, without_stale_train_only)
 from ffviz.engine.datasets import DATASETS, FEATURES, MAX_CLASSES, build_dataset
 from ffviz.engine.losses import LOSSES, REGULARIZATIONS
 from ffviz.engine.presets import DEFAULT_PRESET, load_preset, preset_description, preset_names
@@ -741,6 +741,10 @@ class ControlsPanel(QtWidgets.QWidget):
         if _shape(cfg) != _shape(old) and any(l.kernel is not None or l.bias is not None for l in cfg.layers):
             cfg = cfg.without_parameters()
             notes.append("The given weights no longer fit the network: they are dropped.")
+        unfrozen = without_stale_train_only(cfg)
+        if unfrozen is not cfg:
+            cfg = unfrozen
+            notes.append("The frozen weights no longer exist in this network: every weight trains again.")
         try:
             validate(cfg)
         except FfvizError as exc:
