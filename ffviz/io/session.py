@@ -225,6 +225,16 @@ def is_session(data: bytes) -> bool:
     return data[30:30 + n] == _MANIFEST.encode()
 
 
+def looks_like_session(path) -> bool:
+    """Whether the file at `path` is a session by its first bytes (False for anything unreadable: the reader
+    that is tried next says what is wrong with it)."""
+    from ffviz.io.reading import read_head
+    try:
+        return is_session(read_head(path, 1024, kind="file"))
+    except FfvizError:
+        return False
+
+
 def load_session(path) -> Session:
     """A session file → Session; any problem is one FfvizError line naming the file."""
     name = shown_path(Path(encodable(path)).name or path)
