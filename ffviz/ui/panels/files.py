@@ -145,7 +145,8 @@ class FilesController(QtCore.QObject):
     capture_requested = Signal()
     parameters_requested = Signal(object)  # {(layer, kind, index): value}
     # for whoever waits (tests, the smoke test)
-    session_opened = Signal(str)
+    session_opened = Signal(str)  # a session is on screen, its view settings applied
+    session_written = Signal(str)  # the worker wrote a session (said once the window has taken note)
     animation_written = Signal(str)
     exported = Signal(list)
 
@@ -244,6 +245,7 @@ class FilesController(QtCore.QObject):
         self.session_path = path
         self.add_recent(path)
         self.window.statusBar().showMessage(f"Saved the session {path}", 6000)
+        self.session_written.emit(path)
 
     def open_session(self, path) -> bool:
         """Read and check a session file, then have the worker adopt it (the window follows when it has); a
