@@ -156,6 +156,7 @@ class FilesController(QtCore.QObject):
         self.session_path: str | None = None  # where Ctrl+S saves (the session opened or saved last)
         self._pending: tuple | None = None  # (path, view settings) of a session the worker is adopting
         self._adopted: tuple | None = None  # … and once it has, until the window shows its first snapshot
+        self._classes_of = None  # the dataset the class list was made for
         self._animation: dict | None = None  # what to animate once the worker has sent a copy of the run
         self._build_actions()
 
@@ -265,8 +266,11 @@ class FilesController(QtCore.QObject):
             self._adopted, self._pending = self._pending, None  # its settings go on with its first snapshot
 
     def _on_snapshot(self, snap) -> None:
-        """After the window drew the first snapshot of a session it opened: the session's view settings (a
-        selected weight needs the network on screen first)."""
+        """The classes points can be drawn in follow the data; after the window drew the first snapshot of a
+        session it opened: the session's view settings (a selected weight needs the network on screen first)."""
+        if snap.dataset is not self._classes_of:
+            self._classes_of = snap.dataset
+            self._fill_classes(snap.dataset)
         if self._adopted is None:
             return
         path, settings = self._adopted
@@ -605,14 +609,18 @@ class FilesController(QtCore.QObject):
             self.act_draw_points.setChecked(on)
 
     def _fill_classes(self, ds) -> None:
+        drawable = ds.raw_train is not None and ds.task != "regression"
         k = max(2, ds.n_classes)
-        names = [ds.class_names[j] if j < len(ds.class_names) else
-                 (f"y = {j}" if ds.task == "binary" else f"class {j}") for j in range(k)]
+        names = [] if not drawable else [ds.class_names[j] if j < len(ds.class_names) else
+                                         (f"y = {j}" if ds.task == "binary" else f"class {j}") for j in range(k)]
         if [self.class_combo.itemText(i) for i in range(self.class_combo.count())] != names:
             current = self.class_combo.currentIndex()
             self.class_combo.clear()
             self.class_combo.addItems(names)
-            self.class_combo.setCurrentIndex(max(0, min(current, k - 1)))
+            self.class_combo.setCurrentIndex(max(0, min(current, len(names) - 1)) if names else -1)
+        self.class_combo.setEnabled(drawable)
+        if not drawable and self.act_draw_points.isChecked():
+            self.set_drawing(False)  # the data changed to something points cannot be drawn in
 
     def add_point(self, x1: float, x2: float, label: int | None = None) -> bool:
         """A point of class `label` (default: the chosen class) at (x1, x2): the data becomes inline data with it."""
