@@ -165,6 +165,10 @@ def test_ctrl_s_saves_the_session_and_recent_files_reopen_it(make_window, qtbot,
     assert not win.files.open_recent(str(second.resolve()))
     assert "not there any more" in win.notice.label.text()
     assert win.files.recent() == [str(first.resolve())]
+    assert win.windowTitle().startswith("a.ffviz — ")
+    win.preset_requested.emit("circle")  # another run: Ctrl+S must not save it over a.ffviz
+    wait_for(qtbot, win, lambda s: s.config.name == "circle")
+    assert win.files.session_path is None and "a.ffviz" not in win.windowTitle()
 
 
 def test_weights_load_onto_a_network_of_their_shape_and_a_mismatch_is_named(make_window, qtbot, tmp_path):

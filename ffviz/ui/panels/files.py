@@ -157,6 +157,7 @@ class FilesController(QtCore.QObject):
         self._pending: tuple | None = None  # (path, view settings) of a session the worker is adopting
         self._adopted: tuple | None = None  # … and once it has, until the window shows its first snapshot
         self._classes_of = None  # the dataset the class list was made for
+        self._title = window.windowTitle()
         self._animation: dict | None = None  # what to animate once the worker has sent a copy of the run
         self._build_actions()
 
@@ -242,8 +243,13 @@ class FilesController(QtCore.QObject):
         """Ask the worker to save the run with the window's view settings (it says session_saved or failed)."""
         self.session_save_requested.emit(str(path), view_settings(self.window))
 
-    def _on_session_saved(self, path: str) -> None:
+    def _set_session_path(self, path: str | None) -> None:
+        """Where Ctrl+S saves, shown in the window's title."""
         self.session_path = path
+        self.window.setWindowTitle(self._title if path is None else f"{Path(path).name} — {self._title}")
+
+    def _on_session_saved(self, path: str) -> None:
+        self._set_session_path(path)
         self.add_recent(path)
         self.window.statusBar().showMessage(f"Saved the session {path}", 6000)
         self.session_written.emit(path)
@@ -264,6 +270,8 @@ class FilesController(QtCore.QObject):
     def _on_config_applied(self, how: str, config, base_dir) -> None:
         if how == "session" and self._pending is not None:
             self._adopted, self._pending = self._pending, None  # its settings go on with its first snapshot
+        elif how == "loaded":  # a preset or a network file: another run, which Ctrl+S must not save over the session
+            self._set_session_path(None)
 
     def _on_snapshot(self, snap) -> None:
         """The classes points can be drawn in follow the data; after the window drew the first snapshot of a
@@ -276,7 +284,7 @@ class FilesController(QtCore.QObject):
         path, settings = self._adopted
         self._adopted = None
         apply_window_settings(self.window, settings)
-        self.session_path = path
+        self._set_session_path(path)
         self.add_recent(path)
         self.window.notice.hide()
         self.window.banner.hide()
@@ -315,7 +323,6 @@ class FilesController(QtCore.QObject):
             return False
         folder = str(Path(path).resolve().parent)
         self.window._settings.setValue("lastDir", folder)
-        self.session_path = None
         self.add_recent(path)
         self.window.load_requested.emit(cfg, Path(folder))
         return True
@@ -427,7 +434,6 @@ class FilesController(QtCore.QObject):
             dialog = CsvPreviewDialog(preview, self.window)
             if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
                 return False
-        self.session_path = None
         return self.window.controls.open_csv(str(path))
 
     def on_export_data(self) -> None:
@@ -673,8 +679,7 @@ class FilesController(QtCore.QObject):
         except FfvizError as exc:
             self.window.report_error(str(exc))
             return False
-        self.session_path = self.session_path  # the session, if any, is saved with the new points on Ctrl+S
-        self.window.config_requested.emit(new)
+        self.window.config_requested.emit(new)  # the data changes, the weights stay (Ctrl+S saves the points)
         return True
 
 
