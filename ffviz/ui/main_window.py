@@ -77,7 +77,8 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("Ctrl+Plus, Ctrl+Minus, Ctrl+0", "Larger, smaller, normal text and nodes (for a projector)"),
     ("F5", "Projector layout: the diagram and one plot fill the screen (again: back)"),
     ("F11", "Full screen"),
-    ("Ctrl+O", "Open a session, a network or weights file, or CSV data (or drop the file on the window)"),
+    ("Ctrl+O", "Open a session, a network file, CSV data, or trained weights onto this network (or drop the "
+               "file on the window)"),
     ("Ctrl+S", "Save the session: the whole run, to go on exactly where it was"),
     ("Ctrl+Shift+S", "Save the session as a new file"),
     ("Ctrl+E", "Export the diagram and plots (PNG and SVG)"),

@@ -188,6 +188,28 @@ def test_weights_load_onto_a_network_of_their_shape_and_a_mismatch_is_named(make
     assert f"layer 1's kernel is 2 × {units} here but 2 × {units + 3} in wide.npz" in win.notice.label.text()
 
 
+def test_open_puts_trained_weights_onto_the_network_and_opens_network_files_as_runs(make_window, qtbot, tmp_path):
+    import json
+
+    from ffviz.engine import preset_dict
+    from ffviz.io.files import save_network_file
+    win = make_window("xor")
+    train(qtbot, win, 7)
+    other = Trainer(load_preset("xor"))
+    other.step(200)
+    save_network_file(tmp_path / "weights.json", other.config, other.kernels, other.biases,
+                      trained={"steps": 200, "epochs": 1.0})
+    assert win.open_file(tmp_path / "weights.json")  # what ffviz writes as trained weights: onto this run
+    snap = wait_for(qtbot, win, lambda s: np.array_equal(s.params, other.params))
+    assert snap.step == 7 and "Open as a new run" in win.statusBar().currentMessage()
+    (tmp_path / "lecture.json").write_text(json.dumps(preset_dict("lecture")))  # starting weights: a run
+    assert win.open_file(tmp_path / "lecture.json")
+    snap = wait_for(qtbot, win, lambda s: s.config.name == "lecture")
+    assert snap.step == 0
+    assert not win.open_file(tmp_path / "weights.json")  # trained for another network
+    assert "Open as a new run opens the file" in win.notice.label.text()
+
+
 def test_points_drawn_by_hand_train_save_with_the_session_and_export_as_csv(make_window, qtbot, tmp_path):
     from ffviz.engine.config import DataSpec
     from ffviz.engine.datasets import build_dataset

@@ -134,6 +134,22 @@ def sniff(path) -> str:
     raise FfvizError(f"{name} is neither an ffviz session, a network or weights file, nor CSV data")
 
 
+def _trained_weights(path) -> bool:
+    """Whether a network or weights file holds trained weights (weights.npz, or a network file with its weights
+    and the `trained` record ffviz writes): Open puts those onto the current network. A network file that only
+    gives starting weights (the lecture's) is a run of its own."""
+    from ffviz.io.files import read_json
+    from ffviz.io.reading import read_head
+    if read_head(path, 4, kind="file")[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return True
+    try:
+        d = read_json(path)
+    except FfvizError:
+        return False  # opened as a network file, whose reader says what is wrong with it
+    return isinstance(d, dict) and "trained" in d and isinstance(d.get("layers"), list) \
+        and any(isinstance(layer, dict) and "kernel" in layer for layer in d["layers"][1:])
+
+
 # ---------------------------------------------------------------- the controller
 
 class FilesController(QtCore.QObject):
@@ -168,6 +184,9 @@ class FilesController(QtCore.QObject):
         self.act_save_session = w._action("Save session", self.on_save_session, ("Ctrl+S",),
                                           tip="Save the whole run: weights, optimizer, history, timeline, view")
         self.act_save_session_as = w._action("Save session as…", self.on_save_session_as, ("Ctrl+Shift+S",))
+        self.act_open_network = w._action("Open as a new run…", self.on_open_network,
+                                          tip="A network or weights file as a run of its own (its data, its "
+                                              "optimizer, its weights as the start)")
         self.act_open_weights = w._action("Load weights onto this network…", self.on_open_weights,
                                           tip="Set every weight from a weights.json or weights.npz of this shape")
         self.act_import_csv = w._action("Import CSV data…", self.on_import_csv,
@@ -192,7 +211,7 @@ class FilesController(QtCore.QObject):
             menu.addAction(a)
         menu.addMenu(self.recent_menu)
         menu.addSeparator()
-        for a in (w.act_save, self.act_open_weights, self.act_import_csv):
+        for a in (self.act_open_network, w.act_save, self.act_open_weights, self.act_import_csv):
             menu.addAction(a)
         menu.addSeparator()
         for a in (self.act_export_views, w.act_export, self.act_export_animation, self.act_export_data):
@@ -311,7 +330,16 @@ class FilesController(QtCore.QObject):
             return self.open_session(path)
         if kind == "csv":
             return self.import_csv(path, ask=ask)
+        if _trained_weights(path):
+            return self.open_weights(path, hint=True)
         return self.open_network(path)
+
+    def on_open_network(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Open as a new run",
+                                                        self.window._file_dialog_dir(),
+                                                        "Network and weight files (*.json *.npz);;All files (*)")
+        if path:
+            self.open_network(path)
 
     def open_network(self, path) -> bool:
         """A network file or weights.npz: a new run from it (its weights, if it has them, as the start)."""
@@ -334,9 +362,9 @@ class FilesController(QtCore.QObject):
         if path:
             self.open_weights(path)
 
-    def open_weights(self, path) -> bool:
+    def open_weights(self, path, hint: bool = False) -> bool:
         """Set every weight of the current network from a weights.json or weights.npz whose shapes match; else
-        one line naming the first layer that does not."""
+        one line naming the first layer that does not (`hint`: and how to open the file as a run instead)."""
         from ffviz.io.weights import load_weights, weights_fit
         snap = self.window.snapshot
         if snap is None:
@@ -349,7 +377,8 @@ class FilesController(QtCore.QObject):
             return False
         mismatch = weights_fit(snap.config, loaded, name)
         if mismatch is not None:
-            self.window.report_error(f"cannot load these weights: {mismatch}")
+            also = " (File → Open as a new run opens the file as a run of its own)" if hint else ""
+            self.window.report_error(f"cannot load these weights onto this network: {mismatch}{also}")
             return False
         values = {}
         for layer, spec in enumerate(loaded.layers, start=1):
@@ -363,7 +392,8 @@ class FilesController(QtCore.QObject):
         theirs, mine = loaded.data.standardization, snap.dataset.standardization
         if theirs is not None and mine is not None and theirs != mine:
             note = " (they were trained on inputs standardised otherwise: predictions may be off)"
-        self.window.statusBar().showMessage(f"Loaded the weights of {name}{note}", 8000)
+        also = " (File → Open as a new run starts a run from the file instead)" if hint else ""
+        self.window.statusBar().showMessage(f"Loaded the weights of {name} onto this network{note}{also}", 10000)
         return True
 
     # -------------------------------------------------------- recent files
