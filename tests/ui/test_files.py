@@ -218,15 +218,17 @@ def test_points_drawn_by_hand_train_save_with_the_session_and_export_as_csv(make
     win.files.set_drawing(True)
     assert win.boundary_plot.editing and win.files.class_combo.count() == 2
     win.files.class_combo.setCurrentIndex(1)
-    win.boundary_plot.point_added.emit(4.5, -4.5)  # what a click on the plot sends
+    vb = win.boundary_plot.plot_item.getViewBox()
+    at = vb.mapViewToScene(QtCore.QPointF(4.5, -4.5))  # a click there, on the plot
+    QTest.mouseClick(win.boundary_plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=at.toPoint())
     snap = wait_for(qtbot, win, lambda s: s.config.data.name == "inline")
     ds = snap.dataset
     assert ds.raw_train.shape[0] == n + 1 and ds.raw_test.shape[0] == 0
-    np.testing.assert_array_equal(ds.raw_train[-1], [4.5, -4.5])
+    np.testing.assert_allclose(ds.raw_train[-1], [4.5, -4.5], atol=0.1)  # within a pixel or so
     assert ds.y_train[-1, 0] == 1.0
     win.boundary_plot.point_removed.emit(4.4, -4.4)
     snap = wait_for(qtbot, win, lambda s: s.dataset.raw_train.shape[0] == n)
-    assert not np.any(np.all(snap.dataset.raw_train == [4.5, -4.5], axis=1))
+    assert np.min(np.hypot(*(snap.dataset.raw_train - [4.5, -4.5]).T)) > 0.1  # the nearest one went
     win.boundary_plot.point_added.emit(-1.0, 2.0)
     snap = wait_for(qtbot, win, lambda s: s.dataset.raw_train.shape[0] == n + 1)
     save(qtbot, win, tmp_path / "points.ffviz")
@@ -239,6 +241,11 @@ def test_points_drawn_by_hand_train_save_with_the_session_and_export_as_csv(make
                          np.random.default_rng(0))
     np.testing.assert_array_equal(back.raw_train, snap.dataset.raw_train)
     np.testing.assert_array_equal(back.y_train, snap.dataset.y_train)
+    win.files.last_menu = None
+    at = QtCore.QPoint(100, 100)
+    QtGui.QGuiApplication.sendEvent(win.boundary_plot.viewport(), QtGui.QContextMenuEvent(
+        QtGui.QContextMenuEvent.Reason.Mouse, at, win.boundary_plot.viewport().mapToGlobal(at)))
+    assert win.files.last_menu is None  # while drawing, a right-click removes a point: no menu
     win.files.set_drawing(False)
     assert not win.boundary_plot.editing
 
@@ -277,7 +284,9 @@ def test_exports_from_the_window_at_a_chosen_width_and_from_a_plots_menu(make_wi
     files = win.files.export_views(tmp_path / "out", ["loss", "boundary"], width=640, formats=("png",))
     assert sorted(f.name for f in files) == ["decision-boundary.png", "loss.png"]
     assert QtGui.QImage(str(tmp_path / "out" / "loss.png")).width() == 640
-    win.files._on_view_menu(win.loss_plot, "Loss and accuracy", QtCore.QPoint(10, 10))
+    at = QtCore.QPoint(60, 60)  # a right-click, as the system sends it
+    QtGui.QGuiApplication.sendEvent(win.loss_plot.viewport(), QtGui.QContextMenuEvent(
+        QtGui.QContextMenuEvent.Reason.Mouse, at, win.loss_plot.viewport().mapToGlobal(at)))
     texts = [a.text() for a in win.files.last_menu.actions()]
     win.files.last_menu.close()
     assert texts == ["Export “Loss and accuracy” as PNG…", "Export “Loss and accuracy” as SVG…"]

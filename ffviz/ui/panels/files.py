@@ -174,6 +174,7 @@ class FilesController(QtCore.QObject):
         self._adopted: tuple | None = None  # … and once it has, until the window shows its first snapshot
         self._classes_of = None  # the dataset the class list was made for
         self._title = window.windowTitle()
+        self.last_menu: QtWidgets.QMenu | None = None  # the right-click menu shown last (kept alive while shown)
         self._animation: dict | None = None  # what to animate once the worker has sent a copy of the run
         self._build_actions()
 
