@@ -2,8 +2,6 @@
 settings; a refused file changes nothing; drag and drop, recent files, weights onto the network, CSV import,
 points drawn by hand, exports and animations."""
 
-import io
-import zipfile
 from dataclasses import replace
 
 import numpy as np
