@@ -42,7 +42,7 @@ def write_spec(folder, spec, name="net.json"):
 def test_a_run_writes_weights_as_json_and_npz_and_the_history_with_its_learning_rate(tmp_path, capsys):
     rc, err, out = train(capsys, "xor", "--steps", 30, "--eval-every", 10, "--learning-rate", 0.2,
                          "--out", tmp_path)
-    assert rc == 0 and err == [] and "wrote weights.json, weights.npz and history.csv" in out
+    assert rc == 0 and err == [] and "wrote weights.json, weights.npz, history.csv and session.ffviz" in out
     network = json.loads((tmp_path / "weights.json").read_text())
     with np.load(tmp_path / "weights.npz", allow_pickle=False) as npz:
         for i, layer in enumerate(network["layers"][1:]):

@@ -145,6 +145,29 @@ class Envelope:
         for x, y in zip(xs[full:], ys[full:]):
             self.append(x, y)
 
+    def parts(self) -> dict:
+        """Everything that decides its future (copies): a session stores these, and `from_parts` gives an
+        envelope that goes on exactly as this one would. Rebuilding from the values instead would not: a bin's
+        mean computed at once differs in its last bits from the running sum divided by the width."""
+        return {"cap": self.cap, "width": self.width, "count": self._count,
+                "x": np.array(self._x[:self.n]), "y": np.array(self._y[:self.n]),
+                "sums": np.array([self._sx, self._sy])}
+
+    @classmethod
+    def from_parts(cls, cap: int, width: int, count: int, x, y, sums) -> "Envelope":
+        """The envelope `parts` described; ValueError if the parts cannot be one."""
+        x, y, sums = (np.asarray(a, dtype=float) for a in (x, y, sums))
+        if cap < 2 or cap % 2 or width < 1 or width & (width - 1) or not 0 <= count < width:
+            raise ValueError(f"an envelope of cap {cap}, width {width} and {count} values gathered cannot be")
+        if x.shape != y.shape or x.ndim != 1 or x.shape[0] > cap or sums.shape != (2,):
+            raise ValueError("an envelope's bins must be two equal 1-D arrays of at most cap values")
+        env = cls(cap)
+        env.width, env.n, env._count = int(width), int(x.shape[0]), int(count)
+        _write(env._x, slice(0, env.n), x)
+        _write(env._y, slice(0, env.n), y)
+        env._sx, env._sy = float(sums[0]), float(sums[1])
+        return env
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) of the complete bins and the bin being filled."""
         if self._count:

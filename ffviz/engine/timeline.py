@@ -59,6 +59,15 @@ def _clamp(value: int, lo: int, hi: int) -> int:
     return max(lo, min(hi, value))
 
 
+def _rows(steps, params, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and their parameter rows as the timeline keeps them; ValueError if they do not match."""
+    steps = np.asarray(steps, dtype=np.int64)
+    params = np.asarray(params, dtype=float)
+    if steps.ndim != 1 or params.shape != (steps.shape[0], size):
+        raise ValueError(f"a timeline's rows must be steps and (steps × {size}) parameters")
+    return steps.copy(), params.copy()
+
+
 class Timeline:
     """The trajectory and the checkpoints of one run (see the module's docstring)."""
 
@@ -291,6 +300,63 @@ class Timeline:
     def nbytes(self) -> int:
         """Memory held by the trajectory's arrays (checkpoints share their arrays with the run)."""
         return self._dense.nbytes + self._dense_steps.nbytes + self._old.nbytes + self._old_steps.nbytes
+
+    # ------------------------------------------------------------------ sessions
+
+    def parts(self) -> dict:
+        """Everything that decides what the timeline holds and will hold (arrays copied, checkpoints by
+        reference: they are immutable). `from_parts` gives a timeline that goes on exactly as this one would:
+        the same points kept and thinned, the same checkpoints kept, the same display."""
+        return {
+            "size": self.size, "recent": self.recent, "older_cap": self.older_cap,
+            "max_checkpoints": self.max_checkpoints, "checkpoint_every": self.base_every,
+            "display_cap": self.display_cap,
+            "dense_steps": self._dense_steps[:self._n].copy(), "dense": self._dense[:self._n].copy(),
+            "old_steps": self._old_steps.copy(), "old": self._old.copy(), "stride": self._stride,
+            "checkpoints": self.checkpoints(), "pinned": sorted(self._pinned), "every": self._every,
+            "display_steps": self._disp_steps[:self._dn].copy(), "display": self._disp[:self._dn].copy(),
+            "display_stride": self._disp_stride,
+        }
+
+    @classmethod
+    def from_parts(cls, parts: dict) -> "Timeline":
+        """The timeline `parts` described (see `parts`); ValueError if they cannot be one."""
+        p = parts
+        tl = cls.__new__(cls)
+        tl.size = int(p["size"])
+        tl.recent, tl.older_cap = int(p["recent"]), int(p["older_cap"])
+        tl.max_checkpoints, tl.base_every = int(p["max_checkpoints"]), int(p["checkpoint_every"])
+        tl.display_cap = int(p["display_cap"])
+        if min(tl.recent, tl.older_cap, tl.display_cap, tl.base_every) < 1 or tl.max_checkpoints < 2:
+            raise ValueError("a timeline's capacities must be positive")
+        dense_steps, dense = _rows(p["dense_steps"], p["dense"], tl.size)
+        old_steps, old = _rows(p["old_steps"], p["old"], tl.size)
+        disp_steps, disp = _rows(p["display_steps"], p["display"], tl.size)
+        if len(dense_steps) > 2 * tl.recent or len(old_steps) > tl.older_cap or len(disp_steps) > 2 * tl.display_cap:
+            raise ValueError("a timeline holds more points than its capacities allow")
+        steps = np.concatenate([old_steps, dense_steps])
+        if np.any(np.diff(steps) <= 0) or np.any(np.diff(disp_steps) <= 0):
+            raise ValueError("a timeline's steps must be increasing")
+        tl._dense_steps = np.empty(2 * tl.recent, dtype=np.int64)
+        tl._dense = np.empty((2 * tl.recent, tl.size))
+        tl._n = len(dense_steps)
+        tl._dense_steps[:tl._n], tl._dense[:tl._n] = dense_steps, dense
+        tl._old_steps, tl._old = old_steps, old
+        tl._stride, tl._every, tl._disp_stride = int(p["stride"]), int(p["every"]), int(p["display_stride"])
+        if min(tl._stride, tl._every, tl._disp_stride) < 1:
+            raise ValueError("a timeline's strides must be positive")
+        states = list(p["checkpoints"])
+        tl._ckpt_steps = [int(s.step) for s in states]
+        if any(b <= a for a, b in zip(tl._ckpt_steps, tl._ckpt_steps[1:])):
+            raise ValueError("a timeline's checkpoints must be at increasing steps")
+        if not all(s.between_updates() for s in states):
+            raise ValueError("a checkpoint is a state between two updates")
+        tl._ckpts = dict(zip(tl._ckpt_steps, states))
+        tl._pinned = {int(s) for s in p["pinned"]}
+        if not tl._pinned <= set(tl._ckpts):
+            raise ValueError("a pinned checkpoint must be one of the checkpoints")
+        tl._new_display(disp_steps, disp)
+        return tl
 
 
 class Journal:

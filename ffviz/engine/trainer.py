@@ -38,6 +38,10 @@ _UPDATE = Phase("update")
 # loss seen up to it: the run was still improving there, not yet blowing up.
 RECOVERY_FACTOR = 1.5
 
+# A session reopened between updates replays its last update to show that update's numbers again, when the
+# timeline's checkpoint before it is at most this many updates back (else the numbers come with the next update).
+TRACE_REPLAY = 8192
+
 EVAL_COLUMNS = ("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate")
 
 
@@ -238,7 +242,8 @@ class Trainer:
         self.run_id = Trainer._run_counter
         self.record_evaluation()
 
-    def _checked_dataset(self, cfg: RunConfig, data: Dataset) -> Dataset:
+    @staticmethod  # also checks the data of a saved session (engine/session_state.py)
+    def _checked_dataset(cfg: RunConfig, data: Dataset) -> Dataset:
         """The data must fit the network's input and output widths, the loss's target range, and (a CSV's rows
         are known only now) the memory budget."""
         check_dataset(cfg, data)
@@ -625,6 +630,34 @@ class Trainer:
         with np.errstate(all="ignore"):
             for _ in range(state.phases_done):
                 self._step_phase()
+
+    def adopt_record(self, updates: tuple, evals: tuple, batch_curve: Envelope, timeline: Timeline) -> None:
+        """Take a saved run's record as this trainer's (a session: engine/session_state.py): the batch losses
+        (`updates`: step and batch_loss columns), the evaluations (EVAL_COLUMNS), the plotted batch curve and
+        the timeline, as they were when the run was saved, the update in progress included. This trainer must
+        be at the state the run was saved in (Trainer.resume of it). The last complete update's numbers (its
+        trace: the gradients the diagram colours edges by) are worked out again by replaying it from the
+        timeline's checkpoint before it, as restore_step does, when that is at most TRACE_REPLAY updates back."""
+        self._updates = Series(("step", "batch_loss"))
+        self._updates.extend(*updates)
+        self._evals = Series(EVAL_COLUMNS)
+        self._evals.extend(*evals)
+        self._batch_curve = batch_curve
+        self.timeline = timeline
+        steps = self._updates.column("step")
+        # the batch losses from before the current update: what abandoning it would keep
+        self._ckpt = self._ckpt._replace(updates_len=int(np.searchsorted(steps, self._ckpt.step, side="left")))
+        last = self._ckpt.step  # the last complete update is this one
+        c = timeline.checkpoint_before(last - 1) if last > 0 else None
+        if c is None or last - c.step > TRACE_REPLAY:
+            return
+        replay = Trainer.resume(c, self.run_id, base_dir=self._base_dir)
+        if replay.step(last - c.step) != last - c.step:  # pragma: no cover - the run got past it before
+            return
+        if self._next == _FIRST:
+            self._trace, self._last_trace = replay._trace, replay._last_trace
+        else:
+            self._last_trace = replay._trace  # the update in progress is this trainer's own (resume replayed it)
 
     def step_back_phase(self) -> bool:
         """Undo the last phase, exactly: the state the run was in before it, its numbers (trace) included,

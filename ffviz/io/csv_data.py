@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import math
 import os
 from array import array
@@ -58,6 +59,15 @@ def read_csv_table(path: str | os.PathLike, label: str | None = None) -> CsvTabl
     inputs = [i for i in range(len(columns)) if i != label_at]
     return CsvTable(x=x, y=y, input_names=tuple(columns[i] for i in inputs), label_name=columns[label_at],
                     class_names=class_names)
+
+
+def preview_rows(path: str | os.PathLike, n: int) -> list[list[str]]:
+    """The first `n` records of a CSV file that are not blank, the header first, cells stripped (for a preview;
+    problems of the file are one FfvizError line, as when reading it)."""
+    path = Path(encodable(path, "CSV file name"))
+    name = shown_path(path.name or str(path))
+    records = _records(_decode(_read_bytes(path, name), name), name)
+    return [[cell.strip() for cell in row] for _, row in itertools.islice(records, n)]
 
 
 def _read_bytes(path: Path, name: str) -> bytes:

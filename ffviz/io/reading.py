@@ -78,6 +78,40 @@ def read_regular_file(path, *, limit: int, kind: str, name: str | None = None) -
     how messages call the file (default: its path, cut); a missing file is shown with its path, to say where
     ffviz looked.
     """
+    fd, name, _ = _open_regular(path, kind=kind, name=name, limit=limit)
+    try:
+        chunks, total = [], 0
+        while True:  # bounded even if the file grew since fstat: read at most limit + 1 bytes
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise FfvizError(f"{name} grew while being read: larger than the {format_bytes(limit)} "
+                                 f"ffviz reads in a {kind}")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FfvizError(f"cannot read {name}: {os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+
+
+def read_head(path, n: int, *, kind: str, name: str | None = None) -> bytes:
+    """The first `n` bytes (or fewer) of the regular file at `path`, checked as read_regular_file checks, for
+    telling what a file is by its content without reading a large one whole."""
+    fd, name, _ = _open_regular(path, kind=kind, name=name, limit=None)
+    try:
+        return os.read(fd, n)
+    except OSError as exc:
+        raise FfvizError(f"cannot read {name}: {os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+
+
+def _open_regular(path, *, kind: str, name: str | None, limit: int | None):
+    """(descriptor, name for messages, fstat) of a regular file opened for reading without blocking; anything
+    else (a folder, a device, a pipe, a socket, a file over `limit`) is one FfvizError line."""
     path = encodable(path)
     where = shown_path(path)
     name = where if name is None else name
@@ -108,22 +142,12 @@ def read_regular_file(path, *, limit: int, kind: str, name: str | None = None) -
             raise FfvizError(f"{name} is a folder, not a {kind}")
         if kind_of is not None:
             raise FfvizError(f"{name} is {kind_of}, not a {kind}; ffviz reads regular files only")
-        if st.st_size > limit:
+        if limit is not None and st.st_size > limit:
             raise FfvizError(f"{name} is {format_bytes(st.st_size)}: larger than the {format_bytes(limit)} "
                              f"ffviz reads in a {kind}")
-        chunks, total = [], 0
-        while True:  # bounded even if the file grew since fstat: read at most limit + 1 bytes
-            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > limit:
-                raise FfvizError(f"{name} grew while being read: larger than the {format_bytes(limit)} "
-                                 f"ffviz reads in a {kind}")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise FfvizError(f"cannot read {name}: {os_reason(exc)}") from None
-    finally:
+    except BaseException as exc:
         os.close(fd)
-
+        if isinstance(exc, OSError):
+            raise FfvizError(f"cannot read {name}: {os_reason(exc)}") from None
+        raise
+    return fd, name, st

@@ -202,6 +202,9 @@ def _array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name: str) -> n
     return arr.reshape(shape, order="F" if fortran else "C")
 
 
+read_npy_entry = _array  # sessions (io/session.py) read their arrays the same way
+
+
 def _with_parameters(cfg: RunConfig, zf: zipfile.ZipFile, entries: dict, name: str) -> RunConfig:
     """The config with each layer's kernel and bias from the arrays, checked against the layer's shape."""
     layers = []

@@ -81,10 +81,11 @@ def close_on_signals(window):
 
 
 def run_app(config=None, base_dir=None, argv=None, *, theme: str | None = None, font_scale: float | None = None,
-            startup_error: str | None = None) -> int:
+            startup_error: str | None = None, session=None) -> int:
     """Open the main window on `config` (default: the default preset) and run until it closes; `theme` and
     `font_scale` for this launch (else the remembered ones); `startup_error` shown in the window (a file given
-    on the command line that could not be opened, when no terminal shows stderr)."""
+    on the command line that could not be opened, when no terminal shows stderr); `session`: a session file
+    the window opens once it is up."""
     _check_display()
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from PySide6 import QtWidgets
@@ -108,6 +109,8 @@ def run_app(config=None, base_dir=None, argv=None, *, theme: str | None = None, 
     errors = ErrorHandler(log_path, window).install()  # an error anywhere ends in a dialog, never a silent death
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
     window.show()
+    if session is not None:
+        window.open_file(session)
     with close_on_signals(window) as received:
         status = app.exec()
     errors.uninstall()

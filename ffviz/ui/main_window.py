@@ -77,9 +77,12 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("Ctrl+Plus, Ctrl+Minus, Ctrl+0", "Larger, smaller, normal text and nodes (for a projector)"),
     ("F5", "Projector layout: the diagram and one plot fill the screen (again: back)"),
     ("F11", "Full screen"),
-    ("Ctrl+O", "Open a network file"),
-    ("Ctrl+S", "Save the network with its current weights"),
+    ("Ctrl+O", "Open a session, a network file, CSV data, or trained weights onto this network (or drop the "
+               "file on the window)"),
+    ("Ctrl+S", "Save the session: the whole run, to go on exactly where it was"),
+    ("Ctrl+Shift+S", "Save the session as a new file"),
     ("Ctrl+E", "Export the diagram and plots (PNG and SVG)"),
+    ("Ctrl+Shift+E", "Export chosen views at a chosen size"),
     ("F1", "Show these shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
@@ -235,9 +238,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self._build_views(config)
         self._build_actions()
+        self._build_files()
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self._connect_worker()
+        self._connect_files()
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_settings()
         self.apply_theme()
@@ -363,8 +368,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_full_screen = self._action("Full screen", self._on_full_screen, ("F11",), checkable=True)
         self.act_projector = self._action("Projector layout", self.set_projector_layout, ("F5",), checkable=True,
                                           tip="Hide the controls: the diagram and one plot fill the screen")
-        self.act_open = self._action("Open network…", self._on_open, ("Ctrl+O",))
-        self.act_save = self._action("Save network with weights…", self._on_save, ("Ctrl+S",))
+        self.act_open = self._action("Open…", self._on_open_file, ("Ctrl+O",))
+        self.act_save = self._action("Save network with weights…", self._on_save)  # Ctrl+S saves the session
         self.act_export = self._action("Export plots…", self._on_export, ("Ctrl+E",))
         self.act_quit = self._action("Quit", self.close, ("Ctrl+Q",))
         self.act_reset_layout = self._action("Reset window layout", self._on_reset_layout)
@@ -410,8 +415,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_menus_and_toolbar(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_open, self.act_save, self.act_export):
-            m.addAction(a)
+        self.files.fill_file_menu(m)
         m.addSeparator()
         m.addAction(self.act_quit)
         m = mb.addMenu("&Train")
@@ -852,12 +856,6 @@ class MainWindow(QtWidgets.QMainWindow):
         folder = self._settings.value("lastDir", str(Path.home()))
         return folder if isinstance(folder, str) and Path(folder).is_dir() else str(Path.home())
 
-    def _on_open(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open network", self._file_dialog_dir(),
-                                                        "Network files (*.json);;All files (*)")
-        if path:
-            self.open_network(path)
-
     def open_network(self, path) -> bool:
         """Load a network file and start a run from it; a bad file changes nothing and says why."""
         from ffviz.io.files import load_network_file
@@ -900,19 +898,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.export_plots(folder)
 
     def export_plots(self, folder) -> list[Path]:
-        """Write every view as PNG and SVG into `folder`."""
-        from ffviz.ui.export import export_png, export_svg
-        out = []
-        try:
-            for view in self.views:
-                target = view.export_target()
-                out.append(export_png(target, Path(folder) / f"{view.export_name}.png"))
-                out.append(export_svg(target, Path(folder) / f"{view.export_name}.svg"))
-        except FfvizError as exc:
-            self.report_error(str(exc))
-            return out
-        self.statusBar().showMessage(f"Exported {len(out)} files to {folder}", 5000)
-        return out
+        """Write every view as PNG (a slide's width, 1920 pixels) and SVG into `folder`, all or none."""
+        return self.files.export_views(folder)
 
     def _on_reset_layout(self) -> None:
         self._projector_state = None
@@ -962,6 +949,44 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, self._proportion_docks)
         self.apply_theme()
         self.statusBar().showMessage("All settings reset", 5000)
+
+    # ------------------------------------------------------------------ files: sessions, exports, data by hand
+
+    def _build_files(self) -> None:
+        """Sessions, file opening, exports and drawn points (ui/panels/files.py) and their actions."""
+        from ffviz.ui.panels.files import FilesController
+        self.files = FilesController(self)
+        self.setAcceptDrops(True)
+
+    def _connect_files(self) -> None:
+        self.files.connect(self.worker)
+        self.addToolBar(self.files.build_points_toolbar())
+
+    def _on_open_file(self) -> None:
+        self.files.on_open()
+
+    def open_file(self, path) -> bool:
+        """Open a session, a network or weights file, or CSV data (told apart by content)."""
+        return self.files.open_file(path)
+
+    def save_session(self, path) -> None:
+        """Save the run and the view settings as a session (the worker writes it: session_saved or failed)."""
+        self.files.save_session(path)
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if self.files.dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if self.files.dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        path = self.files.dropped_path(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            # after the drop returns: a dialog (a CSV's preview) must not run inside the drag's own event loop
+            QtCore.QTimer.singleShot(0, lambda: self.open_file(path))
 
     # ------------------------------------------------------------------ settings and shutdown
 

@@ -73,8 +73,11 @@ class TrainingWorker(QtCore.QObject):
     failed = Signal(str)  # a command was refused: one line for the user; nothing changed
     diverged = Signal(object)  # Divergence: training paused itself
     playing_changed = Signal(bool)
-    # how ("live", "data", "rebuild", "same", "loaded", "reset", "restored"), the RunConfig, its files' folder
+    # how ("live", "data", "rebuild", "same", "loaded", "reset", "restored", "session"), the RunConfig, its files'
+    # folder
     config_applied = Signal(str, object, object)
+    session_saved = Signal(str)  # the path a session was written to
+    run_captured = Signal(object)  # a SavedRun: a copy of the run (engine/session_state.py), for animations
 
     def __init__(self, config: RunConfig, base_dir=None, use_process: bool = True):
         super().__init__()  # no parent: it is moved to its thread
@@ -255,6 +258,49 @@ class TrainingWorker(QtCore.QObject):
             self.failed.emit(str(exc))
             return
         self._publish(force=True)
+
+    @Slot(str, object)
+    @guarded
+    def save_session(self, path: str, view: dict) -> None:
+        """Write the run as a session file (with the window's view settings); it goes on playing if it was."""
+        from ffviz.engine.session_state import capture
+        from ffviz.io.session import save_session
+        try:
+            save_session(path, capture(self._trainer), view)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.session_saved.emit(path)
+
+    @Slot(object)
+    @guarded
+    def load_session(self, saved) -> None:
+        """Make a saved run (a session file's, already read and checked) the run: paused, where it was saved.
+        Refused (data that does not fit its network, …): one line, and the run stays as it was."""
+        from ffviz.engine.session_state import restore
+        self.pause()
+        try:
+            trainer = restore(saved)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self._runner.replace_trainer(trainer)
+        self._per_update = None
+        self._announced = None
+        self.config_applied.emit("session", trainer.config, trainer.base_dir)
+        self._publish(force=True)
+
+    @Slot()
+    @guarded
+    def capture(self) -> None:
+        """Send a copy of the run as it is now (run_captured), e.g. to animate its next updates elsewhere."""
+        from ffviz.engine.session_state import capture
+        try:
+            saved = capture(self._trainer)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.run_captured.emit(saved)
 
     @Slot(bool)
     @guarded

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ffviz.engine import Trainer, load_preset
 from ffviz.errors import FfvizError
@@ -221,10 +221,13 @@ def test_svg_holds_the_loss_curve_as_vectors(tmp_path, loss_plot, snap):
     shapes = _vertices(root)
     assert shapes
     train = np.concatenate([v for stroke, v in shapes if stroke == TRAIN_COLOR.name()])
-    # every (update, train loss) point of the history is a vertex of the train curve
+    # every (update, train loss) point of the history is a vertex of the train curve, where the plot shows it
+    # (the SVG holds the curve in the picture's coordinates: see test_svg_renders_as_its_png_in_librsvg_and_qt)
     h = snap.history
+    vb = loss_plot.loss_plot.getViewBox()
     for x, y in zip(h.eval_step, h.train_loss):
-        assert np.any((np.abs(train[:, 0] - x) < 1e-3) & (np.abs(train[:, 1] - y) < 1e-4 * max(1, y))), (x, y)
+        at = vb.mapViewToScene(QtCore.QPointF(float(x), float(y)))
+        assert np.any(np.hypot(train[:, 0] - at.x(), train[:, 1] - at.y()) < 0.5), (x, y)
     assert no_leftovers(tmp_path)
 
 
@@ -280,3 +283,106 @@ def test_plots_inside_a_widget_export_as_vectors_not_the_screen_cache(tmp_path, 
     a = scaled.convertToFormat(QtGui.QImage.Format.Format_RGB32)
     b = direct.convertToFormat(QtGui.QImage.Format.Format_RGB32)
     assert a.size() == b.size() and a == b  # pixel for pixel
+
+
+# ---------------------------------------------------------------- the same picture in every renderer
+
+def _grey_blocks(img: QtGui.QImage, k: int = 8) -> np.ndarray:
+    """Mean grey level (0–1) of each k × k block: small shifts of anti-aliased edges and glyphs average out."""
+    g = pixels(img)[:, :, :3].astype(float).mean(axis=2) / 255
+    h, w = g.shape[0] // k * k, g.shape[1] // k * k
+    return g[:h, :w].reshape(h // k, k, w // k, k).mean(axis=(1, 3))
+
+
+def _differences(png: QtGui.QImage, other: QtGui.QImage) -> tuple[float, float]:
+    """(mean absolute difference of the blocks, share of blocks that differ by more than a quarter of black
+    to white: a filled region, a missing curve, a huge marker)."""
+    assert (other.width(), other.height()) == (png.width(), png.height())
+    d = np.abs(_grey_blocks(png) - _grey_blocks(other))
+    return float(d.mean()), float(np.mean(d > 0.25))
+
+
+# Measured on every view: the fixed SVGs differ from their PNGs by at most 0.0065 on average and in at most
+# 0.03 % of the blocks (text drawn by another font engine, the plane's image smoothed instead of blocky); Qt's
+# SVG as it was drawn in librsvg differed by 0.066 (decision boundary: huge rings) to 0.52 (loss: a filled
+# block), in 10 % to 83 % of the blocks. The limits sit between, with room on both sides.
+MEAN_LIMIT = 0.02
+BLOCKS_LIMIT = 0.01
+
+
+def _all_view_keys():
+    from ffviz.ui.main_window import VIEWS
+    return [e.key for e in VIEWS]
+
+
+@pytest.mark.parametrize("key", _all_view_keys())
+def test_svg_renders_as_its_png_in_librsvg_and_qt(tmp_path, qapp, snap, key):
+    import shutil
+    import subprocess
+
+    from PySide6 import QtSvg
+
+    from ffviz.ui import offscreen
+    if shutil.which("rsvg-convert") is None:
+        pytest.skip("rsvg-convert is not installed (Debian: librsvg2-bin)")
+    views = offscreen.make_views([key])
+    try:
+        offscreen.show(views, snap)
+        target = views[0].view.export_target()
+        png = QtGui.QImage(str(export_png(target, tmp_path / "v.png")))
+        svg = export_svg(target, tmp_path / "v.svg")
+    finally:
+        offscreen.close(views)
+    ET.parse(svg)  # well-formed XML
+    w, h = png.width(), png.height()
+    subprocess.run(["rsvg-convert", "-w", str(w), "-h", str(h), "-b", "white", str(svg), "-o",
+                    str(tmp_path / "rsvg.png")], check=True, capture_output=True, timeout=60)
+    rsvg = QtGui.QImage(str(tmp_path / "rsvg.png"))
+    qt = QtGui.QImage(w, h, QtGui.QImage.Format.Format_ARGB32)
+    qt.fill(QtCore.Qt.GlobalColor.white)
+    painter = QtGui.QPainter(qt)
+    QtSvg.QSvgRenderer(str(svg)).render(painter)
+    painter.end()
+    for renderer, image in (("librsvg", rsvg), ("Qt", qt)):
+        mean, blocks = _differences(png, image)
+        assert mean < MEAN_LIMIT and blocks < BLOCKS_LIMIT, (renderer, mean, blocks)
+
+
+def test_the_svg_fix_moves_scaling_into_coordinates_and_leaves_the_rest():
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">'
+           b'<g stroke-width="3" transform="matrix(2,0,0,-50,10,90)">'
+           b'<polyline vector-effect="non-scaling-stroke" points="0,0 1,1"/>'
+           b'<path vector-effect="non-scaling-stroke" d="M0,0 L1,0 C1,1 0,1 0,0 Z"/>'
+           b'<text x="0" y="0">label</text></g>'
+           b'<g transform="matrix(0,-1,1,0,5,5)"><polyline vector-effect="non-scaling-stroke" points="0,0 3,4"/></g>'
+           b'</svg>')
+    root = ET.fromstring(export.portable_svg(svg))
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = root.findall(f"{ns}g")
+    assert len(groups) == 3  # the scaled group split: the baked shapes, then the text with its transform
+    baked, text, rigid = groups
+    assert baked.get("transform") == "matrix(1,0,0,1,0,0)" and baked.get("stroke-width") == "3"
+    assert baked.find(f"{ns}polyline").get("points") == "10,90 12,40"
+    assert baked.find(f"{ns}path").get("d") == "M 10,90 L 12,90 C 12,40 10,40 10,90 Z"
+    assert all(el.get("vector-effect") is None for el in root.iter())
+    assert text.get("transform") == "matrix(2,0,0,-50,10,90)" and text.find(f"{ns}text").text == "label"
+    assert rigid.get("transform") == "matrix(0,-1,1,0,5,5)"  # a rotation draws strokes as they are
+    assert rigid.find(f"{ns}polyline").get("points") == "0,0 3,4"
+
+
+def test_png_at_a_scale_of_its_size_and_not_both(tmp_path, loss_plot):
+    img = QtGui.QImage(str(export_png(loss_plot, tmp_path / "2x.png", scale=2)))
+    assert (img.width(), img.height()) == (1280, 840)
+    with pytest.raises(FfvizError, match="not both"):
+        export_png(loss_plot, tmp_path / "x.png", 100, scale=2)
+    with pytest.raises(FfvizError, match="scale"):
+        export_png(loss_plot, tmp_path / "x.png", scale=0)
+
+
+def test_a_view_never_shown_exports_the_same_picture_twice(tmp_path, qtbot, snap):
+    """Axes learn their labels' width when they first paint: the first export must not be laid out otherwise."""
+    w = DecisionBoundaryPlot()
+    qtbot.addWidget(w)
+    w.resize(800, 600)
+    w.show_snapshot(snap)
+    assert export.render_image(w) == export.render_image(w)

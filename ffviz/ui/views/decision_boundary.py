@@ -42,6 +42,10 @@ class DecisionBoundaryPlot(pg.PlotWidget):
 
     export_name = "decision-boundary"
     sample_clicked = Signal(int)  # a training point clicked: its row in the training set
+    # While editing points (set_editing): a click asks for a point there, a right-click for removing the nearest
+    point_added = Signal(float, float)  # (x1, x2) in the data's units
+    point_removed = Signal(float, float)
+
     def __init__(self, parent=None, theme: themes.Theme = themes.DEFAULT):
         super().__init__(parent)
         self._theme = theme
@@ -110,6 +114,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self._show_test = True
         self._discretize = False
         self._axis_labels = ("X₁", "X₂")
+        self._editing = False
         self.apply_theme(theme)
 
     # -------------------------------------------------------------- public
@@ -199,7 +204,24 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self.chosen.setData(pos=ds.raw_train[row:row + 1])
         self.chosen.show()
 
+    def set_editing(self, on: bool) -> None:
+        """Clicks edit the data (point_added, point_removed) instead of choosing the lecture's sample."""
+        self._editing = bool(on)
+        self.setCursor(QtCore.Qt.CursorShape.CrossCursor if self._editing else QtCore.Qt.CursorShape.ArrowCursor)
+
+    @property
+    def editing(self) -> bool:
+        return self._editing
+
     def _on_click(self, event) -> None:
+        if self._editing and not self.message.isVisible():
+            vb = self.plot_item.getViewBox()
+            if vb.sceneBoundingRect().contains(event.scenePos()):
+                at = vb.mapSceneToView(event.scenePos())
+                event.accept()
+                right = event.button() == QtCore.Qt.MouseButton.RightButton
+                (self.point_removed if right else self.point_added).emit(float(at.x()), float(at.y()))
+            return
         ds = self._last_dataset
         if ds is None or ds.raw_train is None or ds.raw_train.shape[0] == 0 or self.message.isVisible():
             return
