@@ -344,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         from ffviz.smoke import run_smoke_test
         return run_smoke_test(argv[1:])
     # `ffviz FILE` and `ffviz PRESET` open the window, like `ffviz gui FILE`.
-    if argv and argv[0] not in ("gui", "train", "explain", "surface", "export", "presets", "-h", "--help", "--version"):
+    if argv and argv[0] not in ("gui", "train", "explain", "surface", "export", "presets",
+                                "-h", "--help", "--version"):
         argv = ["gui"] + argv
     try:
         args = build_parser().parse_args(argv)
