@@ -144,3 +144,65 @@ class LectureRequest(Request):
                                                   [index[0]] if kind == "kernel" else [], cfg.optimizer.name)
                     update = tuple(upd[:1] if kind == "kernel" else upd[-1:])
         return Lecture(tuple(formulas), chain, note, update)
+
+
+# ---------------------------------------------------------------- loss surfaces (engine/surface.py, engine/race.py)
+
+def _until_done(progresses, cancelled):
+    """The result of the last progress of a chunked computation; Cancelled between chunks when asked."""
+    for progress in progresses:
+        if progress.result is not None:
+            return progress.result
+        if cancelled():
+            raise Cancelled()
+    raise AssertionError("unreachable: the last progress carries the result")
+
+
+@dataclass(frozen=True, eq=False)
+class SurfaceViewRequest(Request):
+    """A loss surface around the run's current weights, with the run's recorded path drawn on it."""
+
+    state: TrainerState = field(default=None, repr=False)
+    surface: object = None  # engine.surface.SurfaceRequest
+    trajectory: object = field(default=None, repr=False)  # engine.timeline.Trajectory, or None
+
+    def compute(self, cancelled=lambda: False):
+        from ffviz.engine.surface import Landscape, surface_progress
+        return _until_done(surface_progress(self.surface, Landscape.of(self.state), self.trajectory), cancelled)
+
+
+@dataclass(frozen=True, eq=False)
+class SurfacePointRequest(Request):
+    """Where the run is now on a surface computed earlier, with J and the next step −η∇J at its weights."""
+
+    state: TrainerState = field(default=None, repr=False)
+    result: object = field(default=None, repr=False)  # engine.surface.SurfaceResult
+
+    def compute(self, cancelled=lambda: False):
+        from ffviz.engine.surface import Landscape, point_on
+        return point_on(self.result, Landscape.of(self.state))
+
+
+@dataclass(frozen=True, eq=False)
+class SliceViewRequest(Request):
+    """J along one weight, with the tangent and the step at its current value."""
+
+    state: TrainerState = field(default=None, repr=False)
+    slice: object = None  # engine.surface.SliceRequest
+    trajectory: object = field(default=None, repr=False)
+
+    def compute(self, cancelled=lambda: False):
+        from ffviz.engine.surface import Landscape, compute_slice
+        return compute_slice(self.slice, Landscape.of(self.state), self.trajectory)
+
+
+@dataclass(frozen=True, eq=False)
+class RaceViewRequest(Request):
+    """Optimizers or learning rates raced from the run's current state (engine/race.py)."""
+
+    state: TrainerState = field(default=None, repr=False)
+    race: object = None  # engine.race.RaceRequest
+
+    def compute(self, cancelled=lambda: False):
+        from ffviz.engine.race import race_progress
+        return _until_done(race_progress(self.race, self.state), cancelled)

@@ -296,11 +296,71 @@ class SurfaceResult:
         return self.center + (a - self.center_ab[0]) * self.directions[0] \
             + (b - self.center_ab[1]) * self.directions[1]
 
+    def on_axes(self, params: np.ndarray) -> np.ndarray:
+        """(T, 2) where parameter vectors (T, P) are drawn on this surface: the two weights' values, or the
+        least-squares projection on the plane (the same rule as `path`)."""
+        params = np.atleast_2d(np.asarray(params, dtype=float))
+        if self.positions is not None:
+            return params[:, list(self.positions)]
+        return project(params, self.center, self.directions) + np.asarray(self.center_ab)
+
+    def moved_off(self, params: np.ndarray) -> float:
+        """How far `params` are from this surface, relative to the centre: ‖θ − θ(a, b)‖ / max(‖centre‖, 1)
+        with (a, b) = on_axes(θ). The surface shows J with the rest of the weights where they were; this is
+        how much of that "rest" has moved since (0 when only the two weights moved, or the run is frozen)."""
+        params = np.asarray(params, dtype=float)
+        ab = self.on_axes(params)[0]
+        off = params - self.params_at(float(ab[0]), float(ab[1]))
+        return float(np.linalg.norm(off) / max(float(np.linalg.norm(self.center)), 1.0))
+
+    def contains(self, a: float, b: float) -> bool:
+        """Whether (a, b) lies inside the grid's ranges."""
+        return bool(self.a[0] <= a <= self.a[-1] and self.b[0] <= b <= self.b[-1])
+
     def assignments(self, a: float, b: float, layout) -> dict:
         """{(layer, kind, index): value} for Trainer.set_parameters: the two weights at (a, b) ("weights")."""
         if self.positions is None:
             raise FfvizError("only a surface over two weights sets two weights; a plane moves them all")
         return {layout.locate(self.positions[0]): float(a), layout.locate(self.positions[1]): float(b)}
+
+
+@dataclass(frozen=True, eq=False)
+class SurfacePoint:
+    """The run now, seen on a computed surface: where it is drawn, the true J there and the next step −η∇J
+    (from the current weights, on the whole training set, float64), and J of the surface under it."""
+
+    step: int  # the update the weights are after
+    ab: tuple[float, float]  # where the current weights are drawn
+    loss: float  # the true J at the current weights (penalty included when the run has one)
+    surface_loss: float  # J at θ(ab) on the surface: the rest of the weights where the surface has them
+    gradient: np.ndarray  # (P,) ∂J/∂θ at the current weights
+    gradient_ab: np.ndarray  # (2,) the gradient along the surface's two axes
+    learning_rate: float
+    step_ab: np.ndarray  # (2,) −η∇J on the axes (projected on the plane for planes)
+    off: float  # SurfaceResult.moved_off of the current weights
+
+    @property
+    def next_ab(self) -> tuple[float, float]:
+        return (self.ab[0] + float(self.step_ab[0]), self.ab[1] + float(self.step_ab[1]))
+
+
+def point_on(result: "SurfaceResult", landscape: Landscape) -> SurfacePoint:
+    """The landscape's centre (the run's current weights) on `result`'s surface."""
+    center = landscape.center
+    if center.shape != result.center.shape:
+        raise FfvizError("the network changed since this surface was computed")
+    ab = result.on_axes(center)[0]
+    gradient = landscape.gradient
+    dirs = result.directions
+    gradient_ab = dirs @ gradient
+    if result.positions is not None:
+        step_ab = -landscape.learning_rate * gradient_ab
+    else:
+        step_ab = project(center - landscape.learning_rate * gradient, center, dirs)[0]
+    on_surface = result.params_at(float(ab[0]), float(ab[1]))
+    return SurfacePoint(landscape.step, (float(ab[0]), float(ab[1])), landscape.center_loss,
+                        landscape.loss(on_surface), gradient, readonly(gradient_ab), landscape.learning_rate,
+                        readonly(np.asarray(step_ab, dtype=float)), result.moved_off(center))
 
 
 @dataclass(frozen=True, eq=False)

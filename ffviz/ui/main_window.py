@@ -32,6 +32,7 @@ from ffviz.ui.panels.phase_strip import PhaseStrip
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
 from ffviz.ui.views.loss_curves import LossCurvePlot
 from ffviz.ui.views.network import NetworkView
+from ffviz.ui.views.surface import LossSurfaceView
 from ffviz.ui.worker import SPEEDS, TrainingWorker, WorkerThread
 
 SETTINGS_VERSION = 2  # bump when the docks change, so an old saved arrangement is not restored
@@ -48,11 +49,14 @@ class ViewEntry:
     make: Callable
     area: Area | None  # None: the central view
     shown: bool = True  # in the default layout
+    tab_with: str | None = None  # the key of a view whose dock this one shares as a tab
 
 
 VIEWS = (
     ViewEntry("network_view", "network", "Network", NetworkView, None),
     ViewEntry("boundary_plot", "boundary", "Decision boundary", DecisionBoundaryPlot, Area.RightDockWidgetArea),
+    ViewEntry("surface_view", "surface", "Loss surface", LossSurfaceView, Area.RightDockWidgetArea,
+              tab_with="boundary"),
     ViewEntry("loss_plot", "loss", "Loss and accuracy", LossCurvePlot, Area.RightDockWidgetArea),
     ViewEntry("chain_panel", "chain", "Chain rule", ChainRulePanel, Area.BottomDockWidgetArea),
 )
@@ -208,6 +212,7 @@ class MainWindow(QtWidgets.QMainWindow):
     learning_rate_requested = Signal(float)
     speed_requested = Signal(float)
     parameter_edit_requested = Signal(int, str, object, float)
+    parameters_requested = Signal(object)  # {(layer, kind, index): value}, all at once (the loss surface)
     restore_requested = Signal(bool)  # True: and divide the learning rate by 10
     phase_back_requested = Signal()
     frame_drawn = Signal()
@@ -298,6 +303,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 setattr(self, f"{entry.key}_dock", dock)
                 self.docks[entry.key] = dock
                 dock.setVisible(entry.shown)
+                if entry.tab_with is not None:
+                    self.tabifyDockWidget(self.docks[entry.tab_with], dock)
+                    self.docks[entry.tab_with].raise_()
             if isinstance(view, QtWidgets.QGraphicsView):
                 # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
                 view.viewport().setAttribute(opaque, True)
@@ -506,6 +514,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.learning_rate_requested.connect(w.set_learning_rate)
         self.speed_requested.connect(w.set_speed)
         self.parameter_edit_requested.connect(w.set_parameter)
+        self.parameters_requested.connect(w.set_parameters)
         self.restore_requested.connect(w.recover)
         self.frame_drawn.connect(w.frame_drawn)
         w.snapshot_ready.connect(self._on_snapshot)
@@ -519,6 +528,10 @@ class MainWindow(QtWidgets.QMainWindow):
         for view in (self.formula_strip, self.chain_panel):
             self.network_view.weight_selected.connect(view.set_selection)
         self.boundary_plot.sample_clicked.connect(self._on_sample_clicked)
+        self.network_view.weight_selected.connect(self.surface_view.set_first_weight)
+        self.network_view.second_weight_selected.connect(self.surface_view.set_second_weight)
+        self.surface_view.parameters_requested.connect(self.parameters_requested)
+        self.surface_view.freeze_requested.connect(self._on_freeze_requested)
         self._compute.worker.answered.connect(self._on_answer)
 
         self.controls.config_requested.connect(self.config_requested)
@@ -701,11 +714,25 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_play.setIcon(self._icon_pause if playing else self._icon_play)
 
     @Slot(str, object, object)
+    def _on_freeze_requested(self, names) -> None:
+        """The loss surface's "freeze the others": train only `names` (None: every weight again)."""
+        snap = self._snapshot
+        if snap is None:
+            return
+        from dataclasses import replace
+        cfg = snap.config
+        self.config_requested.emit(replace(cfg, optimizer=replace(cfg.optimizer, train_only=names)))
+        self.statusBar().showMessage(f"Only {' and '.join(names)} train now; the other weights stay where they are"
+                                     if names else "Every weight trains again", 6000)
+
     def _on_config_applied(self, how: str, config, base_dir) -> None:
         self._base_dir = base_dir  # only now: a file the worker refused changes nothing here either
         self.controls.set_config(config)
         if how == "loaded" and config.name in preset_names():
             self._settings.setValue("lastPreset", config.name)  # the next launch without a file opens it
+        if how in ("loaded", "rebuild") and config.name == "lecture":
+            # one sample: the decision boundary says little; J(w1, w2) with the first step says everything
+            self.surface_dock.raise_()
         if how in ("rebuild", "loaded"):
             self.statusBar().showMessage(
                 f"Network built: weights initialised from seed {config.seed}"
@@ -731,8 +758,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _set_lecture(self, **changes) -> None:
         from dataclasses import replace
         self._lecture = replace(self._lecture, **changes)
-        for view in (self.network_view, self.formula_strip, self.chain_panel):
-            view.set_lecture(self._lecture)
+        for view in self.receivers:
+            if hasattr(view, "set_lecture"):
+                view.set_lecture(self._lecture)
         self._mark_sample()
 
     def _mark_sample(self) -> None:
@@ -847,8 +875,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_dock_visibility(self, dock: QtWidgets.QDockWidget, shown: bool) -> None:
         if not shown and self.isVisible() and not self._closed and self._projector_state is None \
-                and not dock.isVisible() and dock.toggleViewAction().isChecked() is False \
-                and self.tabifiedDockWidgets(dock) == []:
+                and dock.isHidden():  # closed; a tab sent behind another is invisible, not hidden
             self.statusBar().showMessage(f"{dock.windowTitle()} hidden: View → {dock.windowTitle()} shows it "
                                          "again (View → Reset window layout brings back every panel)", 8000)
 

@@ -185,6 +185,20 @@ class Theme:
         """The diverging map as 256 RGBA rows, -1 … +1."""
         return self.diverging.lut(256)
 
+    @cached_property
+    def sequential_lut(self) -> np.ndarray:
+        """A map for magnitudes (a loss surface: low to high), 256 RGBA rows: viridis, perceptually even and
+        readable in grey and by colour-blind viewers; the paths drawn over it are white and black."""
+        stops = np.array([(68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
+                          (31, 158, 137), (53, 183, 121), (109, 205, 89), (180, 222, 44), (253, 231, 37)], float)
+        t = np.linspace(0.0, 1.0, 256)
+        at = np.linspace(0.0, 1.0, len(stops))
+        out = np.empty((256, 4), dtype=np.uint8)
+        for c in range(3):
+            out[:, c] = np.round(np.interp(t, at, stops[:, c]))
+        out[:, 3] = 255
+        return out
+
     def value_color(self, value: float, scale: float) -> QtGui.QColor:
         """The colour of `value` on the diverging map spanning [-scale, +scale]; NaN/inf in nonfinite."""
         if not np.isfinite(value):

@@ -68,6 +68,7 @@ class NetworkView(QtWidgets.QGraphicsView):
     """
 
     weight_selected = QtCore.Signal(int, str, tuple)  # layer (1-based), "kernel" | "bias", index
+    second_weight_selected = QtCore.Signal(int, str, tuple)  # Shift+click: the loss surface's second weight
     weight_edit_requested = QtCore.Signal(int, str, tuple, float)
     export_name = "network"
 
@@ -887,7 +888,8 @@ class NetworkView(QtWidgets.QGraphicsView):
             elif self._swallow_release:
                 self._swallow_release = False
             else:
-                self._on_click(event.position().toPoint())
+                self._on_click(event.position().toPoint(),
+                               bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier))
             event.accept()
             return
         super().mouseReleaseEvent(event)
@@ -903,10 +905,13 @@ class NetworkView(QtWidgets.QGraphicsView):
             self.edit_weight(*target, at=pos)
         event.accept()
 
-    def _on_click(self, pos) -> None:
+    def _on_click(self, pos, shift: bool = False) -> None:
         target = self._hit(pos)
         if target is not None and target[1] in ("kernel", "bias"):
-            self._select(target)
+            if shift:  # the selection stays; the loss surface takes this as its second weight
+                self.second_weight_selected.emit(*target)
+            else:
+                self._select(target)
 
     def _select(self, target) -> None:
         self._selection = target
