@@ -250,6 +250,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._connect_files()
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_settings()
+        self._raise_for(config)
         self.apply_theme()
         hints = QtGui.QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
@@ -725,14 +726,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"Only {' and '.join(names)} train now; the other weights stay where they are"
                                      if names else "Every weight trains again", 6000)
 
+    def _raise_for(self, config) -> None:
+        if config.name == "lecture":
+            # one sample: the decision boundary says little; J(w1, w2) with the first step says everything,
+            # and its column's height goes to it rather than to a loss curve of a handful of points
+            self.surface_dock.raise_()
+            QtCore.QTimer.singleShot(0, self._room_for_surface)
+
+    def _room_for_surface(self) -> None:
+        self.resizeDocks([self.surface_dock], [int(self.width() * 0.36)], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.surface_dock], [int(self.height() * 0.6)], QtCore.Qt.Orientation.Vertical)
+
     def _on_config_applied(self, how: str, config, base_dir) -> None:
         self._base_dir = base_dir  # only now: a file the worker refused changes nothing here either
         self.controls.set_config(config)
         if how == "loaded" and config.name in preset_names():
             self._settings.setValue("lastPreset", config.name)  # the next launch without a file opens it
-        if how in ("loaded", "rebuild") and config.name == "lecture":
-            # one sample: the decision boundary says little; J(w1, w2) with the first step says everything
-            self.surface_dock.raise_()
+        if how in ("loaded", "rebuild"):
+            self._raise_for(config)
         if how in ("rebuild", "loaded"):
             self.statusBar().showMessage(
                 f"Network built: weights initialised from seed {config.seed}"
