@@ -32,6 +32,7 @@ from ffviz.ui.panels.phase_strip import PhaseStrip
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
 from ffviz.ui.views.loss_curves import LossCurvePlot
 from ffviz.ui.views.network import NetworkView
+from ffviz.ui.views import in_view
 from ffviz.ui.views.surface import LossSurfaceView
 from ffviz.ui.worker import SPEEDS, TrainingWorker, WorkerThread
 
@@ -159,7 +160,7 @@ class PaintWatch(QtCore.QObject):
         self._pending = False
 
     def expect(self, widgets) -> None:
-        visible = [w for w in widgets if w.isVisible() and _on_screen(w.window())]
+        visible = [w for w in widgets if w.isVisible() and in_view(w) and _on_screen(w.window())]
         for w in visible:
             if w not in self._watched:
                 w.installEventFilter(self)
@@ -323,6 +324,8 @@ class MainWindow(QtWidgets.QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         dock.visibilityChanged.connect(lambda shown, d=dock: self._on_dock_visibility(d, shown))
+        if hasattr(widget, "on_shown"):  # a view that skips work while hidden catches up when shown
+            dock.visibilityChanged.connect(lambda shown, w=widget: shown and w.on_shown())
         return dock
 
     def _action(self, text: str, slot, keys=(), checkable=False, tip: str = "") -> QtGui.QAction:
@@ -665,7 +668,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.act_restore.setEnabled(snap.diverged is not None)
         finally:
             # Tell the worker once the views have painted this snapshot, not before: it trains in between.
-            self._paint_watch.expect([v.viewport() for v in self.views] + [self.status_label])
+            self._paint_watch.expect([v.viewport() for v in self.views if getattr(v, "paced", True)]
+                                     + [self.status_label])
             if self._auto.isActive() and snap.trace is not None and snap.trace.last_phase is not None \
                     and snap.trace.last_phase.kind == "update" and not snap.mid_update:
                 self.set_auto_advance(False)  # one update animated: the lecturer goes on from here

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 
 @runtime_checkable
@@ -30,6 +30,14 @@ class SnapshotView(Protocol):
     # A view that needs derived data (a loss surface, the gradient at the current weights) also has
     # set_requester(requester) and show_answer(answer): it asks through the Requester (ui/compute.py) and
     # draws only answers the Requester still wants.
+
+
+def in_view(widget: QtWidgets.QWidget) -> bool:
+    """Whether a widget is inside its window: a dock behind another's tab stays "visible" (Qt moves it off the
+    window, where it never paints)."""
+    window = widget.window()
+    corner = widget.mapTo(window, QtCore.QPoint(0, 0))
+    return QtCore.QRect(corner, widget.size()).intersects(window.rect())
 
 
 class Staleness:

@@ -200,3 +200,22 @@ def test_shift_click_in_the_diagram_chooses_the_second_weight(window, qtbot):
     qtbot.waitUntil(lambda: view.result.names == ("kernel1[0,0]", "kernel2[3,1]"), timeout=TIMEOUT)
     win.network_view.weight_selected.emit(1, "bias", (2,))
     assert view.weights == (lay.position("bias1[2]"), lay.position("kernel2[3,1]"))
+
+
+def test_behind_another_tab_it_asks_for_nothing_and_catches_up_when_raised(window, qtbot):
+    win = window("circle")
+    view = win.surface_view
+    win.boundary_dock.raise_()
+    qtbot.waitUntil(lambda: view._hidden_in_window(), timeout=TIMEOUT)
+    asked = []
+    send = view._requester.ask
+    view._requester.ask = lambda request: (asked.append(request), send(request))
+    win.step_requested.emit(7)
+    qtbot.waitUntil(lambda: win.snapshot.step == 7, timeout=TIMEOUT)
+    qtbot.wait(300)
+    assert asked == [] and (view.point is None or view.point.step < 7)
+    # the window does not wait for the hidden tab to paint before the next frame
+    assert view.canvas.viewport() not in win._paint_watch._waiting
+    win.surface_dock.raise_()
+    pt = wait_point(qtbot, view, 7)
+    assert asked and pt.ab == tuple(params(win)[list(view.weights)])

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Signal
 
 from ffviz.engine.contour import iso_segments
@@ -95,6 +95,10 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.contours = pg.PlotCurveItem(connect="pairs")
         self.contours.setZValue(-5)
         self.plot.addItem(self.contours)
+        # The map and its level curves change once per surface, the path and markers every frame: keep the
+        # first two as pixmaps so a frame repaints a few lines, not thousands of segments.
+        for item in (self.image, self.contours):
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.path_lines = halo_curve(2)
         self.tail_lines = halo_curve(2)  # the run since the surface was computed
         self.step_lines = halo_curve(6)

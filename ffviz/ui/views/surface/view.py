@@ -33,7 +33,7 @@ from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
 from ffviz.ui.lecture import LectureOptions
-from ffviz.ui.views import Staleness
+from ffviz.ui.views import Staleness, in_view
 from ffviz.ui.views.surface.canvas import SCALES, SurfaceCanvas
 from ffviz.ui.views.surface.slice_canvas import SliceCanvas
 
@@ -56,6 +56,9 @@ def default_weights(layout) -> tuple[int, int]:
 
 class LossSurfaceView(QtWidgets.QWidget):
     export_name = "loss-surface"
+    # It draws answers that come later (surfaces, the point), not each snapshot as it arrives: the window's
+    # frames do not wait for it to paint (ui/main_window.py PaintWatch).
+    paced = False
     parameters_requested = Signal(object)  # {(layer, kind, index): value}: move these weights there
     freeze_requested = Signal(object)  # a tuple of parameter names to train alone, or None: train all
 
@@ -76,6 +79,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._last_surface_time = -math.inf
         self._last_point_time = -math.inf
         self._playing = False
+        self._behind = None  # the newest snapshot, not drawn while the view was hidden
         self._slice_of: tuple | None = None  # (run, update) of the latest slice asked for
         self._error = ""
         self._lecture = LectureOptions()
@@ -148,9 +152,6 @@ class LossSurfaceView(QtWidgets.QWidget):
     def export_target(self):
         return self.stack.currentWidget()
 
-    def viewport(self):
-        return self.stack.currentWidget().viewport()
-
     def set_requester(self, requester) -> None:
         self._requester = requester
 
@@ -172,6 +173,33 @@ class LossSurfaceView(QtWidgets.QWidget):
         new_run = self._stale.new_run(snap)
         if not self._stale.newer(snap):
             return False
+        if self._hidden_in_window():
+            # behind another tab or closed: ask for nothing (a surface costs the compute thread, and so the
+            # GUI, time); the newest snapshot is drawn when the view is shown again
+            self._behind = snap
+            return True
+        self._behind = None
+        self._draw(snap, new_run)
+        return True
+
+    def _hidden_in_window(self) -> bool:
+        # a view drawn into files (ui/offscreen.py) is a top-level widget never shown: it always draws. A dock
+        # behind another's tab stays "visible": Qt moves it off the window.
+        return self.window() is not self and not (self.isVisible() and in_view(self))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QtCore.QTimer.singleShot(0, self.on_shown)  # once laid out: the visible region is known then
+
+    def on_shown(self) -> None:
+        """Shown again (its dock raised or opened): draw the newest snapshot, asking for what it needs."""
+        if self._hidden_in_window():
+            return
+        snap, self._behind = self._behind, None
+        if snap is not None:
+            self._draw(snap, self._layout is None or self._snap is None or snap.run_id != self._snap.run_id)
+
+    def _draw(self, snap, new_run: bool) -> None:
         layout = param_layout(snap.config)
         if new_run or layout != self._layout:
             self._new_network(layout)
@@ -183,7 +211,6 @@ class LossSurfaceView(QtWidgets.QWidget):
             self._draw_tail()
             self._schedule_point()
             self._check_stale()
-        return True
 
     def show_answer(self, ans) -> None:
         if self._requester is None or not self._requester.wanted(ans):
@@ -287,8 +314,8 @@ class LossSurfaceView(QtWidgets.QWidget):
     def recompute(self, force: bool = False) -> None:
         """Ask for the surface (a preview first) for the snapshot on screen."""
         snap = self._snap
-        if snap is None or self._requester is None or self._layout is None:
-            return
+        if snap is None or self._requester is None or self._layout is None or self._hidden_in_window():
+            return  # hidden: showEvent draws the newest snapshot, and asks, when the view is shown
         if snap.state is None or snap.diverged is not None:
             self._say("The run diverged: recover it to see its loss surface again.", error=True)
             return
@@ -423,7 +450,7 @@ class LossSurfaceView(QtWidgets.QWidget):
             return
         snap, r = self._snap, self._result
         if snap is None or r is None or self._requester is None or snap.state is None or self._mode == "slice" \
-                or snap.diverged is not None:
+                or snap.diverged is not None or self._hidden_in_window():
             return
         self._last_point_time = time.monotonic()
         self._requester.ask(SurfacePointRequest("surface.point", snap.run_id, snap.step, snap.serial,
