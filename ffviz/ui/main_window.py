@@ -738,7 +738,7 @@ class MainWindow(QtWidgets.QMainWindow):
             QtCore.QTimer.singleShot(0, self._room_for_surface)
 
     def _room_for_surface(self) -> None:
-        self.resizeDocks([self.surface_dock], [int(self.width() * 0.36)], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.surface_dock], [int(self.width() * 0.34)], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.surface_dock], [int(self.height() * 0.6)], QtCore.Qt.Orientation.Vertical)
 
     def _on_config_applied(self, how: str, config, base_dir) -> None:

@@ -173,8 +173,9 @@ def test_a_race_draws_the_paths_of_separate_runs(window, qtbot):
         under, over, end = canvas.race_curves[k]
         x, y = over.getData()
         np.testing.assert_allclose(np.column_stack([x, y]), np.array(path), rtol=1e-12, atol=1e-15)
-    labels = [item[1].text for item in canvas.race_legend.items]
+    labels = canvas.race_labels
     assert len(labels) == 3 and all(": J = " in t or "diverged" in t for t in labels), labels
+    assert all(t in canvas.readout.text for t in labels)  # printed under the map, not over the paths
 
 
 def test_the_slice_is_J_along_one_weight_with_its_tangent(window, qtbot):
@@ -219,3 +220,23 @@ def test_behind_another_tab_it_asks_for_nothing_and_catches_up_when_raised(windo
     win.surface_dock.raise_()
     pt = wait_point(qtbot, view, 7)
     assert asked and pt.ab == tuple(params(win)[list(view.weights)])
+
+
+def test_a_log_colour_bar_labels_J_where_those_colours_are(qtbot):
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface
+    from ffviz.ui.views.surface.canvas import SurfaceCanvas
+    tr = Trainer(load_preset("lecture"))
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=41, span=6.0), Landscape.of_trainer(tr))
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 400)
+    canvas.show_result(res)
+    assert canvas.log  # J spans decades here: "auto" colours are logarithmic
+    lo, hi = canvas._levels
+    assert lo == pytest.approx(np.log10(res.loss.min()), rel=1e-6) and hi == pytest.approx(np.log10(res.loss.max()))
+    major = canvas.color_bar.axis._tickLevels[0]
+    assert len(major) >= 2
+    for v, label in major:  # each label sits where the bar has the colour of that J
+        assert lo - 1e-9 <= v <= hi + 1e-9
+        if "10" not in label:
+            assert float(label) == pytest.approx(10 ** v, rel=1e-3), (v, label)

@@ -121,9 +121,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             self.plot.addItem(item, ignoreBounds=True)
             item.hide()
         self.race_curves: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.ScatterPlotItem]] = []
-        self.race_legend = pg.LegendItem(offset=(-10, 10), sampleType=Sample)
-        self.race_legend.setParentItem(vb)
-        self.race_legend.hide()
+        self.race_labels: list[str] = []  # one per contender, in the readout under the map (not over the paths)
 
         self.strip_true = pg.PlotCurveItem()
         self.strip_surface = pg.PlotCurveItem()
@@ -164,6 +162,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         bar_axis.setTextPen(pg.mkPen(P.foreground))
         bar_axis.setTickFont(theme.font("tick"))
         bar_axis.enableAutoSIPrefix(False)
+        bar_axis.setWidth(None)  # pyqtgraph fixes 45 px: too narrow for "0.675" at a projector's font, so no labels
         self.contours.setPen(pg.mkPen(QtGui.QColor(255, 255, 255, 110), width=theme.line(1.2)))
         w = theme.line(2.5) * theme.scale
         for under, over in (self.path_lines, self.tail_lines):
@@ -195,7 +194,6 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.strip_true.setPen(pg.mkPen(P.foreground, width=theme.line(2.5)))
         self.strip_surface.setPen(pg.mkPen(P.highlight, width=theme.line(2.5), style=QtCore.Qt.PenStyle.DashLine))
         style_legend(self.strip_legend, theme, framed=False)
-        style_legend(self.race_legend, theme, framed=True)
         self.strip.getAxis("left").setTickFont(theme.font("tick"))
         self._restyle_race()
         if self.result is not None:
@@ -233,10 +231,10 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.color_bar.setLevels((lo, hi))
         bar_axis = self.color_bar.axis
         if self.log:
-            bar_axis.setTicks(log_ticks(10 ** lo, 10 ** hi))
+            bar_axis.setTicks(log_ticks(lo, hi))  # the bar runs in log₁₀ J, as do the ticks
         else:
             bar_axis.setTicks(None)
-        bar_axis.setLabel("log₁₀ J" if self.log else "J",
+        bar_axis.setLabel("J (log scale)" if self.log else "J",
                           **{"color": P.foreground.name(), "font-size": f"{theme.pt('label')}pt"})
         vb = self.plot.getViewBox()
         vb.setRange(xRange=(a[0] - da / 2, a[-1] + da / 2), yRange=(b[0] - db / 2, b[-1] + db / 2), padding=0.0)
@@ -335,8 +333,8 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
     def _readout(self) -> None:
         """Where the run is along each axis and the slope there: the numbers −η∇J is made of."""
         r, point, P = self.result, self.point, self._theme.palette
-        if r is None or point is None:
-            text = ""
+        if r is None or point is None or self.race_labels:
+            text = ""  # a race's legend takes the readout's place: the point's numbers are in the title
         else:
             p = self.precision
             rows = []
@@ -349,6 +347,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
                 else:  # momentum or Adam: the step is not −η times this slope
                     rows.append(f"{n} = {f(v)}   slope {f(g)}   next {f(nv)}")
             text = "<br>".join(rows)
+        for k, label in enumerate(self.race_labels):  # the race's legend: a line of its colour, then its words
+            color = self._theme.class_color(k).name()
+            text += f"{'<br>' if text else ''}<span style='color: {color}'>━━</span> {label}"
         self.readout.setText(text, color=P.foreground.name(), size=f"{self._theme.pt('label')}pt")
 
     # -------------------------------------------------------------- the run now
@@ -436,10 +437,11 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
     # -------------------------------------------------------------- races
 
     def show_race(self, race) -> None:
-        """Overlay each contender's path (drawn up to where it leaves the plot), with a legend; None clears."""
+        """Overlay each contender's path (drawn up to where it leaves the plot), each named with its J at the
+        end in the readout under the map; None clears."""
         self.race = race
-        self.race_legend.clear()
         paths = () if race is None else race.paths
+        labels = []
         while len(self.race_curves) < len(paths):
             under, over = halo_curve(4)
             end = pg.ScatterPlotItem(pxMode=True, symbol="x")
@@ -462,9 +464,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             label = f"{rp.label}: J = {fmt.number(rp.loss[-1], self.precision)}"
             if rp.diverged:
                 label = f"{rp.label}: diverged at update {rp.diverged_at}"
-            self.race_legend.addItem(over, label)
-        style_legend(self.race_legend, self._theme, framed=True)
-        self.race_legend.setVisible(bool(paths))
+            labels.append(label)
+        self.race_labels = labels
+        self._readout()
 
     def _restyle_race(self) -> None:
         w = self._theme.line(2.5) * self._theme.scale

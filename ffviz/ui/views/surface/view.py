@@ -46,6 +46,31 @@ POINT_SECONDS = 0.1
 RACE_STEPS = 100
 
 
+RACE_GROWTH = 3.0  # a race widens the map at most this many times its width (a diverging path is cut off)
+
+
+def race_ranges(result, race):
+    """Axis ranges that hold the surface shown and the race's paths, with a margin; None when they already
+    fit. Non-finite points are left out, and each axis grows at most RACE_GROWTH times."""
+    if result is None or race is None or not hasattr(result, "positions") or result.positions is None:
+        return None
+    xy = np.concatenate([np.asarray(p.path, float) for p in race.paths]) if race.paths else np.empty((0, 2))
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    if xy.size == 0:
+        return None
+    out = []
+    for axis, values in ((result.a, xy[:, 0]), (result.b, xy[:, 1])):
+        lo, hi = float(axis[0]), float(axis[-1])
+        width, mid = hi - lo, (hi + lo) / 2
+        cap_lo, cap_hi = mid - RACE_GROWTH * width / 2, mid + RACE_GROWTH * width / 2
+        vlo, vhi = max(cap_lo, float(values.min())), min(cap_hi, float(values.max()))
+        margin = 0.08 * max(vhi - vlo, width)
+        out.append((min(lo, vlo - margin), max(hi, vhi + margin)) if vlo < lo or vhi > hi else (lo, hi))
+    if out[0] == (float(result.a[0]), float(result.a[-1])) and out[1] == (float(result.b[0]), float(result.b[-1])):
+        return None
+    return tuple(out)
+
+
 def default_weights(layout) -> tuple[int, int]:
     """The lecture's w1, w2: the weights from the first two inputs into the first unit of layer 1
     (kernel1[0,0], kernel1[1,0]); with one input, kernel1[0,0] and the next parameter."""
@@ -80,6 +105,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._last_point_time = -math.inf
         self._playing = False
         self._behind = None  # the newest snapshot, not drawn while the view was hidden
+        self._ranges = None  # (a_range, b_range) that hold a race's paths, while it is shown
         self._slice_of: tuple | None = None  # (run, update) of the latest slice asked for
         self._error = ""
         self._lecture = LectureOptions()
@@ -240,6 +266,10 @@ class LossSurfaceView(QtWidgets.QWidget):
             self._race = ans.value
             self.canvas.show_race(ans.value)
             self._say(self._status_text())
+            ranges = race_ranges(self._result, ans.value)
+            if ranges is not None and self._mode == "weights":
+                self._ranges = ranges  # a map that holds the race's paths (those that stay finite and near)
+                self.recompute()
 
     # -------------------------------------------------------------- what to show
 
@@ -289,6 +319,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         frozen = self.freeze_box.isChecked()
         self._weights = (int(first), int(second))
         self._race = None
+        self._ranges = None
         self.canvas.show_race(None)
         self._update_controls()
         if frozen:
@@ -358,6 +389,7 @@ class LossSurfaceView(QtWidgets.QWidget):
 
     def clear_race(self) -> None:
         self._race = None
+        self._ranges = None
         self.canvas.show_race(None)
 
     # -------------------------------------------------------------- internals
@@ -371,7 +403,7 @@ class LossSurfaceView(QtWidgets.QWidget):
             box.addItems(names)
             box.blockSignals(False)
         self._weights = default_weights(layout) if layout.size >= 2 else None
-        self._result = self._point = self._race = None
+        self._result = self._point = self._race = self._ranges = None
         self._asked_for = None
         self._in_flight = False
         self.canvas.show_race(None)
@@ -381,7 +413,8 @@ class LossSurfaceView(QtWidgets.QWidget):
     def _surface_request(self) -> SurfaceRequest:
         r = RESOLUTION[self._mode]
         if self._mode == "weights":
-            return SurfaceRequest.two_weights(*self._weights, resolution=r)
+            a, b = self._ranges if self._ranges is not None else (None, None)
+            return SurfaceRequest.two_weights(*self._weights, resolution=r, a_range=a, b_range=b)
         if self._mode == "random":
             return SurfaceRequest.random_plane(seed=0, resolution=r)
         return SurfaceRequest.pca_plane(resolution=r)
