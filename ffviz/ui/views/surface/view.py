@@ -127,6 +127,9 @@ class LossSurfaceView(QtWidgets.QWidget):
         self.freeze_box = QtWidgets.QCheckBox("Freeze the others")
         self.freeze_box.setToolTip("Train only the surface's weights: the surface is then exactly what the "
                                    "updates descend, and never goes stale")
+        self.box3d = QtWidgets.QCheckBox("3-D")
+        self.box3d.setToolTip("The same surface in 3-D (drag to turn it); needs OpenGL and PyOpenGL")
+        self.view3d = None  # made on first use: nothing imports OpenGL unless asked
         self.race_button = QtWidgets.QPushButton("Race…")
         self.race_button.setToolTip("Run several learning rates or optimizers from here and draw their paths")
         self.recompute_button = QtWidgets.QPushButton("Recompute")
@@ -140,7 +143,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         for w in (self.mode_box, self.first_box, self.second_box):
             top.addWidget(w, 1)
         bottom = QtWidgets.QHBoxLayout()
-        for w in (self.scale_box, self.freeze_box, self.race_button, self.recompute_button):
+        for w in (self.scale_box, self.freeze_box, self.box3d, self.race_button, self.recompute_button):
             bottom.addWidget(w)
         bar = QtWidgets.QVBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -166,6 +169,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         self.second_box.activated.connect(lambda i: self._on_weight_box(1, i))
         self.scale_box.currentIndexChanged.connect(lambda _i: self.canvas.set_scale(self.scale_box.currentData()))
         self.freeze_box.clicked.connect(self._on_freeze)
+        self.box3d.toggled.connect(self.set_3d)
         self.race_button.clicked.connect(self._on_race_button)
         self.recompute_button.clicked.connect(lambda: self.recompute(force=True))
         self.canvas.clicked.connect(self._on_surface_clicked)
@@ -176,7 +180,8 @@ class LossSurfaceView(QtWidgets.QWidget):
     # -------------------------------------------------------------- the protocol
 
     def export_target(self):
-        return self.stack.currentWidget()
+        # the 3-D view's pixels live in its GL framebuffer: files show the 2-D map, which holds every number
+        return self.slice_canvas if self._mode == "slice" else self.canvas
 
     def set_requester(self, requester) -> None:
         self._requester = requester
@@ -185,6 +190,8 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._theme = theme
         self.canvas.apply_theme(theme)
         self.slice_canvas.apply_theme(theme)
+        if self.view3d is not None:
+            self.view3d.apply_theme(theme)
         self.setFont(theme.font("widget"))
         self.state_label.setFont(theme.font("status"))
         self._say(self.state_label.text(), bool(self._error))
@@ -258,6 +265,8 @@ class LossSurfaceView(QtWidgets.QWidget):
                 return
             self._point = ans.value
             self.canvas.show_point(ans.value)
+            if self.view3d is not None and self.view3d.gl is not None and self.box3d.isChecked():
+                self.view3d.show_point(ans.value)
             self._check_stale()
         elif channel == "surface.race":
             if ans.error:
@@ -299,9 +308,46 @@ class LossSurfaceView(QtWidgets.QWidget):
         if mode == self._mode:
             return
         self._mode = mode
-        self.stack.setCurrentWidget(self.slice_canvas if mode == "slice" else self.canvas)
+        self._show_page()
         self._update_controls()
         self.recompute()
+
+    def set_3d(self, on: bool) -> None:
+        """Show the surface in 3-D (or the 2-D map again); where OpenGL is missing, say why and stay 2-D."""
+        if self.box3d.isChecked() != bool(on):
+            self.box3d.setChecked(bool(on))
+            return  # the box's signal comes back here
+        if on and self.view3d is None:
+            from ffviz.ui.views.surface.view3d import Surface3D
+            self.view3d = Surface3D(theme=self._theme)
+            self.view3d.apply_theme(self._theme)
+            self.stack.addWidget(self.view3d)
+        if on and self.view3d.reason is not None:
+            self._say(f"No 3-D: {self.view3d.reason}.", error=True)
+            self.box3d.setChecked(False)
+            return
+        self._show_page()
+        if on:
+            if self._result is not None and not hasattr(self._result, "slope"):
+                self.view3d.show_result(self._result)
+                self.view3d.show_point(self._point)
+            QtCore.QTimer.singleShot(0, self._check_3d)
+
+    def _check_3d(self) -> None:
+        if self.view3d is not None and self.box3d.isChecked() and self.view3d.isVisible() \
+                and not self.view3d.available:
+            self.view3d.reason = "OpenGL could not make a context on this display"
+            self._say(f"No 3-D: {self.view3d.reason}.", error=True)
+            self.box3d.setChecked(False)
+
+    def _show_page(self) -> None:
+        if self._mode == "slice":
+            page = self.slice_canvas
+        elif self.box3d.isChecked() and self.view3d is not None:
+            page = self.view3d
+        else:
+            page = self.canvas
+        self.stack.setCurrentWidget(page)
 
     def set_weights(self, first: int, second: int | None = None) -> None:
         """The surface's weights by flat position (ParamLayout.position); the second may stay."""
@@ -443,6 +489,8 @@ class LossSurfaceView(QtWidgets.QWidget):
             if not hasattr(result, "loss") or hasattr(result, "slope"):
                 return
             self.canvas.show_result(result)
+            if self.view3d is not None and self.view3d.gl is not None:
+                self.view3d.show_result(result)
             self._draw_tail()
             self._point = None
             self._ask_point()
@@ -560,6 +608,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         self.second_box.setVisible(self._mode == "weights")
         self.scale_box.setVisible(self._mode != "slice")
         self.freeze_box.setVisible(not planes)
+        self.box3d.setVisible(self._mode != "slice")
         self.race_button.setVisible(self._mode == "weights")
 
     def _on_surface_clicked(self, a: float, b: float) -> None:
