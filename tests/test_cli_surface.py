@@ -109,3 +109,11 @@ def test_bad_explain_requests_are_one_line(args, needle):
     assert res.returncode == 2
     line, = res.stderr.strip().splitlines()
     assert line.startswith("ffviz: ") and needle in line, line
+
+
+def test_train_plots_include_the_loss_surface(tmp_path):
+    res = run("train", "lecture", "--steps", "1", "--out", str(tmp_path), "--plots")
+    assert res.returncode == 0, res.stderr
+    assert png_size(tmp_path / "loss-surface.png")[0] == 1920
+    svg = (tmp_path / "loss-surface.svg").read_text()
+    assert "0.290" in svg and "0.339" in svg  # the run's point after the slides' update, as text

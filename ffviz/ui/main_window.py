@@ -1106,6 +1106,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.controls_dock], [self.controls.minimumSizeHint().width() + 28],
                          QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["chain"]], [int(self.height() * 0.2)], QtCore.Qt.Orientation.Vertical)
+        # a tab raised before the window is shown does not stay raised: the first of each tab group, again
+        for entry in VIEWS:
+            if entry.tab_with is not None:
+                self.docks[entry.tab_with].raise_()
+        if self._snapshot is not None:
+            self._raise_for(self._snapshot.config)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._save_settings()

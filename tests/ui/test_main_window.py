@@ -359,3 +359,10 @@ def test_frames_do_not_wait_for_a_dock_behind_another_tab(make_window, qtbot):
     qtbot.waitUntil(lambda: in_view(win.boundary_plot), timeout=TIMEOUT)
     win._paint_watch.expect([win.boundary_plot.viewport(), win.surface_view.canvas.viewport()])
     assert win._paint_watch._waiting == {win.boundary_plot.viewport()}
+
+
+@pytest.mark.parametrize("preset, shown, behind", [("circle", "boundary", "surface"), ("lecture", "surface", "boundary")])
+def test_a_new_window_shows_the_boundary_or_for_the_lecture_the_surface(make_window, qtbot, preset, shown, behind):
+    win = make_window(preset)
+    views = {"boundary": win.boundary_plot, "surface": win.surface_view}
+    qtbot.waitUntil(lambda: in_view(views[shown]) and not in_view(views[behind]), timeout=TIMEOUT)
