@@ -10,6 +10,7 @@ from PySide6.QtTest import QTest
 from ffviz.engine import Trainer, load_preset
 from ffviz.engine.race import Contender
 from ffviz.ui.main_window import MainWindow
+from ffviz.ui.views import in_view
 
 TIMEOUT = 20_000
 X, Y = np.array([0.50, 0.51]), 0.10  # the slides' sample
@@ -39,8 +40,10 @@ def window(qtbot, tmp_path):
         win.resize(1500, 950)
         win.show()
         qtbot.waitExposed(win)
-        win.surface_dock.raise_()
         qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        if preset != "lecture":  # the lecture raises the surface by itself (tested below)
+            win.surface_dock.raise_()
+        qtbot.waitUntil(lambda: in_view(win.surface_view), timeout=TIMEOUT)
         return win
     yield make
     for win in made:
@@ -117,7 +120,8 @@ def test_clicking_the_surface_moves_exactly_those_two_weights(window, qtbot):
     # where the click was, to the pixel
     span_a, span_b = r.a[-1] - r.a[0], r.b[-1] - r.b[0]
     w = canvas.plot.getViewBox().width()
-    assert abs(after[p] - a) < 1.5 * span_a / w and abs(after[q] - b) < 1.5 * span_b / w
+    h = canvas.plot.getViewBox().height()
+    assert abs(after[p] - a) < 1.5 * span_a / w and abs(after[q] - b) < 1.5 * span_b / h
 
 
 def test_freeze_the_others_trains_only_the_surfaces_weights(window, qtbot):
