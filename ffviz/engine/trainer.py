@@ -26,7 +26,7 @@ from ffviz.engine.network import Network
 from ffviz.engine.optimizers import Optimizer
 from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly, readonly_tuple)
 from ffviz.engine.state import TrainerState
-from ffviz.engine.timeline import Journal, Timeline
+from ffviz.engine.timeline import Journal, Timeline, Trajectory
 from ffviz.errors import FfvizError, shown
 
 # The phases every update passes through, made once: comparing and assigning them is on the hot path.
@@ -699,6 +699,57 @@ class Trainer:
             raise FfvizError(f"replaying updates {c.step}–{k} diverged at {self.step_count}")
         self._evals.extend(*between)
         self.record_evaluation()
+        self._retrace()
+
+    def _retrace(self, timeline=None) -> None:
+        """Restored to a checkpoint at update k, the run has k's weights but not the numbers of update k (its
+        trace: the gradients the diagram colours edges by, the chain-rule factors): work them out again by
+        replaying update k from the checkpoint before it, so the run shows k as a run stopped at k does."""
+        k = self.step_count
+        if self._trace is not None or k == 0 or self._next != _FIRST:
+            return
+        c = (timeline or self.timeline).checkpoint_before(k - 1)
+        if c is None or k - c.step > TRACE_REPLAY:
+            return
+        replay = Trainer.resume(c, self.run_id, base_dir=self._base_dir)
+        if replay.step(k - c.step) == k - c.step:
+            self._trace, self._last_trace = replay._trace, replay._last_trace
+
+    def snapshot_at(self, k: int, plane_resolution: int | None = None) -> Snapshot:
+        """The snapshot of this run as it was after update k, exactly (a copy restored from the timeline's
+        nearest checkpoint and the updates from there replayed, update k's numbers included; the history and
+        trajectory up to k), while this run stays where it is: the rewind timeline shows the past without
+        losing the future. The snapshot carries the run's newest update (rewound_from) and its whole history
+        (future), and a serial of this run's, so views take it as the newest picture."""
+        k = int(k)
+        if not 0 <= k <= self.step_count:
+            raise FfvizError(f"update {k} is not in this run (0 to {self.step_count})")
+        c = self.timeline.checkpoint_before(k)
+        if c is None:
+            raise FfvizError(f"update {k} is older than the run's oldest checkpoint ({self.timeline.first_step})")
+        copy_ = Trainer.resume(c, self.run_id, base_dir=self._base_dir)
+        if copy_.step(k - c.step) != k - c.step:  # cannot happen for a run that reached k before
+            raise FfvizError(f"replaying updates {c.step}–{k} diverged at {copy_.step_count}")
+        steps = self._updates.column("step")
+        n = int(np.searchsorted(steps, k, side="left"))  # the batch losses of updates 1…k (recorded at 0…k−1)
+        copy_._updates = Series(("step", "batch_loss"))
+        copy_._updates.extend(*(col[:n] for col in self._updates.rows(0)))
+        copy_._batch_curve = Envelope()
+        copy_._batch_curve.rebuild(copy_._updates.column("step"), copy_._updates.column("batch_loss"))
+        keep = int(np.searchsorted(self._evals.column("step"), k, side="right"))
+        copy_._evals = Series(EVAL_COLUMNS)
+        copy_._evals.extend(*(col[:keep] for col in self._evals.rows(0)))
+        copy_.record_evaluation()
+        copy_._retrace(self.timeline)
+        copy_._ckpt = copy_._checkpoint()
+        snap = copy_.snapshot(plane_resolution)
+        shown_ = self.timeline.display()
+        i = int(np.searchsorted(shown_.steps, k, side="right"))
+        self._serial += 1
+        first = self.timeline.first_step
+        return replace(snap, serial=self._serial, trajectory=Trajectory(shown_.steps[:i], shown_.params[:i]),
+                       first_step=first if first is not None else k, rewound_from=self.step_count,
+                       future=self.history())
 
     def absorb(self, progress: Progress) -> None:
         """Take in what a copy of this run did in the training process (Progress): the same run, here. The
