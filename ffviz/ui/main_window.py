@@ -29,6 +29,7 @@ from ffviz.ui.panels.chain_rule import ChainRulePanel
 from ffviz.ui.panels.controls import ControlsPanel
 from ffviz.ui.panels.formula_strip import FormulaStrip
 from ffviz.ui.panels.phase_strip import PhaseStrip
+from ffviz.ui.panels.timeline import TimelinePanel
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
 from ffviz.ui.views.loss_curves import LossCurvePlot
 from ffviz.ui.views.network import NetworkView
@@ -69,6 +70,8 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("Shift+Right, P", "Step one phase: a layer of the forward pass, the loss, a layer of the backward pass, "
                        "the update"),
     ("Shift+Left", "Step back one phase (exactly: the run as it was before it)"),
+    ("Ctrl+Left, Ctrl+Right", "Rewind: show the update before or after on the run's timeline (exactly as it was)"),
+    ("Home, End", "Rewind to the run's start; back to its newest update"),
     ("A", "Play the phases of one update by themselves, at the chosen pace (any key stops)"),
     ("D", "Digits: 3 significant, 2 decimals as on the slides, full precision"),
     ("Q", "Quiz: each new number is “?” until Enter reveals it"),
@@ -215,6 +218,8 @@ class MainWindow(QtWidgets.QMainWindow):
     parameters_requested = Signal(object)  # {(layer, kind, index): value}, all at once (the loss surface)
     restore_requested = Signal(bool)  # True: and divide the learning rate by 10
     phase_back_requested = Signal()
+    rewind_requested = Signal(int)  # show update k of the run's timeline
+    branch_requested = Signal()  # continue from the update shown, dropping the ones after it
     frame_drawn = Signal()
     theme_changed = Signal(object)  # the Theme now in use
 
@@ -310,7 +315,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
                 view.viewport().setAttribute(opaque, True)
         # what takes snapshots, themes and answers: the views, and the strips around the diagram
-        self.receivers = self.views + [self.phase_strip, self.formula_strip]
+        self.timeline = TimelinePanel()
+        self.receivers = self.views + [self.phase_strip, self.formula_strip, self.timeline]
         self._lecture = LectureOptions()
         self._auto = QtCore.QTimer(self)  # plays the phases of an update by themselves (A)
         self._auto.timeout.connect(self._on_auto_phase)
@@ -339,14 +345,24 @@ class MainWindow(QtWidgets.QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        self.act_play = self._action("Play", self.toggle_requested.emit, ("Space",),
+        # Play, Step and the phases act on the run: rewound, they first continue from the update shown
+        self.act_play = self._action("Play", lambda: self._continue_then(self.toggle_requested.emit), ("Space",),
                                      tip="Train continuously / pause")
-        self.act_step = self._action("Step", lambda: self.step_requested.emit(1), ("Right", "N"),
-                                     tip="Do exactly one update")
-        self.act_phase = self._action("Step phase", self.phase_step_requested.emit, ("Shift+Right", "P"),
+        self.act_step = self._action("Step", lambda: self._continue_then(lambda: self.step_requested.emit(1)),
+                                     ("Right", "N"), tip="Do exactly one update")
+        self.act_phase = self._action("Step phase", lambda: self._continue_then(self.phase_step_requested.emit),
+                                      ("Shift+Right", "P"),
                                       tip="Do one phase of the update: forward layer, loss, backward layer, update")
-        self.act_back = self._action("Step back a phase", self.phase_back_requested.emit, ("Shift+Left",),
-                                     tip="Undo the last phase: the run exactly as it was before it")
+        self.act_back = self._action("Step back a phase", lambda: self._continue_then(self.phase_back_requested.emit),
+                                     ("Shift+Left",), tip="Undo the last phase: the run exactly as it was before it")
+        self.act_rewind_back = self._action("Back one update", lambda: self.timeline.nudge(-1), ("Ctrl+Left",),
+                                            tip="Show the update before, on the run's timeline")
+        self.act_rewind_forward = self._action("Forward one update", lambda: self.timeline.nudge(1), ("Ctrl+Right",),
+                                               tip="Show the update after, on the run's timeline")
+        self.act_rewind_start = self._action("Go to the start", self.timeline.go_start, ("Home",),
+                                             tip="Show the run's first update that can be restored")
+        self.act_rewind_newest = self._action("Go to the newest update", self.timeline.go_newest, ("End",),
+                                              tip="Back to the run as it is now")
         self.act_auto = self._action("Play the phases", self.set_auto_advance, ("A",), checkable=True,
                                      tip="Step the phases of one update by themselves at the chosen pace; any key stops")
         self.act_digits = self._action("Digits", self._on_next_precision, ("D",),
@@ -429,6 +445,9 @@ class MainWindow(QtWidgets.QMainWindow):
         m = mb.addMenu("&Train")
         for a in (self.act_play, self.act_step, self.act_phase, self.act_back, self.act_reset, self.act_restore):
             m.addAction(a)
+        m.addSeparator()
+        for a in (self.act_rewind_back, self.act_rewind_forward, self.act_rewind_start, self.act_rewind_newest):
+            m.addAction(a)
         m = mb.addMenu("&Lecture")
         for a in (self.act_phase, self.act_back, self.act_auto):
             m.addAction(a)
@@ -492,6 +511,12 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addAction(self.act_gradient)
         tb.addAction(self.act_log)
         tb.addAction(self.act_restore)
+        # across the whole window, below everything: where the run is in time
+        tb = QtWidgets.QToolBar("Timeline")
+        tb.setObjectName("timelineToolbar")
+        tb.setMovable(False)
+        tb.addWidget(self.timeline)
+        self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, tb)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -516,6 +541,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.parameter_edit_requested.connect(w.set_parameter)
         self.parameters_requested.connect(w.set_parameters)
         self.restore_requested.connect(w.recover)
+        self.rewind_requested.connect(w.rewind_to)
+        self.branch_requested.connect(w.branch_here)
+        self.timeline.rewind_requested.connect(self.rewind_requested)
+        self.timeline.continue_requested.connect(lambda: self._continue_then(self.play_requested.emit))
         self.frame_drawn.connect(w.frame_drawn)
         w.snapshot_ready.connect(self._on_snapshot)
         w.failed.connect(self._on_failed)
@@ -860,6 +889,28 @@ class MainWindow(QtWidgets.QMainWindow):
         return super().eventFilter(obj, event)
 
     # ------------------------------------------------------------------ user actions
+
+    def _continue_then(self, command) -> None:
+        """Run a command that trains; while an earlier update is shown, first continue from it, once the
+        user has agreed that the updates after it are dropped (else nothing happens)."""
+        if self.timeline.rewound and not self.confirm_branch():
+            return
+        command()
+
+    def confirm_branch(self) -> bool:
+        """Ask before the updates after the one shown are dropped; True (and the worker told) if agreed."""
+        k, n = self.timeline.position, self.timeline.newest
+        answer = QtWidgets.QMessageBox.question(
+            self, "Continue from here?",
+            f"Continue training from update {k}?\n\nUpdates {k + 1} to {n} will be dropped "
+            f"(End goes back to update {n} instead).",
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel,
+            QtWidgets.QMessageBox.StandardButton.Cancel)
+        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+            self.statusBar().showMessage(f"Still showing update {k} of {n}: nothing dropped", 5000)
+            return False
+        self.branch_requested.emit()
+        return True
 
     def _on_gradient_toggled(self, on: bool) -> None:
         self.network_view.set_color_mode("gradient" if on else "weight")
