@@ -112,7 +112,7 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         for curve, color in zip(self.future_curves, (P.train, P.test)):
             faded = QtGui.QColor(color)
             faded.setAlphaF(0.3)
-            curve.setPen(pg.mkPen(faded, width=theme.line(CURVE_WIDTH), style=QtCore.Qt.PenStyle.DashLine))
+            curve.setPen(pg.mkPen(faded, width=theme.line(CURVE_WIDTH)))
         for sample, _ in self.legend.items:
             sample.update()
         if self._snap is not None:
@@ -241,8 +241,11 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
             if self._drawn.pop("future", None) is not None:
                 for curve in self.future_curves:
                     curve.set_history(np.empty(0), np.empty(0))
-        elif self._changed("future", fut.eval_step, fut.train_loss, fut.test_loss):
-            after = np.asarray(fut.eval_step) >= snap.step  # from the update shown on
+        elif self._changed("future", np.array([snap.step]), fut.eval_step, fut.train_loss, fut.test_loss):
+            # from the last evaluation at or before the update shown (the window evaluates once a frame, so
+            # the next may be far on), so the faded line starts where the solid one ends
+            steps = np.asarray(fut.eval_step)
+            after = steps >= (steps[steps <= snap.step].max() if (steps <= snap.step).any() else snap.step)
             self.future_curves[0].set_history(*finite(fut.eval_step[after], fut.train_loss[after], log))
             self.future_curves[1].set_history(*finite(fut.eval_step[after], fut.test_loss[after], log))
         self._fit_ranges(snap)
@@ -259,8 +262,7 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
     def _draw_labels(self, snap) -> None:
         P = self._theme.palette
         gap = (" \u00a0 ", P.foreground)  # " &nbsp; " in HTML
-        where = f"step {snap.step}" if snap.rewound_from is None else f"step {snap.step} of {snap.rewound_from}"
-        runs = [(where, P.foreground), gap, (f"train J = {fmt.number(snap.train_loss, fmt.SIG4, nan='—')}", P.train)]
+        runs = [(f"step {snap.step}", P.foreground), gap, (f"train J = {fmt.number(snap.train_loss, fmt.SIG4, nan='—')}", P.train)]
         if self._has_test:
             runs += [gap, (f"test J = {fmt.number(snap.test_loss, fmt.SIG4, nan='—')}", P.test)]
         if snap.diverged is not None:
