@@ -24,6 +24,7 @@ from ffviz.engine.initializers import initial_parameters
 from ffviz.engine.losses import regularization_grad
 from ffviz.engine.network import Network
 from ffviz.engine.optimizers import Optimizer
+from ffviz.engine.plane import has_plane
 from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly, readonly_tuple)
 from ffviz.engine.state import TrainerState
 from ffviz.engine.timeline import Journal, Timeline, Trajectory
@@ -137,6 +138,7 @@ class Trainer:
         self._serial = 0
         self._journal = journal  # record into a Journal (the training process) instead of a Timeline
         self._plane = None  # an input plane made elsewhere for the next snapshot (absorb)
+        self.plane_slice = None  # more than two inputs: the slice snapshots' planes show (engine.plane)
         self.load(config)
 
     # ------------------------------------------------------------------ building
@@ -161,6 +163,7 @@ class Trainer:
         dataset = self._checked_dataset(config, build_dataset(config.data, self._rngs(config)[0], base_dir))
         previous = self.__dict__.copy()
         self.config, self.dataset, self._base_dir = config, dataset, base_dir
+        self.plane_slice = None  # other data: its slice starts at the default again
         self._build()
         if not math.isfinite(self._evals.last("train_loss")) and dataset.x_train.shape[0]:
             reason = self._nonfinite_start_reason()
@@ -188,6 +191,7 @@ class Trainer:
         run's plotted batch loss so far (`batch_curve`) if given: it goes on growing it."""
         self = cls.__new__(cls)
         self._base_dir, self._serial, self._journal, self._plane = base_dir, 0, journal, None
+        self.plane_slice = None
         self.config, self.dataset = state.config, state.dataset
         self._build()
         self.run_id = run_id
@@ -310,6 +314,14 @@ class Trainer:
         if not math.isfinite(lr) or lr <= 0 or lr > 1e6:
             raise FfvizError(f"the learning rate must be a finite number between 0 and 1e6, not {lr!r}")
         return lr
+
+    def set_plane_slice(self, plane_slice) -> None:
+        """Which slice of a many-input space snapshots' planes show (engine.plane.PlaneSlice); a slice that
+        does not fit the data is a one-line FfvizError and changes nothing."""
+        from ffviz.engine.plane import checked_slice, has_slices
+        if not has_slices(self.dataset):
+            raise FfvizError("the data has two inputs or fewer: its plane is the whole input space")
+        self.plane_slice = checked_slice(self.dataset, plane_slice)
 
     def set_learning_rate(self, lr) -> None:
         """Change η between any two updates (or phases); a non-finite or non-positive value is refused."""
@@ -741,6 +753,7 @@ class Trainer:
         copy_._evals.extend(*(col[:keep] for col in self._evals.rows(0)))
         copy_.record_evaluation()
         copy_._retrace(self.timeline)
+        copy_.plane_slice = self.plane_slice
         copy_._ckpt = copy_._checkpoint()
         snap = copy_.snapshot(plane_resolution)
         shown_ = self.timeline.display()
@@ -796,7 +809,7 @@ class Trainer:
         u0, e0 = marks.get("updates", 0), marks.get("evals", 0)
         marks["updates"], marks["evals"] = self._updates.n, self._evals.n
         plane = None
-        if plane_resolution and self.dataset.extent is not None:
+        if plane_resolution and has_plane(self.dataset):
             from ffviz.engine.plane import evaluate_plane
             plane = evaluate_plane(self, plane_resolution)
         trace = self._trace
@@ -921,7 +934,7 @@ class Trainer:
         gk, gb = self.latest_gradients()
         uk, ub = self.last_update()
         plane, self._plane = self._plane, None
-        if plane is None and plane_resolution and self.dataset.extent is not None:
+        if plane is None and plane_resolution and has_plane(self.dataset):
             from ffviz.engine.plane import evaluate_plane
             plane = evaluate_plane(self, plane_resolution)
         timeline = self.timeline
