@@ -34,6 +34,7 @@ class PlaneView:
     # the (column, value) of every input held, the inputs' names, and the data's points on the two axes
     axes: tuple[int, int] | None = None
     held: tuple = ()
+    chosen: tuple = ()  # the held columns whose value the user chose (the others are at their means)
     names: tuple = ()
     train_xy: np.ndarray | None = None
     test_xy: np.ndarray | None = None
@@ -171,5 +172,5 @@ def _evaluate_slice(trainer, resolution: int, sl: PlaneSlice) -> PlaneView:
     train, test = raw_inputs(ds)
     cols = list(sl.axes)
     return PlaneView(extent, readonly(x1), readonly(x2), output, layers, axes=sl.axes, held=held,
-                     names=tuple(ds.feature_names), train_xy=readonly(np.ascontiguousarray(train[:, cols])),
+                     chosen=tuple(c for c, _ in sl.held), names=tuple(ds.feature_names), train_xy=readonly(np.ascontiguousarray(train[:, cols])),
                      test_xy=readonly(np.ascontiguousarray(test[:, cols])))

@@ -220,6 +220,7 @@ class MainWindow(QtWidgets.QMainWindow):
     phase_back_requested = Signal()
     rewind_requested = Signal(int)  # show update k of the run's timeline
     branch_requested = Signal()  # continue from the update shown, dropping the ones after it
+    plane_slice_requested = Signal(object)  # PlaneSlice: which inputs span the plane, where the others are held
     frame_drawn = Signal()
     theme_changed = Signal(object)  # the Theme now in use
 
@@ -304,7 +305,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 lay.addWidget(view, 1)
                 lay.addWidget(self.formula_strip)
             else:
-                dock = self._dock(entry.title, f"{entry.key}Dock", view, entry.area)
+                # a view with controls of its own (the boundary's slice bar) docks them with it
+                docked = view.dock_widget() if hasattr(view, "dock_widget") else view
+                dock = self._dock(entry.title, f"{entry.key}Dock", docked, entry.area)
                 setattr(self, f"{entry.key}_dock", dock)
                 self.docks[entry.key] = dock
                 dock.setVisible(entry.shown)
@@ -543,6 +546,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restore_requested.connect(w.recover)
         self.rewind_requested.connect(w.rewind_to)
         self.branch_requested.connect(w.branch_here)
+        self.plane_slice_requested.connect(w.set_plane_slice)
+        self.boundary_plot.slice_bar.slice_requested.connect(self.plane_slice_requested)
         self.timeline.rewind_requested.connect(self.rewind_requested)
         self.timeline.continue_requested.connect(lambda: self._continue_then(self.play_requested.emit))
         self.frame_drawn.connect(w.frame_drawn)

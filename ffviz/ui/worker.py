@@ -332,6 +332,18 @@ class TrainingWorker(QtCore.QObject):
         self.config_applied.emit("restored", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
 
+    @Slot(object)
+    @guarded
+    def set_plane_slice(self, plane_slice) -> None:
+        """More than two inputs: which two span the plane and where the others are held (engine.plane). It
+        changes what is drawn, not the run, so it works while rewound too."""
+        try:
+            self._trainer.set_plane_slice(plane_slice)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self._publish(force=True)
+
     @Slot(int)
     @guarded
     def rewind_to(self, k: int) -> None:
