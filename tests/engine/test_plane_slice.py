@@ -87,3 +87,13 @@ def test_rewinding_keeps_the_slice():
     tr = iris_run(steps=30)
     tr.set_plane_slice(PlaneSlice(axes=(2, 3), held=((0, 6.0),)))
     assert tr.snapshot_at(10, plane_resolution=4).plane.axes == (2, 3)
+
+
+def test_the_iris_example_opens_and_its_plane_is_a_slice():
+    from ffviz.io.weights import load_network_or_weights
+    example = Path(__file__).resolve().parents[2] / "examples" / "iris.json"
+    tr = Trainer(load_network_or_weights(example), base_dir=example.parent)  # its CSV sits beside it
+    assert tr.dataset.n_inputs == 4 and tr.dataset.n_classes == 3
+    np.testing.assert_array_equal(np.loadtxt(example.parent / "iris.csv", delimiter=",", skiprows=1,
+                                             usecols=(0, 1, 2, 3)), raw_iris())  # the tests' copy
+    assert tr.snapshot(plane_resolution=4).plane.axes == (0, 1)

@@ -101,7 +101,7 @@ class PlaneSliceBar(QtWidgets.QFrame):
         if cols != tuple(self._fields):
             while self._held_row.count():
                 item = self._held_row.takeAt(0)
-                if item.widget() is not None:
+                if item.widget() is not None and item.widget() is not self.means_button:  # kept: it is re-added
                     item.widget().deleteLater()
             self._fields = {}
             for c in cols:
@@ -116,20 +116,25 @@ class PlaneSliceBar(QtWidgets.QFrame):
             self._held_row.addStretch(1)
         for c, edit in self._fields.items():
             if not edit.hasFocus() or not edit.isModified():
-                edit.setText(fmt.plain(self._held[c]))
+                edit.setText(self._shown(self._held[c]))
                 edit.setModified(False)
+
+    @staticmethod
+    def _shown(value: float) -> str:
+        """A held value as its field shows it: four significant digits (a mean's 3.8200000003 is 3.820)."""
+        return fmt.number(value, fmt.SIG4)
 
     def _on_value_typed(self, column: int) -> None:
         edit = self._fields.get(column)
-        if edit is None or self._updating:
-            return
+        if edit is None or self._updating or not edit.isModified():
+            return  # focus left a field that was not typed in: its (rounded) text is no new value
         text = edit.text()
         try:
             value = fmt.parse(text, f"the value of {self._names[column]}")
         except FfvizError as exc:
             self.message.setText(f"⚠ {exc}")
             self.message.show()
-            edit.setText(fmt.plain(self._held[column]))  # back to the value the plane shows: nothing changed
+            edit.setText(self._shown(self._held[column]))  # back to the value the plane shows: nothing changed
             edit.setModified(False)
             return
         edit.setModified(False)

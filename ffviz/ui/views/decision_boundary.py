@@ -126,6 +126,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self._editing = False
         self._train_xy = self._test_xy = None  # the points drawn: the 2-D data, or its columns on a slice's axes
         self._points_key = None  # (dataset, axes) the points were set for
+        self._aspect_locked = True
         self.apply_theme(theme)
 
     def dock_widget(self) -> QtWidgets.QWidget:
@@ -168,6 +169,10 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         rebuilt = (ds.task, ds.n_classes, ds.y_train.shape[1]) != self._structure
         if rebuilt:
             self._build_structure(ds)
+        # a slice's two inputs come in their own units: one unit across is not one unit up
+        if sliced == self._aspect_locked:
+            self._aspect_locked = not sliced
+            self.plot_item.getViewBox().setAspectLocked(not sliced, ratio=1.0)
         key = (id(ds), plane.axes if sliced else None)
         if rebuilt or ds is not self._last_dataset or key != self._points_key:
             self._train_xy, self._test_xy = (plane.train_xy, plane.test_xy) if sliced else (ds.raw_train, ds.raw_test)
@@ -467,7 +472,10 @@ class DecisionBoundaryPlot(pg.PlotWidget):
             self.held_label.hide()
         if text:
             P = self._theme.palette
-            self.held_label.setText(text, color=P.foreground.name(), size=f"{self._theme.pt('label')}pt")
+            # "… held at …" on a line of its own: the values alone fit a narrow dock
+            html = "<br>".join(part.replace(" held ", "<br>held ") for part in text.split("; "))
+            self.held_label.setText(html, color=P.foreground.name(),
+                                    size=f"{self._theme.pt('label')}pt")
 
     def _set_axis_labels(self, names) -> None:
         if names != self._axis_labels:
