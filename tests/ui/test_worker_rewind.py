@@ -124,3 +124,20 @@ def test_a_drag_is_coalesced_to_its_newest_position(running, qtbot):
     d.rewind.emit(500)  # not on the timeline: one line, nothing changes
     qtbot.waitUntil(lambda: bool(d.messages))
     assert d.messages == ["update 500 is not on the timeline (updates 0 to 100)"] and worker.rewound == 42
+
+
+def test_rewinding_a_run_that_played_in_the_training_process_is_exact(qtbot):
+    worker = TrainingWorker(load_preset("circle"))  # playing as fast as it goes trains in a second process
+    wt = WorkerThread(worker)
+    d = Driver(worker)
+    wt.start()
+    try:
+        QtCore.QMetaObject.invokeMethod(worker, "play", QtCore.Qt.ConnectionType.QueuedConnection)
+        qtbot.waitUntil(lambda: bool(d.snaps) and d.snaps[-1].step > 600, timeout=20_000)
+        d.rewind.emit(333)  # pauses (the run comes home), then shows 333
+        qtbot.waitUntil(lambda: d.snaps[-1].step == 333 and d.snaps[-1].rewound_from is not None, timeout=10_000)
+        snap = d.snaps[-1]
+        assert not worker.playing
+        np.testing.assert_array_equal(snap.params, _fresh("circle", 333).params)
+    finally:
+        assert wt.shutdown(2000)
