@@ -161,6 +161,7 @@ class Snapshot:
     first_step: int = 0  # the earliest update the timeline can restore
     rewound_from: int | None = None  # rewound (Trainer.snapshot_at): the run's newest update; None: this is it
     future: "History | None" = None  # rewound: the run's whole history, the updates after this one included
+    branch: "History | None" = None  # the history of a branch left behind (continued from an earlier update)
 
     @property
     def params(self) -> np.ndarray:

@@ -219,7 +219,8 @@ class MainWindow(QtWidgets.QMainWindow):
     restore_requested = Signal(bool)  # True: and divide the learning rate by 10
     phase_back_requested = Signal()
     rewind_requested = Signal(int)  # show update k of the run's timeline
-    branch_requested = Signal()  # continue from the update shown, dropping the ones after it
+    branch_requested = Signal(bool)  # continue from the update shown, dropping the ones after it (True: keep
+    # their history, drawn faded)
     plane_slice_requested = Signal(object)  # PlaneSlice: which inputs span the plane, where the others are held
     frame_drawn = Signal()
     theme_changed = Signal(object)  # the Theme now in use
@@ -905,17 +906,29 @@ class MainWindow(QtWidgets.QMainWindow):
     def confirm_branch(self) -> bool:
         """Ask before the updates after the one shown are dropped; True (and the worker told) if agreed."""
         k, n = self.timeline.position, self.timeline.newest
-        answer = QtWidgets.QMessageBox.question(
-            self, "Continue from here?",
-            f"Continue training from update {k}?\n\nUpdates {k + 1} to {n} will be dropped "
-            f"(End goes back to update {n} instead).",
-            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel,
-            QtWidgets.QMessageBox.StandardButton.Cancel)
-        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+        answer = self.ask_branch(k, n)
+        if answer not in ("drop", "keep"):
             self.statusBar().showMessage(f"Still showing update {k} of {n}: nothing dropped", 5000)
             return False
-        self.branch_requested.emit()
+        self.branch_requested.emit(answer == "keep")
         return True
+
+    def ask_branch(self, k: int, n: int) -> str:
+        """The dialog: "drop" the updates after k, "keep" their loss curve (faded), or "cancel"."""
+        box = QtWidgets.QMessageBox(self)
+        box.setIcon(QtWidgets.QMessageBox.Icon.Question)
+        box.setWindowTitle("Continue from here?")
+        box.setText(f"Continue training from update {k}?")
+        box.setInformativeText(f"Updates {k + 1} to {n} will be dropped: the run goes on from {k} instead. "
+                               f"Their loss curve can stay on the loss plot, faded. (End goes back to "
+                               f"update {n} instead.)")
+        keep = box.addButton("Continue, keep the old curve faded", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        drop = box.addButton(f"Continue, drop updates {k + 1}–{n}", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "keep" if clicked is keep else "drop" if clicked is drop else "cancel"
 
     def _on_gradient_toggled(self, on: bool) -> None:
         self.network_view.set_color_mode("gradient" if on else "weight")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 
 from PySide6 import QtCore
 from PySide6.QtCore import Signal, Slot
@@ -103,6 +104,7 @@ class TrainingWorker(QtCore.QObject):
         self._stop_requested = False  # set from the GUI thread on shutdown; read between chunks
         self._announced = None  # the divergence the GUI has been told about
         self._rewound: int | None = None  # the earlier update shown (the rewind timeline); None: the newest
+        self._branch = None  # History of the updates a branch left behind, kept to be drawn faded (or None)
         self.plane_resolution = PLANE_RESOLUTION
 
     @property
@@ -185,7 +187,7 @@ class TrainingWorker(QtCore.QObject):
     @Slot()
     @guarded
     def reset(self) -> None:
-        self._rewound = None  # a new start: the timeline starts again too
+        self._rewound = self._branch = None  # a new start: the timeline starts again too
         self.pause()
         self._trainer.reset()
         self.config_applied.emit("reset", self._trainer.config, self._trainer.base_dir)
@@ -218,7 +220,7 @@ class TrainingWorker(QtCore.QObject):
         except FfvizError as exc:
             self.failed.emit(str(exc))
             return
-        self._rewound = None
+        self._rewound = self._branch = None
         self._per_update = None
         self.config_applied.emit("loaded", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
@@ -302,7 +304,7 @@ class TrainingWorker(QtCore.QObject):
             self.failed.emit(str(exc))
             return
         self._runner.replace_trainer(trainer)
-        self._rewound = None
+        self._rewound = self._branch = None
         self._per_update = None
         self._announced = None
         self.config_applied.emit("session", trainer.config, trainer.base_dir)
@@ -362,15 +364,17 @@ class TrainingWorker(QtCore.QObject):
         self._rewound = None if k == trainer.step_count else k
         self.pause()  # and publish k (or, while a frame is being drawn, once it has been)
 
-    @Slot()
+    @Slot(bool)
     @guarded
-    def branch_here(self) -> None:
+    def branch_here(self, keep: bool = False) -> None:
         """Continue from the update shown (the GUI asked first): the run goes back to it exactly
-        (Trainer.restore_step) and what came after it is dropped; the next update is k + 1."""
+        (Trainer.restore_step) and what came after it is dropped; the next update is k + 1. `keep`: the
+        dropped updates' history stays, for the loss plot to draw faded (they cannot be restored)."""
         k = self._rewound
         if k is None:
             return
         self.pause()
+        self._branch = self._trainer.history() if keep else None
         self._trainer.restore_step(k)
         self._rewound = None
         self._announced = None
@@ -512,6 +516,8 @@ class TrainingWorker(QtCore.QObject):
             snap = self._trainer.snapshot_at(self._rewound, self.plane_resolution)
         else:
             snap = self._runner.snapshot(self.plane_resolution)
+            if snap is not None and self._branch is not None:
+                snap = replace(snap, branch=self._branch)
         if snap is None:  # the run came home on its own meanwhile; its callbacks said why (and may have sent one)
             if self._in_flight:
                 return

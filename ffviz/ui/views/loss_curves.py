@@ -19,6 +19,17 @@ from ffviz.ui.views import Staleness
 CURVE_WIDTH = 3.0
 
 
+def _branch_point(history, branch) -> float:
+    """The last evaluated update that the run and a branch it left behind share (their histories agree up
+    to it)."""
+    n = min(len(history.eval_step), len(branch.eval_step))
+    a, b = np.asarray(history.train_loss[:n]), np.asarray(branch.train_loss[:n])
+    differ = np.flatnonzero((np.asarray(history.eval_step[:n]) != np.asarray(branch.eval_step[:n]))
+                            | ((a != b) & ~(np.isnan(a) & np.isnan(b))))
+    i = int(differ[0]) if differ.size else n  # the first evaluation they do not share
+    return float(branch.eval_step[i - 1]) if i > 0 else 0.0
+
+
 class LossCurvePlot(pg.GraphicsLayoutWidget):
     """Train and test loss J against updates (and the faint per-update batch loss), accuracy below.
 
@@ -166,7 +177,10 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
     def _fit_ranges(self, snap) -> None:
         """Set the axes' ranges ourselves, in steps: pyqtgraph's auto-range moves them during the paint, which
         paints the plot a second time and redraws the axes every frame."""
-        x_end = step_ceil(max(10.0, float(snap.step if snap.rewound_from is None else snap.rewound_from)))
+        last = snap.step if snap.rewound_from is None else snap.rewound_from
+        if snap.branch is not None and len(snap.branch.eval_step):
+            last = max(last, float(snap.branch.eval_step[-1]))  # the branch left behind stays in view
+        x_end = step_ceil(max(10.0, float(last)))
         changed = x_end != self._x_end
         if changed:
             self._x_end = x_end
@@ -236,18 +250,20 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         if self._accuracy_shown and self._changed("accuracy", h.eval_step, h.train_accuracy, h.test_accuracy):
             self.train_accuracy_curve.set_history(*finite(h.eval_step, 100.0 * np.asarray(h.train_accuracy), False))
             self.test_accuracy_curve.set_history(*finite(h.eval_step, 100.0 * np.asarray(h.test_accuracy), False))
-        fut = snap.future
+        fut = snap.future if snap.future is not None else snap.branch  # rewound, or a branch left behind
         if fut is None:
             if self._drawn.pop("future", None) is not None:
                 for curve in self.future_curves:
                     curve.set_history(np.empty(0), np.empty(0))
-        elif self._changed("future", np.array([snap.step]), fut.eval_step, fut.train_loss, fut.test_loss):
-            # from the last evaluation at or before the update shown (the window evaluates once a frame, so
-            # the next may be far on), so the faded line starts where the solid one ends
-            steps = np.asarray(fut.eval_step)
-            after = steps >= (steps[steps <= snap.step].max() if (steps <= snap.step).any() else snap.step)
-            self.future_curves[0].set_history(*finite(fut.eval_step[after], fut.train_loss[after], log))
-            self.future_curves[1].set_history(*finite(fut.eval_step[after], fut.test_loss[after], log))
+        else:
+            # from the last evaluation at or before the update shown, or where the branch left (the window
+            # evaluates once a frame, so the next may be far on): the faded line starts where the solid one ends
+            start = snap.step if snap.future is not None else _branch_point(h, fut)
+            if self._changed("future", np.array([start]), fut.eval_step, fut.train_loss, fut.test_loss):
+                steps = np.asarray(fut.eval_step)
+                after = steps >= (steps[steps <= start].max() if (steps <= start).any() else start)
+                self.future_curves[0].set_history(*finite(fut.eval_step[after], fut.train_loss[after], log))
+                self.future_curves[1].set_history(*finite(fut.eval_step[after], fut.test_loss[after], log))
         self._fit_ranges(snap)
 
     def _changed(self, group: str, *arrays: np.ndarray) -> bool:

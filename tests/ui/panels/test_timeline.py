@@ -13,7 +13,6 @@ from tests.engine.compare import assert_same
 
 TIMEOUT = 10_000
 Key, Mod = QtCore.Qt.Key, QtCore.Qt.KeyboardModifier
-Yes, Cancel = QtWidgets.QMessageBox.StandardButton.Yes, QtWidgets.QMessageBox.StandardButton.Cancel
 
 
 @pytest.fixture
@@ -50,14 +49,14 @@ def fresh(preset, k):
     return t
 
 
-def asked(monkeypatch, answer):
-    """The confirmation dialog, answered `answer`; returns the list of questions it was asked."""
+def asked(monkeypatch, win, answer):
+    """The confirmation dialog, answered `answer` ("drop", "keep", "cancel"); returns the questions asked."""
     questions = []
 
-    def question(parent, title, text, *args):
-        questions.append(text)
+    def ask(k, n):
+        questions.append((k, n))
         return answer
-    monkeypatch.setattr(QtWidgets.QMessageBox, "question", question)
+    monkeypatch.setattr(win, "ask_branch", ask)
     return questions
 
 
@@ -95,11 +94,11 @@ def test_keys_move_one_update_and_home_end_go_to_the_ends(window, qtbot):
 
 def test_stepping_while_rewound_asks_and_cancel_drops_nothing(window, qtbot, monkeypatch):
     win = window(steps=100)
-    questions = asked(monkeypatch, Cancel)
+    questions = asked(monkeypatch, win, "cancel")
     win.timeline.go_to(40)
     at(qtbot, win, 40, newest=100)
     QTest.keyClick(win, Key.Key_Right)  # Step
-    assert len(questions) == 1 and "Updates 41 to 100 will be dropped" in questions[0]
+    assert questions == [(40, 100)]
     QTest.keyClick(win, Key.Key_End)
     at(qtbot, win, 100)
     win.pause_requested.emit()
@@ -109,7 +108,7 @@ def test_stepping_while_rewound_asks_and_cancel_drops_nothing(window, qtbot, mon
 
 def test_agreeing_continues_from_k_as_a_fresh_run_stopped_at_k_would(window, qtbot, monkeypatch):
     win = window("spiral", steps=300)
-    questions = asked(monkeypatch, Yes)
+    questions = asked(monkeypatch, win, "drop")
     win.timeline.go_to(120)
     at(qtbot, win, 120, newest=300)
     QTest.keyClick(win, Key.Key_Right)  # Step: continue from 120, one update
@@ -119,3 +118,30 @@ def test_agreeing_continues_from_k_as_a_fresh_run_stopped_at_k_would(window, qtb
     assert same_state(snap.state, ref.state())
     assert_same(snap.trace, ref.trace)
     assert win.timeline.text() == "Update 121 of 121"
+    assert snap.branch is None and not win.loss_plot.future_curves[0]._x.size  # dropped: nothing faded
+
+
+def test_keeping_the_old_branch_draws_it_faded_after_continuing(window, qtbot, monkeypatch):
+    win = window(steps=150)
+    asked(monkeypatch, win, "keep")
+    win.timeline.go_to(50)
+    at(qtbot, win, 50, newest=150)
+    win.step_requested.emit(1)  # the toolbar's way: no question, the worker refuses while rewound …
+    QTest.keyClick(win, Key.Key_Right)  # … the key asks first (answered "keep"), then steps
+    snap = at(qtbot, win, 51)
+    assert snap.branch is not None and snap.branch.eval_step[-1] == 150
+    fut = win.loss_plot.future_curves[0]
+    assert fut._x[0] <= 50 and fut._x[-1] == 150  # the old updates 50…150, faded
+    assert win.worker.trainer.step_count == 51
+
+
+def test_the_dialog_offers_drop_keep_and_cancel(window, qtbot, monkeypatch):
+    win = window(steps=20)
+    seen = []
+
+    def press(box):
+        seen.append(sorted(b.text() for b in box.buttons()))
+        box.reject()  # Escape: cancel
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec", press)
+    assert win.ask_branch(5, 20) == "cancel"
+    assert seen == [["Cancel", "Continue, drop updates 6–20", "Continue, keep the old curve faded"]]
