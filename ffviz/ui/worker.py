@@ -378,6 +378,8 @@ class TrainingWorker(QtCore.QObject):
         self._trainer.restore_step(k)
         self._rewound = None
         self._announced = None
+        # the settings are update k's again (a learning rate changed after k is undone with the rest)
+        self.config_applied.emit("same", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
 
     @property
@@ -392,7 +394,9 @@ class TrainingWorker(QtCore.QObject):
             return False
         self.failed.emit(f"showing update {self._rewound} of {self._trainer.step_count}: continue from here "
                          f"(Play or Step asks first) or press End to return to update {self._trainer.step_count}")
-        self._publish(force=True)  # the controls show the run's settings again
+        # the controls show the run's settings again (an edit typed there did not happen)
+        self.config_applied.emit("same", self._trainer.config, self._trainer.base_dir)
+        self._publish(force=True)
         return True
 
     @Slot()

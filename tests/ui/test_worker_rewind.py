@@ -28,6 +28,12 @@ class Driver(QtCore.QObject):
         self.drawn.connect(worker.frame_drawn)
         worker.snapshot_ready.connect(self.on_snapshot)
         worker.failed.connect(self.on_failed)
+        self.configs = []
+        worker.config_applied.connect(self.on_config)
+
+    @Slot(str, object, object)
+    def on_config(self, how, config, base_dir):
+        self.configs.append((how, config))
 
     @Slot(object)
     def on_snapshot(self, snap):
@@ -94,6 +100,8 @@ def test_commands_that_change_the_run_wait_for_a_decision(running, qtbot):
     assert all(m.startswith("showing update 50 of 200: continue from here") for m in d.messages)
     assert worker.trainer.step_count == 200 and worker.rewound == 50
     assert worker.trainer.learning_rate == load_preset("circle").optimizer.learning_rate
+    # the controls are told the run's settings again, so the refused learning rate does not stay typed there
+    assert d.configs[-1] == ("same", worker.trainer.config)
 
 
 def test_continuing_from_k_is_a_fresh_run_stopped_at_k_and_continued(running, qtbot):
