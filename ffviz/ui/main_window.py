@@ -705,7 +705,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.set_auto_advance(False)  # one update animated: the lecturer goes on from here
 
     def _update_status(self, snap) -> None:
-        parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",
+        where = f"step {snap.step}"
+        if snap.rewound_from is not None:
+            where += f" (rewound; newest {snap.rewound_from})"
+        parts = [where, f"epoch {snap.epoch:.2f}",
                  f"train loss {fmt.number(snap.train_loss, fmt.SIG4, nan='—')}"]
         if snap.dataset.x_test.shape[0]:
             parts.append(f"test loss {fmt.number(snap.test_loss, fmt.SIG4, nan='—')}")

@@ -70,6 +70,7 @@ def test_dragging_back_shows_update_k_exactly_in_every_view(window, qtbot):
     assert_same(snap.trace, ref.trace)
     assert win.network_view.snapshot() is snap and win.loss_plot.snapshot is snap  # the views drew it
     assert win.timeline.text() == "Rewound to update 80 of 200 — Play continues from here, End returns"
+    assert win.status_label.text().startswith("step 80 (rewound; newest 200)")
     fut = win.loss_plot.future_curves[0]  # the updates after 80, faded: from the last evaluation ≤ 80 on
     assert fut.isVisible() and fut._x[0] <= 80 and fut._x[-1] == 200
 
