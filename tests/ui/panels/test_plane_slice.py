@@ -94,3 +94,35 @@ def test_a_bad_held_value_is_one_line_and_changes_nothing(win, qtbot, typed):
     win.pause_requested.emit()
     qtbot.waitUntil(lambda: win.snapshot.serial > 0 and win.snapshot.plane.held == before.held, timeout=TIMEOUT)
     assert win.worker.trainer.plane_slice is None  # the run's slice is still the default
+
+
+def test_whatever_is_typed_the_bar_sends_a_finite_value_or_says_why_in_one_line(qtbot):
+    """Without a window: the bar alone, given the plane of a three-input run, and random typing."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from tests.ui.views.plotting import three_input_trainer
+    from ffviz.ui.panels.plane_slice import PlaneSliceBar
+
+    bar = PlaneSliceBar()
+    qtbot.addWidget(bar)
+    bar.show_plane(three_input_trainer().snapshot(plane_resolution=4).plane)  # x3 is held
+    sent = []
+    bar.slice_requested.connect(sent.append)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(max_size=30))
+    def typed(text):
+        sent.clear()
+        bar.message.clear()
+        shown = bar.field(2).text()
+        field = bar.field(2)  # typed: any text (key events of arbitrary characters would abort Qt's test kit)
+        field.setText(text)
+        field.setModified(True)
+        field.editingFinished.emit()
+        if sent:
+            (sl,) = sent
+            assert sl.axes == (0, 1) and np.isfinite(dict(sl.held)[2])
+        else:  # refused (or the same value again): the field shows the plane's value, nothing was sent
+            assert bar.field(2).text() == shown
+            assert "\n" not in bar.message.text()
+    typed()

@@ -146,3 +146,21 @@ def test_the_dialog_offers_drop_keep_and_cancel(window, qtbot, monkeypatch):
     monkeypatch.setattr(QtWidgets.QMessageBox, "exec", press)
     assert win.ask_branch(5, 20) == "cancel"
     assert seen == [["Cancel", "Continue, drop updates 6–20", "Continue, keep the old curve faded"]]
+
+
+def test_continue_from_here_asks_then_plays_from_k(window, qtbot, monkeypatch):
+    win = window(steps=60)
+    questions = asked(monkeypatch, win, "drop")
+    win.timeline.go_to(25)
+    at(qtbot, win, 25, newest=60)
+    assert win.timeline.continue_button.isVisible()
+    win.timeline.continue_button.click()
+    qtbot.waitUntil(lambda: win.playing, timeout=TIMEOUT)
+    win.pause_requested.emit()
+    qtbot.waitUntil(lambda: not win.playing, timeout=TIMEOUT)
+    assert questions == [(25, 60)]
+    qtbot.waitUntil(lambda: win.snapshot.rewound_from is None and win.snapshot.step == win.worker.trainer.step_count,
+                    timeout=TIMEOUT)
+    snap = win.snapshot
+    assert not win.timeline.continue_button.isVisible()
+    np.testing.assert_array_equal(snap.params, fresh("circle", snap.step).params)  # the branch from 25, exactly
