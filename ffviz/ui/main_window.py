@@ -29,6 +29,7 @@ from ffviz.ui.panels.chain_rule import ChainRulePanel
 from ffviz.ui.panels.controls import ControlsPanel
 from ffviz.ui.panels.formula_strip import FormulaStrip
 from ffviz.ui.panels.phase_strip import PhaseStrip
+from ffviz.ui.panels.timeline import TimelinePanel
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
 from ffviz.ui.views.loss_curves import LossCurvePlot
 from ffviz.ui.views.network import NetworkView
@@ -70,6 +71,8 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("Shift+Right, P", "Step one phase: a layer of the forward pass, the loss, a layer of the backward pass, "
                        "the update"),
     ("Shift+Left", "Step back one phase (exactly: the run as it was before it)"),
+    ("Ctrl+Left, Ctrl+Right", "Rewind: show the update before or after on the run's timeline (exactly as it was)"),
+    ("Home, End", "Rewind to the run's start; back to its newest update"),
     ("A", "Play the phases of one update by themselves, at the chosen pace (any key stops)"),
     ("D", "Digits: 3 significant, 2 decimals as on the slides, full precision"),
     ("Q", "Quiz: each new number is “?” until Enter reveals it"),
@@ -216,6 +219,10 @@ class MainWindow(QtWidgets.QMainWindow):
     parameters_requested = Signal(object)  # {(layer, kind, index): value}, all at once (the loss surface)
     restore_requested = Signal(bool)  # True: and divide the learning rate by 10
     phase_back_requested = Signal()
+    rewind_requested = Signal(int)  # show update k of the run's timeline
+    branch_requested = Signal(bool)  # continue from the update shown, dropping the ones after it (True: keep
+    # their history, drawn faded)
+    plane_slice_requested = Signal(object)  # PlaneSlice: which inputs span the plane, where the others are held
     frame_drawn = Signal()
     theme_changed = Signal(object)  # the Theme now in use
 
@@ -301,7 +308,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 lay.addWidget(view, 1)
                 lay.addWidget(self.formula_strip)
             else:
-                dock = self._dock(entry.title, f"{entry.key}Dock", view, entry.area)
+                # a view with controls of its own (the boundary's slice bar) docks them with it
+                docked = view.dock_widget() if hasattr(view, "dock_widget") else view
+                dock = self._dock(entry.title, f"{entry.key}Dock", docked, entry.area)
                 setattr(self, f"{entry.key}_dock", dock)
                 self.docks[entry.key] = dock
                 dock.setVisible(entry.shown)
@@ -312,7 +321,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
                 view.viewport().setAttribute(opaque, True)
         # what takes snapshots, themes and answers: the views, and the strips around the diagram
-        self.receivers = self.views + [self.phase_strip, self.formula_strip]
+        self.timeline = TimelinePanel()
+        self.receivers = self.views + [self.phase_strip, self.formula_strip, self.timeline]
         self._lecture = LectureOptions()
         self._auto = QtCore.QTimer(self)  # plays the phases of an update by themselves (A)
         self._auto.timeout.connect(self._on_auto_phase)
@@ -343,14 +353,24 @@ class MainWindow(QtWidgets.QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        self.act_play = self._action("Play", self.toggle_requested.emit, ("Space",),
+        # Play, Step and the phases act on the run: rewound, they first continue from the update shown
+        self.act_play = self._action("Play", lambda: self._continue_then(self.toggle_requested.emit), ("Space",),
                                      tip="Train continuously / pause")
-        self.act_step = self._action("Step", lambda: self.step_requested.emit(1), ("Right", "N"),
-                                     tip="Do exactly one update")
-        self.act_phase = self._action("Step phase", self.phase_step_requested.emit, ("Shift+Right", "P"),
+        self.act_step = self._action("Step", lambda: self._continue_then(lambda: self.step_requested.emit(1)),
+                                     ("Right", "N"), tip="Do exactly one update")
+        self.act_phase = self._action("Step phase", lambda: self._continue_then(self.phase_step_requested.emit),
+                                      ("Shift+Right", "P"),
                                       tip="Do one phase of the update: forward layer, loss, backward layer, update")
-        self.act_back = self._action("Step back a phase", self.phase_back_requested.emit, ("Shift+Left",),
-                                     tip="Undo the last phase: the run exactly as it was before it")
+        self.act_back = self._action("Step back a phase", lambda: self._continue_then(self.phase_back_requested.emit),
+                                     ("Shift+Left",), tip="Undo the last phase: the run exactly as it was before it")
+        self.act_rewind_back = self._action("Back one update", lambda: self.timeline.nudge(-1), ("Ctrl+Left",),
+                                            tip="Show the update before, on the run's timeline")
+        self.act_rewind_forward = self._action("Forward one update", lambda: self.timeline.nudge(1), ("Ctrl+Right",),
+                                               tip="Show the update after, on the run's timeline")
+        self.act_rewind_start = self._action("Go to the start", self.timeline.go_start, ("Home",),
+                                             tip="Show the run's first update that can be restored")
+        self.act_rewind_newest = self._action("Go to the newest update", self.timeline.go_newest, ("End",),
+                                              tip="Back to the run as it is now")
         self.act_auto = self._action("Play the phases", self.set_auto_advance, ("A",), checkable=True,
                                      tip="Step the phases of one update by themselves at the chosen pace; any key stops")
         self.act_digits = self._action("Digits", self._on_next_precision, ("D",),
@@ -433,6 +453,9 @@ class MainWindow(QtWidgets.QMainWindow):
         m = mb.addMenu("&Train")
         for a in (self.act_play, self.act_step, self.act_phase, self.act_back, self.act_reset, self.act_restore):
             m.addAction(a)
+        m.addSeparator()
+        for a in (self.act_rewind_back, self.act_rewind_forward, self.act_rewind_start, self.act_rewind_newest):
+            m.addAction(a)
         m = mb.addMenu("&Lecture")
         for a in (self.act_phase, self.act_back, self.act_auto):
             m.addAction(a)
@@ -496,6 +519,12 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addAction(self.act_gradient)
         tb.addAction(self.act_log)
         tb.addAction(self.act_restore)
+        # across the whole window, below everything: where the run is in time
+        tb = QtWidgets.QToolBar("Timeline")
+        tb.setObjectName("timelineToolbar")
+        tb.setMovable(False)
+        tb.addWidget(self.timeline)
+        self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, tb)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -520,6 +549,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.parameter_edit_requested.connect(w.set_parameter)
         self.parameters_requested.connect(w.set_parameters)
         self.restore_requested.connect(w.recover)
+        self.rewind_requested.connect(w.rewind_to)
+        self.branch_requested.connect(w.branch_here)
+        self.plane_slice_requested.connect(w.set_plane_slice)
+        self.boundary_plot.slice_bar.slice_requested.connect(self.plane_slice_requested)
+        self.timeline.rewind_requested.connect(self.rewind_requested)
+        self.timeline.continue_requested.connect(lambda: self._continue_then(self.play_requested.emit))
         self.frame_drawn.connect(w.frame_drawn)
         w.snapshot_ready.connect(self._on_snapshot)
         w.failed.connect(self._on_failed)
@@ -675,7 +710,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.set_auto_advance(False)  # one update animated: the lecturer goes on from here
 
     def _update_status(self, snap) -> None:
-        parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",
+        where = f"step {snap.step}"
+        if snap.rewound_from is not None:
+            where += f" (rewound; newest {snap.rewound_from})"
+        parts = [where, f"epoch {snap.epoch:.2f}",
                  f"train loss {fmt.number(snap.train_loss, fmt.SIG4, nan='—')}"]
         if snap.dataset.x_test.shape[0]:
             parts.append(f"test loss {fmt.number(snap.test_loss, fmt.SIG4, nan='—')}")
@@ -875,6 +913,40 @@ class MainWindow(QtWidgets.QMainWindow):
         return super().eventFilter(obj, event)
 
     # ------------------------------------------------------------------ user actions
+
+    def _continue_then(self, command) -> None:
+        """Run a command that trains; while an earlier update is shown, first continue from it, once the
+        user has agreed that the updates after it are dropped (else nothing happens)."""
+        if self.timeline.rewound and not self.confirm_branch():
+            return
+        command()
+
+    def confirm_branch(self) -> bool:
+        """Ask before the updates after the one shown are dropped; True (and the worker told) if agreed."""
+        k, n = self.timeline.position, self.timeline.newest
+        answer = self.ask_branch(k, n)
+        if answer not in ("drop", "keep"):
+            self.statusBar().showMessage(f"Still showing update {k} of {n}: nothing dropped", 5000)
+            return False
+        self.branch_requested.emit(answer == "keep")
+        return True
+
+    def ask_branch(self, k: int, n: int) -> str:
+        """The dialog: "drop" the updates after k, "keep" their loss curve (faded), or "cancel"."""
+        box = QtWidgets.QMessageBox(self)
+        box.setIcon(QtWidgets.QMessageBox.Icon.Question)
+        box.setWindowTitle("Continue from here?")
+        box.setText(f"Continue training from update {k}?")
+        box.setInformativeText(f"Updates {k + 1} to {n} will be dropped: the run goes on from {k} instead. "
+                               f"Their loss curve can stay on the loss plot, faded. (End goes back to "
+                               f"update {n} instead.)")
+        keep = box.addButton("Continue, keep the old curve faded", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        drop = box.addButton(f"Continue, drop updates {k + 1}–{n}", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "keep" if clicked is keep else "drop" if clicked is drop else "cancel"
 
     def _on_gradient_toggled(self, on: bool) -> None:
         self.network_view.set_color_mode("gradient" if on else "weight")
