@@ -798,6 +798,11 @@ class NetworkView(QtWidgets.QGraphicsView):
 
         edges = [k for k in range(len(placed)) if placed[k][3] is None]
         nodes = [k for k in range(len(placed)) if placed[k][3] is not None]
+        for k in [k for k in nodes if covers(k)]:  # crowded nodes first keep only the phase just done
+            block, lines, show, _, _ = placed[k]
+            current = [line for line in lines if line.current]
+            if current and len(current) < len(lines):
+                show(current)
         # the weight the chain-rule panel explains: the one selected, else the first (as the panel says)
         selected = self._selection if self._selection is not None else (1, "kernel", (0, 0))
         for k in edges:  # along its edge to a free place, else away
@@ -806,17 +811,32 @@ class NetworkView(QtWidgets.QGraphicsView):
             tries = [(lines, 0.35)] + [(lines, t) for t in EDGE_SPOTS]
             if current and len(current) < len(lines):  # then only the phase just done, at each place
                 tries += [(current, t) for t in (0.35, *EDGE_SPOTS)]
+            layer, i, j = key
+            chosen = selected == (layer, "kernel", (i, j))
             best = None
-            for ls, t in tries:
-                show(ls, t=t)
-                bad = badness(k)
-                if best is None or bad < best[0]:
-                    best = (bad, ls, t)
-                if bad == 0:
+            for attempt in (0, 1):
+                for ls, t in tries:
+                    show(ls, t=t)
+                    bad = badness(k)
+                    if best is None or bad < best[0]:
+                        best = (bad, ls, t)
+                    if bad == 0:
+                        break
+                if best[0] < 2 or not chosen or attempt:
                     break
+                show(best[1], t=best[2])
+                for m in nodes:  # the explained weight's numbers come before the nodes' earlier phases
+                    block_m, lines_m, show_m, _, _ = placed[m]
+                    if not (block_m.item.isVisible() and rect(block).intersects(rect(block_m))):
+                        continue
+                    current_m = [line for line in lines_m if line.current]
+                    if current_m and len(current_m) < len(lines_m):
+                        show_m(current_m)
+                    elif not current_m:
+                        block_m.hide()
+                best = None
             if best[0] > 0:
-                layer, i, j = key
-                if best[0] == 1 and selected == (layer, "kernel", (i, j)):
+                if best[0] == 1 and chosen:
                     show(best[1], t=best[2])  # the chosen weight keeps its numbers, over a node if it must
                 else:
                     block.hide()
