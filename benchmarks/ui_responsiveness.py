@@ -68,8 +68,10 @@ def gui_run(preset: str, seconds: float, surface: str | None = None) -> dict:
     win.resize(1500, 920)
     win.show()
     if surface:
-        win.surface_dock.raise_()
-        win.surface_view.set_mode(surface)
+        def show_surface():  # once the window has its first layout (which raises the boundary's tab)
+            win.surface_dock.raise_()
+            win.surface_view.set_mode(surface)
+        QtCore.QTimer.singleShot(1000, show_surface)
         again = QtCore.QTimer(win)
         again.timeout.connect(lambda: win.surface_view.recompute(force=True))
         again.start(1000)

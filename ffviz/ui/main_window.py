@@ -645,18 +645,34 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if on:
             self._projector_state = self.saveState(SETTINGS_VERSION)
+            shown = self._projector_shown()
             self.controls_dock.hide()
             for key, dock in self.docks.items():
-                dock.setVisible(key == self._projector_plot)
-                if dock.isFloating() and key == self._projector_plot:
+                dock.setVisible(key == shown)
+                if dock.isFloating() and key == shown:
                     dock.setFloating(False)
-            self._share_with_diagram(self.docks[self._projector_plot])
+            # the keys do what the buttons do: the diagram gets their height (the state above brings them back)
+            for bar in self.findChildren(QtWidgets.QToolBar):
+                if bar.objectName() != "timelineToolbar":
+                    bar.hide()
+            self._share_with_diagram(self.docks[shown])
         else:
             state, self._projector_state = self._projector_state, None
             self.restoreState(state, SETTINGS_VERSION)
         if self.act_projector.isChecked() != on:
             self.act_projector.setChecked(on)
         self.network_view.fit()
+
+    def _projector_shown(self) -> str:
+        """The chosen plot, or the tab in front of it when they share a place (the lecture's surface in front
+        of the boundary: what the class was looking at)."""
+        key = self._projector_plot
+        dock = self.docks[key]
+        if dock.isVisible() and not in_view(dock):
+            for other in self.tabifiedDockWidgets(dock):
+                if in_view(other):
+                    return next(k for k, d in self.docks.items() if d is other)
+        return key
 
     def _share_with_diagram(self, dock: QtWidgets.QDockWidget) -> None:
         """The plot beside the diagram takes 40 % of the window's width (it keeps what it had otherwise)."""

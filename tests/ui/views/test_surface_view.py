@@ -76,7 +76,7 @@ def test_the_slides_step_is_drawn_at_the_engines_numbers(window, qtbot):
     np.testing.assert_allclose(canvas.next_point.data["y"], [0.40 - lecture_gradient(w)[1]], rtol=1e-12)
     readout = canvas.readout.text
     assert "0.350 − 1·0.0595 = 0.290" in readout and "0.400 − 1·0.0607 = 0.339" in readout, readout
-    assert "J = 0.122 at update 0" in canvas.plot.titleLabel.text
+    assert "J = 0.122  ·  η = 1" in canvas.plot.titleLabel.text
     assert canvas.current_label.toPlainText() == "(0.350, 0.400)"
     assert canvas.next_label.toPlainText() == "(0.290, 0.339)"
 
@@ -84,7 +84,7 @@ def test_the_slides_step_is_drawn_at_the_engines_numbers(window, qtbot):
     pt = wait_point(qtbot, view, 1)
     np.testing.assert_allclose(pt.ab, [0.29046, 0.33927], atol=5e-6)
     w = np.array(pt.ab)
-    assert "J = 0.115 at update 1" in canvas.plot.titleLabel.text and pt.loss == pytest.approx(lecture_j(*w))
+    assert "J = 0.115" in canvas.plot.titleLabel.text and pt.loss == pytest.approx(lecture_j(*w))
     np.testing.assert_allclose(pt.next_ab, w - lecture_gradient(w), rtol=1e-12)
     # only two weights: the surface never goes stale
     assert pt.off == 0.0 and not canvas.stale_label.isVisible()

@@ -796,15 +796,20 @@ class NetworkView(QtWidgets.QGraphicsView):
         def covers(k) -> bool:
             return badness(k) > 0
 
-        edges = [k for k in range(len(placed)) if placed[k][3] is None]
+        # the weight the chain-rule panel explains: the one selected, else the first (as the panel says);
+        # its edge comes last, so the others make room for it
+        selected = self._selection if self._selection is not None else (1, "kernel", (0, 0))
+
+        def explained(k) -> bool:
+            key = placed[k][4]
+            return key is not None and selected == (key[0], "kernel", (key[1], key[2]))
+        edges = sorted((k for k in range(len(placed)) if placed[k][3] is None), key=explained)
         nodes = [k for k in range(len(placed)) if placed[k][3] is not None]
         for k in [k for k in nodes if covers(k)]:  # crowded nodes first keep only the phase just done
             block, lines, show, _, _ = placed[k]
             current = [line for line in lines if line.current]
             if current and len(current) < len(lines):
                 show(current)
-        # the weight the chain-rule panel explains: the one selected, else the first (as the panel says)
-        selected = self._selection if self._selection is not None else (1, "kernel", (0, 0))
         for k in edges:  # along its edge to a free place, else away
             block, lines, show, _, key = placed[k]
             current = [line for line in lines if line.current]

@@ -53,6 +53,28 @@ def colour_values(loss: np.ndarray, scale: str) -> tuple[np.ndarray, tuple[float
     return values, rng, bool(log)
 
 
+def unclamp(label: pg.LabelItem) -> None:
+    """pyqtgraph makes a label's text its minimum width: in a narrow dock the whole canvas then grows past the
+    view and the map and its colour bar are cut off. The text is cut instead (its height still counts)."""
+    if getattr(label, "_ffviz_unclamped", False):
+        return
+    label._ffviz_unclamped = True
+
+    def update_min(label=label):
+        bounds = label.itemRect()
+        label.setMinimumWidth(0)
+        label.setMinimumHeight(bounds.height())
+        label._sizeHint = {
+            QtCore.Qt.SizeHint.MinimumSize: (0, bounds.height()),
+            QtCore.Qt.SizeHint.PreferredSize: (0, bounds.height()),
+            QtCore.Qt.SizeHint.MaximumSize: (-1, -1),
+            QtCore.Qt.SizeHint.MinimumDescent: (0, 0),
+        }
+        label.updateGeometry()
+    label.updateMin = update_min  # pyqtgraph calls it from Python whenever the text changes
+    update_min()
+
+
 def halo_curve(z: float) -> tuple[pg.PlotCurveItem, pg.PlotCurveItem]:
     """A line drawn twice, dark under light, so it reads on every colour of the map."""
     under, over = pg.PlotCurveItem(), pg.PlotCurveItem()
@@ -77,6 +99,8 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), interactive=False, width=22, colorMapMenu=False)
         self.addItem(self.color_bar, row=0, col=1)
         self.readout = pg.LabelItem(justify="left")  # the weights' values and slopes, in full, under the map
+        unclamp(self.readout)
+        unclamp(self.plot.titleLabel)
         self.addItem(self.readout, row=1, col=0, colspan=2)
         self.strip = self.addPlot(row=2, col=0)
         self.ci.layout.setRowStretchFactor(0, 4)
@@ -310,6 +334,8 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "strip"):
             self._show_strip()
+            if self.result is not None and event.oldSize().width() != event.size().width():
+                self._readout()  # one line or two per weight: it depends on the width
 
     def _show_strip(self) -> None:
         """The strip only when there is a path to draw and room for it: in a short dock the map comes first."""
@@ -343,10 +369,15 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
                 f = lambda x: fmt.number(x, p)  # noqa: E731
                 if math.isclose(nv, v - lr * g, rel_tol=1e-9, abs_tol=1e-12):  # plain gradient descent
                     slope = f(g) if g >= 0 else f"({f(g)})"
-                    rows.append(f"{n}:  {f(v)} − {f(lr)}·{slope} = {f(nv)}")
+                    rows.append((f"{n}:  {f(v)} − {f(lr)}·{slope}", f" = {f(nv)}"))
                 else:  # momentum or Adam: the step is not −η times this slope
-                    rows.append(f"{n} = {f(v)}   slope {f(g)}   next {f(nv)}")
-            text = "<br>".join(rows)
+                    rows.append((f"{n} = {f(v)}   slope {f(g)}", f"   next {f(nv)}"))
+            text = "<br>".join(a + b for a, b in rows)
+            font = self._theme.font("label")
+            room = self.width() - 16
+            if room > 0 and max(QtGui.QFontMetricsF(font).horizontalAdvance(a + b) for a, b in rows) > room:
+                # a narrow dock: each weight on two lines rather than its result cut off
+                text = "<br>".join(f"{a}<br>&nbsp;&nbsp;&nbsp;{b.strip()}" for a, b in rows)
         for k, label in enumerate(self.race_labels):  # the race's legend: a line of its colour, then its words
             color = self._theme.class_color(k).name()
             text += f"{'<br>' if text else ''}<span style='color: {color}'>━━</span> {label}"
@@ -385,8 +416,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.current_label.setText(f"({fmt.number(a, p)}, {fmt.number(b, p)})")
         self.next_label.setText(f"({fmt.number(na, p)}, {fmt.number(nb, p)})")
         self._place_labels(a, b, na, nb)
-        set_title(self.plot, f"J = {fmt.number(point.loss, p)} at update {point.step}   ·   "
-                             f"η = {fmt.number(point.learning_rate, p)}", self._theme)
+        # short: a projector's font in a narrow dock has room for little more (the update is in the status bar)
+        set_title(self.plot, f"J = {fmt.number(point.loss, p)}  ·  η = {fmt.number(point.learning_rate, p)}",
+                  self._theme)
         self._axis_labels()
 
     def _place_labels(self, a, b, na, nb) -> None:
@@ -403,13 +435,19 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
                 if (left and a < x0 + 0.3 * (x1 - x0)) or (not left and a > x1 - 0.3 * (x1 - x0)):
                     left = not left  # no room on that side
         upper_is_current = b >= nb
+        per_unit = self.plot.getViewBox().width() / (x1 - x0) if x1 > x0 else 1.0
         for label, x, y, up in ((self.current_label, a, b, upper_is_current),
                                 (self.next_label, na, nb, not upper_is_current)):
             if up and y > y0 + 0.85 * (y1 - y0):
                 up = False  # no room above
             elif not up and y < y0 + 0.15 * (y1 - y0):
                 up = True
-            label.setAnchor((1.0 if left else 0.0, 1.0 if up else 0.0))
+            width = label.boundingRect().width() / per_unit if per_unit > 0 else 0.0
+            side = 1.0 if left else 0.0
+            if (left and x - x0 < width) or (not left and x1 - x < width):
+                # no room on that side: the other, else centred on the point (the plot cuts what it must)
+                side = 0.0 if left and x1 - x >= width else 1.0 if not left and x - x0 >= width else 0.5
+            label.setAnchor((side, 1.0 if up else 0.0))
             label.setPos(x, y)
             label.show()
 

@@ -161,7 +161,12 @@ class LossSurfaceView(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addLayout(bar)
+        # The bar may be cut at its right end in a narrow dock (a projector's font); the map never is: its
+        # width does not count towards the view's minimum width.
+        bar_widget = QtWidgets.QWidget()
+        bar_widget.setLayout(bar)
+        bar_widget.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        lay.addWidget(bar_widget)
         lay.addWidget(self.stack, 1)
 
         self.mode_box.currentIndexChanged.connect(lambda _i: self.set_mode(self.mode_box.currentData()))
