@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ffviz.engine.datasets import Dataset
     from ffviz.engine.plane import PlaneView
     from ffviz.engine.state import TrainerState
+    from ffviz.engine.insight import NormView
     from ffviz.engine.timeline import Trajectory
 
 
@@ -159,6 +160,7 @@ class Snapshot:
     state: "TrainerState | None" = None  # the run now, for requests computed from it (surfaces, races)
     trajectory: "Trajectory | None" = None  # recorded points of the path through weight space (bounded)
     first_step: int = 0  # the earliest update the timeline can restore
+    norms: "NormView | None" = None  # ‖∂J/∂kernel‖ and ‖Δkernel‖/‖kernel‖ per layer over the run
 
     @property
     def params(self) -> np.ndarray:
