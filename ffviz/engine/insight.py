@@ -397,14 +397,14 @@ MAX_DECADES = 8
 
 
 def log_scale(values) -> LogScale:
-    """The scale of the given values: top = the largest finite |v|, decades = down to the smallest nonzero
-    |v| (1 to MAX_DECADES)."""
+    """The scale of the given values: top = the largest finite |v|, decades = down to a decade below the
+    smallest nonzero |v| (so that it is tinted, not the centre colour), 1 to MAX_DECADES."""
     v = np.abs(np.asarray(values, dtype=float).ravel())
     v = v[np.isfinite(v) & (v > 0)]
     if v.size == 0:
         return LogScale(1.0, 1)
     top, low = float(v.max()), float(v.min())
-    decades = math.ceil(math.log10(top / low) - 1e-9) if low < top else 1
+    decades = math.ceil(math.log10(top / low) - 1e-9) + 1 if low < top else 1
     return LogScale(top, int(min(MAX_DECADES, max(1, decades))))
 
 

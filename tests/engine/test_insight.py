@@ -194,9 +194,9 @@ def test_softmax_of_a_typed_vector():
 
 def test_signed_log_scale_positions():
     sc = log_scale([0.1, -1e-4, 1e-7, 0.0, np.nan])
-    assert sc.top == 0.1 and sc.decades == 6 and math.isclose(sc.floor, 1e-7)
+    assert sc.top == 0.1 and sc.decades == 7 and math.isclose(sc.floor, 1e-8)  # a decade below 1e-7
     t = log_position([0.1, -1e-4, 1e-7, 0.0, 1e-9, np.nan, -0.01], sc)
-    np.testing.assert_allclose(t[[0, 1, 2, 3, 4, 6]], [1.0, -0.5, 0.0, 0.0, 0.0, -5 / 6])
+    np.testing.assert_allclose(t[[0, 1, 2, 3, 4, 6]], [1.0, -4 / 7, 1 / 7, 0.0, 0.0, -6 / 7])
     assert np.isnan(t[5])
     assert log_scale([]).decades == 1
     assert log_scale([1e-30, 1.0]).decades == 8  # at most MAX_DECADES
