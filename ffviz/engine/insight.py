@@ -21,7 +21,8 @@ from ffviz.engine.snapshot import readonly
 from ffviz.errors import FfvizError
 
 SATURATION = 0.01  # |g'(z)| below this: the unit passes (almost) no gradient back
-NORM_CAP = 1024  # rows a NormHistory keeps: enough for a plot's width, small enough to send every frame
+NORM_CAP = 512  # rows a NormHistory keeps: a point every few pixels of a plot; few enough that recording
+# them (every update at first, then every 2nd, 4th, …) costs little of training, and small to send every frame
 TWIN_CHUNK = 200  # updates of the twin run between two looks at whether the request is still wanted
 
 
@@ -67,15 +68,34 @@ class NormHistory:
 
     def record_update(self, step: int, grad_flat: np.ndarray, old: np.ndarray, new: np.ndarray, layout) -> None:
         """Record update `step` from the flat gradient it applied and the parameters before and after it."""
-        grad = np.empty(self.n_layers)
-        ratio = np.empty(self.n_layers)
-        for i, s in enumerate(layout.kernel_slices):
-            g, w, d = grad_flat[s], old[s], new[s] - old[s]
-            grad[i] = math.sqrt(g @ g)
-            w_norm = math.sqrt(w @ w)
-            # a kernel of zeros (zeros init) has no relative change: NaN, not a division by zero
-            ratio[i] = math.sqrt(d @ d) / w_norm if w_norm > 0 else math.nan
-        self.record(step, grad, ratio)
+        bins, buf = self._segments(layout)
+        # Sums of squares per kernel in a few vector operations whatever the depth (a loop over the layers
+        # cost as much as a deep network's whole update): the squares of ∂J/∂params, params and their change
+        # side by side in a buffer kept for it, summed per kernel by one bincount (biases into a bin dropped).
+        n = layout.size
+        np.multiply(grad_flat, grad_flat, out=buf[:n])
+        np.multiply(old, old, out=buf[n:2 * n])
+        d = np.subtract(new, old, out=buf[2 * n:])
+        np.multiply(d, d, out=d)
+        g2, w2, d2 = np.bincount(bins, buf, 3 * (self.n_layers + 1)).reshape(3, -1)[:, :self.n_layers]
+        # a kernel of zeros (zeros init) has no relative change: NaN, not a division by zero (and no
+        # np.errstate: entering one costs more than the rest of this)
+        ratio = np.divide(d2, w2, out=np.full(w2.shape, np.nan), where=w2 > 0)
+        self.record(step, np.sqrt(g2), np.sqrt(ratio, out=ratio))
+
+    def _segments(self, layout):
+        """The bin of every entry of three flat vectors side by side (kernel l of the k-th: k·(L + 1) + l; a
+        bias: k·(L + 1) + L), and the buffer they are squared into."""
+        cached = getattr(self, "_segments_of", None)
+        if cached is not None and cached[0] is layout:
+            return cached[1:]
+        L = self.n_layers
+        bins = np.full(layout.size, L, dtype=np.intp)
+        for layer, k in enumerate(layout.kernel_slices):
+            bins[k] = layer
+        bins = np.concatenate([bins + i * (L + 1) for i in range(3)])
+        self._segments_of = (layout, bins, np.empty(3 * layout.size))
+        return self._segments_of[1:]
 
     def record(self, step: int, grad, ratio) -> None:
         if self.n and step <= self._steps[self.n - 1]:
@@ -115,6 +135,7 @@ class NormHistory:
         state = self.__dict__.copy()
         for key in ("_steps", "_grad", "_ratio"):
             state[key] = state[key][:self.n].copy()
+        state.pop("_segments_of", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
