@@ -172,10 +172,19 @@ class NormHistory:
 
 
 def layer_spread(values) -> float:
-    """max/min of the per-layer values (finite, positive ones): how far apart the layers' norms are."""
+    """max/min of the per-layer values (the finite ones): how far apart the layers' norms are; ∞ when a layer
+    has none at all (a layer of dead ReLUs passes no gradient) and another has some."""
     v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v) & (v > 0)]
-    return float(v.max() / v.min()) if v.size else math.nan
+    v = np.abs(v[np.isfinite(v)])
+    if not v.size or v.max() == 0:
+        return math.nan
+    return float(v.max() / v.min()) if v.min() > 0 else math.inf
+
+
+def silent_layers(values) -> list[int]:
+    """The layers (1-based) whose value is exactly 0: no gradient reaches them (every unit's g′ is 0)."""
+    v = np.asarray(values, dtype=float)
+    return [i + 1 for i in np.flatnonzero(v == 0)]
 
 
 # ---------------------------------------------------------------- the ReLU twin of a run

@@ -11,8 +11,8 @@ import pytest
 
 from ffviz.engine import Trainer, load_preset
 from ffviz.engine.insight import (NormHistory, TwinRequest, layer_spread, log_position, log_scale,
-                                  preactivations, relu_twin, run_twin, saturation_share, softmax_of_text,
-                                  updates_to_move)
+                                  preactivations, relu_twin, run_twin, saturation_share, silent_layers,
+                                  softmax_of_text, updates_to_move)
 from ffviz.engine.requests import answer
 from ffviz.engine.session_state import capture, restore
 from ffviz.errors import FfvizError
@@ -75,6 +75,13 @@ def test_deep_sigmoid_vanishes_towards_the_input_and_its_relu_twin_spreads_less(
     d = Trainer(load_preset("deep-relu"))
     d.step(200)
     assert layer_spread(_median_norms(d.snapshot().norms)) < layer_spread(sig)
+
+
+def test_layer_spread_and_silent_layers():
+    assert layer_spread([1e-6, 1e-3, 0.1]) == pytest.approx(1e5)
+    assert layer_spread([0.0, 0.2, np.nan]) == math.inf  # a layer with no gradient at all
+    assert math.isnan(layer_spread([0.0, 0.0])) and math.isnan(layer_spread([]))
+    assert silent_layers([0.0, 0.3, 0.0]) == [1, 3]
 
 
 def test_the_twin_is_the_same_network_with_relu_and_he_and_is_refused_for_itself():

@@ -62,8 +62,13 @@ class ActivationGallery(QtWidgets.QWidget):
         self.layer_combo = QtWidgets.QComboBox()
         self.layer_combo.setToolTip("The layer whose z (on the whole training set, at the current weights) is "
                                     "drawn as a histogram on its activation")
+        self.layer_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.layer_combo.currentIndexChanged.connect(self._on_layer_picked)
         bar.addWidget(self.layer_combo)
+        bar.addSpacing(24)
+        self.key_label = QtWidgets.QLabel()  # what the lines and bars are, in their colours
+        self.key_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        bar.addWidget(self.key_label)
         bar.addStretch(1)
         lay.addLayout(bar)
         self.share_label = QtWidgets.QLabel()
@@ -130,8 +135,12 @@ class ActivationGallery(QtWidgets.QWidget):
         P = theme.palette
         self.canvas.setBackground(P.background)
         self.setFont(theme.font("widget"))
-        for label in (self.share_label, self.softmax_label):
+        for label in (self.share_label, self.softmax_label, self.key_label):
             label.setFont(theme.font("legend"))
+        self.key_label.setText(f'<span style="color:{P.train.name()}"><b>━ g(z)</b></span> &nbsp; '
+                               f'<span style="color:{P.test.name()}"><b>╌ g′(z)</b></span> &nbsp; '
+                               f'<span style="color:{P.batch.name()}"><b>▇</b></span>'
+                               f'<span style="color:{P.foreground.name()}"> z of the layer (histogram)</span>')
         for name, plot in self.plots.items():
             style_axes(plot, theme)
             self.g_curves[name].setPen(pg.mkPen(P.train, width=theme.line(2.5)))

@@ -17,11 +17,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from ffviz.engine.insight import TwinRequest, layer_spread, relu_twin, updates_to_move
+from ffviz.engine.insight import TwinRequest, layer_spread, relu_twin, silent_layers, updates_to_move
 from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
-from ffviz.ui.pgkit import (finite, log_range, log_ticks, set_label, set_title, step_ceil, style_axes)
+from ffviz.ui.pgkit import log_range, log_ticks, set_label, set_title, step_ceil, style_axes
 from ffviz.ui.views import Staleness
 
 MEASURES = (("grad", "gradient norm ‖∂J/∂W‖"), ("ratio", "update ratio ‖ΔW‖/‖W‖"))
@@ -35,6 +35,14 @@ def layer_colors(n: int) -> list:
     ramp stops short of its pale yellow end, which a white background would swallow."""
     cmap = pg.colormap.get("plasma")
     return [cmap.map(0.05 + 0.75 * (i / max(1, n - 1)), mode="qcolor") for i in range(n)]
+
+
+def _gapped(steps, values):
+    """The points of a line on a log axis: values that are not positive (no gradient at all) become gaps."""
+    y = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        y = np.where(y > 0, y, np.nan)
+    return np.asarray(steps, dtype=float), y
 
 
 class GradientNormView(QtWidgets.QWidget):
@@ -311,8 +319,10 @@ class GradientNormView(QtWidgets.QWidget):
             self.plot.removeItem(item)
         for item in self._twin_lines:
             self.twin_plot.removeItem(item)
-        self._lines = [pg.PlotDataItem() for i in range(n)]
-        self._twin_lines = [pg.PlotDataItem() for _ in range(n)]
+        # connect="finite": a stretch where a layer has no gradient at all (0: nothing to draw on a log axis)
+        # is a gap, not a straight line across it
+        self._lines = [pg.PlotDataItem(connect="finite") for _ in range(n)]
+        self._twin_lines = [pg.PlotDataItem(connect="finite") for _ in range(n)]
         for item in self._lines:
             self.plot.addItem(item)
         for item in self._twin_lines:
@@ -341,7 +351,7 @@ class GradientNormView(QtWidgets.QWidget):
         series = norms.grad if self._measure == "grad" else norms.ratio
         ys = []
         for i, item in enumerate(self._lines):
-            x, y = finite(norms.steps, series[:, i], True)
+            x, y = _gapped(norms.steps, series[:, i])
             item.setData(x, y)
             ys.append(y)
         twin = self._twin if self._compare else None
@@ -349,7 +359,7 @@ class GradientNormView(QtWidgets.QWidget):
             t = twin.view
             tseries = t.grad if self._measure == "grad" else t.ratio
             for i, item in enumerate(self._twin_lines):
-                x, y = finite(t.steps, tseries[:, i], True) if i < t.n_layers else (np.empty(0), np.empty(0))
+                x, y = _gapped(t.steps, tseries[:, i]) if i < t.n_layers else (np.empty(0), np.empty(0))
                 item.setData(x, y)
                 ys.append(y)
         else:
@@ -359,8 +369,7 @@ class GradientNormView(QtWidgets.QWidget):
         label = dict(MEASURES)[self._measure] + " (log scale)"
         set_label(self.plot, "left", label, self._theme)
         set_title(self.plot, html.escape(snap.config.name or "this run"), self._theme)
-        set_title(self.twin_plot, "its ReLU twin (ReLU hidden layers, He init, same seed)" if self._compare else "",
-                  self._theme)
+        set_title(self.twin_plot, "its ReLU twin" if self._compare else "", self._theme)
         self._fit(snap, ys)
         self._draw_values(snap, twin)
         self._draw_move()
@@ -377,7 +386,7 @@ class GradientNormView(QtWidgets.QWidget):
             self.twin_plot.hide()
 
     def _fit(self, snap, ys) -> None:
-        vals = np.concatenate([y for y in ys if y.size]) if any(y.size for y in ys) else np.empty(0)
+        vals = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.empty(0)
         x_end = step_ceil(max(10.0, float(snap.step)))
         if vals.size:
             lo, hi = float(np.log10(vals.min())), float(np.log10(vals.max()))
@@ -426,6 +435,11 @@ class GradientNormView(QtWidgets.QWidget):
         elif twin is not None and twin.diverged:
             note = (f'<br><span style="color:{P.error.name()}">The ReLU twin stopped at update {twin.step}: '
                     f"{html.escape(twin.diverged)}</span>")
+        elif trow is not None and silent_layers(trow):
+            dead = silent_layers(trow)
+            which = f"layer {dead[0]}" if len(dead) == 1 else f"layers {', '.join(map(str, dead))}"
+            note = (f'<br><span style="color:{P.warning.name()}">No gradient reaches the twin\'s {which}: every '
+                    "ReLU there is off (“dead”) for every sample (a smaller η keeps them alive)</span>")
         elif self._compare and (twin is None or twin.step < snap.step):
             note = (f'<br><span style="color:{muted}">training the ReLU twin… '
                     f"({0 if twin is None else twin.step} of {snap.step} updates)</span>")

@@ -69,8 +69,8 @@ def test_deep_sigmoid_orders_its_layers_and_the_relu_twin_beside_it_spreads_less
     view.show_snapshot(snap)
     view.set_compare(True)
     assert view.twin is not None and view.twin.step == 200
-    sig = np.array([np.median(y) for _, y in line_data(view)])
-    relu = np.array([np.median(y) for _, y in line_data(view, twin=True)])
+    sig = np.array([np.nanmedian(y) for _, y in line_data(view)])
+    relu = np.array([np.nanmedian(y) for _, y in line_data(view, twin=True)])
     assert np.argmin(sig) == 0 and np.all(np.diff(sig) > 0)
     assert sig.max() / sig.min() > 1e3
     assert relu.max() / relu.min() < (sig.max() / sig.min()) / 100
@@ -92,6 +92,19 @@ def test_the_twin_follows_the_run_as_it_trains_on(view):
     assert view.twin.step == 80
     requests = [r for r in view._requester.asked if r.channel == "twin"]
     assert requests[-1].previous is not None and requests[-1].previous.step == 50  # went on, not again
+
+
+def test_a_twin_whose_relus_died_says_so_and_draws_gaps(view):
+    # at deep-sigmoid's η = 0.3 the ReLU twin's hidden units all switch off for good after ~640 updates
+    t, snap = trained(steps=700)
+    view.show_snapshot(snap)
+    view.set_compare(True)
+    last = view.twin.view.last()
+    assert np.all(last[:6] == 0) and last[6] > 0
+    assert "No gradient reaches the twin's layers 1, 2, 3, 4, 5, 6" in view.values_text()
+    assert "∞" in view.values_text()  # the spread of a twin with silent layers
+    x, y = line_data(view, twin=True)[0]
+    assert len(x) == len(view.twin.view.steps) and np.isnan(y[-1])  # a gap, not a line to nowhere
 
 
 def test_a_relu_network_says_it_is_its_own_twin(view):

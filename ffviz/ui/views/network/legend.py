@@ -71,7 +71,9 @@ class ColorLegend:
         # asked for several times a frame (layout, legend_rect, draw): measured once per title
         if self._size is None or self._size[0] != self._title:
             lh = QtGui.QFontMetrics(self._font).height()
-            self._size = (self._title, QtCore.QSize(self._title_width() + 250, 2 * lh + 14))
+            # a log scale's three ticks are all numbers like −8.67e−03, ±8.67e−10: a longer bar keeps them apart
+            bar = 250 if self._floor is None else 360
+            self._size = (self._title, QtCore.QSize(self._title_width() + bar, 2 * lh + 14))
         return QtCore.QSize(self._size[1])
 
     def _title_width(self) -> int:
