@@ -266,7 +266,7 @@ class MoveEstimate:
     note: str = ""
 
 
-MAX_UPDATES = 10**18
+MAX_UPDATES = 10**15  # more than any run makes; below 2**53, where counting in floats stays exact
 
 
 def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
@@ -287,6 +287,8 @@ def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
         raise FfvizError(f"the learning rate must be positive, not {lr:g}")
     distance = abs(b - a)
     step = lr * abs(g)
+    if not math.isfinite(step) or not math.isfinite(distance):
+        raise FfvizError("these numbers are too large: η·|∂J/∂w| or |b − a| is not a finite number")
     if distance == 0:
         return MoveEstimate(a, b, g, lr, step, 0, "it is there already")
     if step == 0:
@@ -294,7 +296,7 @@ def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
     q = distance / step
     if not q < MAX_UPDATES:
         return MoveEstimate(a, b, g, lr, step, None, f"more than {MAX_UPDATES:.0e} updates")
-    n = math.ceil(q)
+    n = max(1, math.ceil(q))  # a distance too small for q to be above 0 in floats is still one update
     # 1.1 / 0.1 is 11.000000000000002 in binary floating point, and its ceiling 12: when one update fewer
     # already covers the distance (up to the rounding of the decimal inputs) the exact answer is kept.
     if n > 1 and (n - 1) * step >= distance * (1 - 1e-12):

@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ffviz.engine import Trainer, load_preset
 from ffviz.engine.insight import (NormHistory, TwinRequest, layer_spread, log_position, log_scale,
@@ -207,3 +209,32 @@ def test_signed_log_scale_positions():
     assert np.isnan(t[5])
     assert log_scale([]).decades == 1
     assert log_scale([1e-30, 1.0]).decades == 8  # at most MAX_DECADES
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_typed_softmax_vector_is_a_result_or_one_line(text):
+    try:
+        z, s = softmax_of_text(text)
+    except FfvizError as exc:
+        assert "\n" not in str(exc) and 0 < len(str(exc)) < 200
+        return
+    assert 2 <= z.size <= 10 and np.all(np.isfinite(s)) and math.isclose(float(np.sum(s)), 1.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8)),
+       st.floats(-1e6, 1e6), st.floats(allow_nan=True, allow_infinity=True), st.floats(-10, 10))
+def test_updates_to_move_is_a_count_or_one_line(a, b, g, lr):
+    try:
+        est = updates_to_move(a, b, g, lr)
+    except FfvizError as exc:
+        assert "\n" not in str(exc)
+        return
+    d, step = abs(est.target - est.start), est.step_size
+    if est.updates == 0:
+        assert d == 0
+    elif est.updates is not None:  # n updates cover the distance, n − 1 do not
+        assert est.updates * step >= d * (1 - 1e-12) and (est.updates - 1) * step < d
+    else:
+        assert step == 0 or d / step >= 1e15 or not math.isfinite(d)

@@ -248,9 +248,14 @@ class ActivationGallery(QtWidgets.QWidget):
         if index >= 0:
             self.set_layer(index + 1)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._ask()  # it waited while hidden
+
     def _ask(self) -> None:
         snap = self._snap
-        if snap is None or self._requester is None or snap.state is None:
+        # a forward pass over the training set per frame: only for a gallery that is seen
+        if snap is None or self._requester is None or snap.state is None or not self.isVisible():
             return
         self._requester.ask(PreActivationRequest("gallery.z", snap.run_id, snap.step, snap.serial,
                                                  state=snap.state, layer=self._layer))

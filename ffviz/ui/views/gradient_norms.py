@@ -286,9 +286,15 @@ class GradientNormView(QtWidgets.QWidget):
 
     # -------------------------------------------------------------- the twin
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._ask_twin()  # it waited while hidden
+
     def _ask_twin(self) -> None:
         snap = self._snap
-        if not self._compare or snap is None or self._requester is None:
+        # Only while it is seen: the twin trains on the compute thread of this process, and catching up with
+        # a run that plays on would take a share of the window's time for a picture behind another tab.
+        if not self._compare or snap is None or self._requester is None or not self.isVisible():
             return
         key = (snap.run_id, snap.config.with_learning_rate(snap.learning_rate))
         if key != self._twin_of:

@@ -157,3 +157,14 @@ def test_before_any_update_it_says_what_to_do(view):
     assert "Train" in view.values_text()
     assert "first update" in view.move_text()
     assert all(x is None or len(x) == 0 for x, _ in line_data(view))
+
+
+def test_a_hidden_view_trains_no_twin_until_it_is_shown(view, qtbot):
+    t, snap = trained(steps=30)
+    view.hide()
+    view.set_compare(True)
+    view.show_snapshot(snap)
+    assert not [r for r in view._requester.asked if r.channel == "twin"] and view.twin is None
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.twin is not None and view.twin.step == 30
