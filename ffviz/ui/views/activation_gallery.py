@@ -28,6 +28,11 @@ Z_LIMIT = 60.0  # and at most this: beyond it every activation here is flat or a
 DEFAULT_VECTOR = "2, 1, 0.1"
 
 
+def _count(n: int) -> str:
+    """A whole number with thin spaces between thousands: 12 840."""
+    return f"{n:,}".replace(",", "\u2009")
+
+
 class ActivationGallery(QtWidgets.QWidget):
     export_name = "activations"
 
@@ -102,27 +107,32 @@ class ActivationGallery(QtWidgets.QWidget):
         self.softmax_plot.setYRange(0, 1, padding=0.05)
         self.softmax_bars = pg.BarGraphItem(x=[], height=[], width=0.6)
         self.softmax_plot.addItem(self.softmax_bars)
+        for col in range(4):  # the panels share the width alike, whatever their tick labels ask for
+            self.canvas.ci.layout.setColumnStretchFactor(col, 1)
 
         row = QtWidgets.QHBoxLayout()
         row.addWidget(QtWidgets.QLabel("softmax of z ="))
         self.vector_edit = QtWidgets.QLineEdit(DEFAULT_VECTOR)
         self.vector_edit.setToolTip("2 to 10 numbers separated by commas")
+        self.vector_edit.setMinimumWidth(140)
         self.vector_edit.setMaximumWidth(220)
         self.vector_edit.editingFinished.connect(lambda: self.set_vector(self.vector_edit.text()))
         row.addWidget(self.vector_edit)
         self.softmax_label = QtWidgets.QLabel()
         self.softmax_label.setObjectName("softmaxValues")
         self.softmax_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.softmax_label.setWordWrap(True)
         row.addWidget(self.softmax_label, 1)
         lay.addLayout(row)
         self.canvas.setMinimumHeight(260)
         scroll.setWidget(inner)
+        self._content = inner
         self.apply_theme(theme)
 
     # -------------------------------------------------------------- the view protocol
 
     def export_target(self):
-        return self
+        return self._content  # what is in the scroll area, whole, without its scroll bars
 
     def viewport(self):
         return self.canvas.viewport()
@@ -279,11 +289,16 @@ class ActivationGallery(QtWidgets.QWidget):
         act = ACTIVATIONS[name]
         chosen = self._z is not None and self._z.activation == name
         color = P.foreground if chosen else P.muted
-        text = f"<b>{html.escape(act.label)}</b>" + (f" — layer {self._layer}" if chosen else "")
+        label = act.label.split(" (")[0]  # "Step", not "Step (perceptron)": the panels stay narrow
+        text = f"<b>{html.escape(label)}</b>" + (f" · layer {self._layer}" if chosen else "")
         if self._titles.get(name) == (text, color.name(), self._theme.pt("legend")):
             return  # setTitle lays the plot out again: only when the title changes, not every frame
         self._titles[name] = (text, color.name(), self._theme.pt("legend"))
         self.plots[name].setTitle(text, color=color.name(), size=f"{self._theme.pt('legend')}pt")
+        # The plots cannot be narrower than their axes and titles: a canvas narrower than that would cut the
+        # last column off (in a narrow dock, or an export of a hidden tab); the scroll area scrolls instead.
+        need = self.canvas.ci.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()
+        self.canvas.setMinimumWidth(int(need) + 16)
 
     def _draw_histogram(self) -> None:
         P = self._theme.palette
@@ -311,9 +326,9 @@ class ActivationGallery(QtWidgets.QWidget):
         where = "" if z.activation in GALLERY else " (softmax: g′ is the Jacobian's diagonal g(1 − g))"
         self.share_label.setText(
             f'<span style="color:{P.foreground.name()}">Layer {z.layer} ({html.escape(label)}): '
-            f'<b style="font-size:large">{fmt.percent(z.saturated)}</b> of its {z.count:,} pre-activations z '
+            f'<b style="font-size:large">{fmt.percent(z.saturated)}</b> of its {_count(z.count)} pre-activations z '
             f"are saturated (|g′(z)| &lt; {SATURATION:g}){where}; z from {fmt.number(z.low)} to "
-            f"{fmt.number(z.high)}</span>".replace(",", "\u2009", 1))
+            f"{fmt.number(z.high)}</span>")
 
     def _draw_softmax(self) -> None:
         P = self._theme.palette

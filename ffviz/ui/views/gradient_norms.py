@@ -153,12 +153,13 @@ class GradientNormView(QtWidgets.QWidget):
         grid.addWidget(self.move_label, 1, 0, 1, 6)
         lay.addWidget(box)
         scroll.setWidget(inner)
+        self._content = inner
         self.apply_theme(theme)
 
     # -------------------------------------------------------------- the view protocol
 
     def export_target(self):
-        return self
+        return self._content  # what is in the scroll area, whole, without its scroll bars
 
     def viewport(self):
         return self.plot_widget.viewport()
@@ -520,9 +521,9 @@ class GradientNormView(QtWidgets.QWidget):
         if est.updates is None:
             result = est.note
         else:
+            count = f"{est.updates:,}".replace(",", "\u2009")  # thin spaces between thousands: 1 930 931
             result = (f"⌈{fmt.number(abs(b - a))} / {fmt.number(est.step_size)}⌉ = "
-                      f'<b style="font-size:large">{est.updates:,} update{"s" if est.updates != 1 else ""}</b>'
-                      ).replace(",", "\u2009")
+                      f'<b style="font-size:large">{count} update{"s" if est.updates != 1 else ""}</b>')
         plain = snap.config.optimizer.name == "sgd"
         caveat = "" if plain else (f'<br><span style="color:{muted}">({snap.config.optimizer.name} scales its '
                                    "steps; this counts plain gradient-descent steps of η|g|)</span>")
