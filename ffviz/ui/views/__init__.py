@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 
 @runtime_checkable
@@ -30,6 +30,14 @@ class SnapshotView(Protocol):
     # A view that needs derived data (a loss surface, the gradient at the current weights) also has
     # set_requester(requester) and show_answer(answer): it asks through the Requester (ui/compute.py) and
     # draws only answers the Requester still wants.
+
+
+def seen(widget: QtWidgets.QWidget) -> bool:
+    """Whether a view's picture is wanted now (so worth asking the engine for): shown in the window (not a
+    tab behind another), or made for files without a window (ui/offscreen.py: a window of its own that was
+    never shown nor hidden), which draws at once."""
+    return widget.isVisible() or (widget.window() is widget and not widget.testAttribute(
+        QtCore.Qt.WidgetAttribute.WA_WState_ExplicitShowHide))
 
 
 class Staleness:

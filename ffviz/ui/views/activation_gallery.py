@@ -21,7 +21,7 @@ from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
 from ffviz.ui.pgkit import style_axes
-from ffviz.ui.views import Staleness
+from ffviz.ui.views import Staleness, seen
 
 Z_RANGE = 6.0  # the curves span at least −6 … 6; wider when the layer's z do
 Z_LIMIT = 60.0  # and at most this: beyond it every activation here is flat or a straight line
@@ -132,7 +132,12 @@ class ActivationGallery(QtWidgets.QWidget):
     # -------------------------------------------------------------- the view protocol
 
     def export_target(self):
-        return self._content  # what is in the scroll area, whole, without its scroll bars
+        # What is in the scroll area, without its scroll bars: at the view's size (a shown dock, the command
+        # line's 4:3 stills), or larger where the content needs more (a hidden, narrow tab) rather than the
+        # scroll area's corner of it. The scroll area sizes it again when it next lays out.
+        need = self._content.minimumSizeHint()
+        self._content.resize(max(self.width(), need.width()), max(self.height(), need.height()))
+        return self._content
 
     def viewport(self):
         return self.canvas.viewport()
@@ -265,7 +270,7 @@ class ActivationGallery(QtWidgets.QWidget):
     def _ask(self) -> None:
         snap = self._snap
         # a forward pass over the training set per frame: only for a gallery that is seen
-        if snap is None or self._requester is None or snap.state is None or not self.isVisible():
+        if snap is None or self._requester is None or snap.state is None or not seen(self):
             return
         self._requester.ask(PreActivationRequest("gallery.z", snap.run_id, snap.step, snap.serial,
                                                  state=snap.state, layer=self._layer))

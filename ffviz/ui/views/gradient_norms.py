@@ -22,7 +22,7 @@ from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
 from ffviz.ui.pgkit import log_range, log_ticks, set_label, set_title, step_ceil, style_axes
-from ffviz.ui.views import Staleness
+from ffviz.ui.views import Staleness, seen
 
 MEASURES = (("grad", "gradient norm ‖∂J/∂W‖"), ("ratio", "update ratio ‖ΔW‖/‖W‖"))
 TWIN_STEPS_PER_REQUEST = 5000  # the twin catches up in pieces, so its lines grow while a long run is matched
@@ -112,7 +112,9 @@ class GradientNormView(QtWidgets.QWidget):
         self.plot_widget.ci.removeItem(self.twin_plot)
         self.twin_plot.hide()
         self._twin_shown = False
-        self.plot_widget.setMinimumHeight(160)
+        # It takes the height the numbers leave (its own wish is ignored), so a 4:3 still has room for all.
+        self.plot_widget.setMinimumHeight(100)
+        self.plot_widget.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
         self.headline_label = QtWidgets.QLabel()
         self.headline_label.setObjectName("layerSpread")
         self.headline_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -159,7 +161,12 @@ class GradientNormView(QtWidgets.QWidget):
     # -------------------------------------------------------------- the view protocol
 
     def export_target(self):
-        return self._content  # what is in the scroll area, whole, without its scroll bars
+        # What is in the scroll area, without its scroll bars: at the view's size (a shown dock, the command
+        # line's 4:3 stills), or larger where the content needs more (a hidden, narrow tab) rather than the
+        # scroll area's corner of it. The scroll area sizes it again when it next lays out.
+        need = self._content.minimumSizeHint()
+        self._content.resize(max(self.width(), need.width()), max(self.height(), need.height()))
+        return self._content
 
     def viewport(self):
         return self.plot_widget.viewport()
@@ -295,7 +302,7 @@ class GradientNormView(QtWidgets.QWidget):
         snap = self._snap
         # Only while it is seen: the twin trains on the compute thread of this process, and catching up with
         # a run that plays on would take a share of the window's time for a picture behind another tab.
-        if not self._compare or snap is None or self._requester is None or not self.isVisible():
+        if not self._compare or snap is None or self._requester is None or not seen(self):
             return
         key = (snap.run_id, snap.config.with_learning_rate(snap.learning_rate))
         if key != self._twin_of:
@@ -312,7 +319,8 @@ class GradientNormView(QtWidgets.QWidget):
             return
         previous = twin if twin is not None and twin.step < snap.step else None
         start = previous.step if previous is not None else 0
-        to_step = min(snap.step, start + TWIN_STEPS_PER_REQUEST)
+        # in pieces in the window, so that the twin's lines grow while it catches up; at once without a window
+        to_step = min(snap.step, start + TWIN_STEPS_PER_REQUEST) if self.isVisible() else snap.step
         self._twin_pending = True
         self._requester.ask(TwinRequest("twin", snap.run_id, snap.step, snap.serial, config=snap.config,
                                         to_step=to_step, previous=previous))

@@ -159,12 +159,34 @@ def test_before_any_update_it_says_what_to_do(view):
     assert all(x is None or len(x) == 0 for x, _ in line_data(view))
 
 
-def test_a_hidden_view_trains_no_twin_until_it_is_shown(view, qtbot):
+def test_a_view_behind_another_tab_trains_no_twin_until_it_is_shown(qtbot):
+    from PySide6 import QtWidgets
+    tabs = QtWidgets.QTabWidget()  # as the window tabs it with the loss plot
+    qtbot.addWidget(tabs)
+    view = GradientNormView()
+    tabs.addTab(QtWidgets.QLabel("the loss plot"), "loss")
+    tabs.addTab(view, "vanishing gradients")
+    tabs.resize(1000, 700)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    view.set_requester(AnsweringRequester(view))
     t, snap = trained(steps=30)
-    view.hide()
     view.set_compare(True)
     view.show_snapshot(snap)
-    assert not [r for r in view._requester.asked if r.channel == "twin"] and view.twin is None
-    view.show()
-    qtbot.waitExposed(view)
+    assert not view._requester.asked and view.twin is None
+    tabs.setCurrentIndex(1)
     assert view.twin is not None and view.twin.step == 30
+
+
+def test_a_view_made_for_files_draws_its_twin_at_once():
+    # ui/offscreen.py's views are never shown: they get their answers at once, the twin in one piece
+    view = GradientNormView()
+    view.resize(960, 720)
+    view.set_requester(AnsweringRequester(view))
+    t, snap = trained(steps=30)
+    view.set_compare(True)
+    view.show_snapshot(snap)
+    assert view.twin.step == 30 and len(view._requester.asked) == 1
+    target = view.export_target()
+    assert (target.width(), target.height()) == (960, 720)  # the content, at the view's size
+    view.deleteLater()
