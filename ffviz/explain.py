@@ -160,7 +160,8 @@ def explain(trainer, layer: int, kind: str, index, format: str = "text", precisi
             chain = trainer.chain_rule(layer, kind, tuple(index))
         elif ph.kind == "update":
             inputs = [index[0]] if kind == "kernel" else []
-            upd = update_formulas(tr, layer, unit, names, inputs, trainer.config.optimizer.name)
+            upd = update_formulas(tr, layer, unit, names, inputs, trainer.config.optimizer.name,
+                                  trainer.config.optimizer.train_only)
             if kind == "bias":
                 upd = upd[-1:]
             sections.append(("Weight update", upd))

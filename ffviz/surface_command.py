@@ -5,7 +5,7 @@ reached, with the path on it.
                   [--seed K] --out DIR
 
 writes DIR/surface.npz (ffviz/io/surface_file.py) and, when the window's surface view can draw it headless,
-DIR/surface.png and DIR/surface.svg (`render_surface_files` in ffviz.ui.views.loss_surface).
+DIR/surface.png and DIR/surface.svg (`render_surface_files` in ffviz.ui.views.surface.pictures).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ffviz.errors import FfvizError
 
 MAX_STEPS = 100_000
 MAX_PATH_BYTES = 512 * 1024 * 1024  # the recorded path: (N + 1) × parameters × 8 bytes
-PICTURES_MODULE = "ffviz.ui.views.loss_surface"
+PICTURES_MODULE = "ffviz.ui.views.surface.pictures"
 
 
 def add_parser(sub) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ffviz.engine.plane import has_plane
 from ffviz.errors import FfvizError
 
 if TYPE_CHECKING:
@@ -116,4 +117,4 @@ def check_dataset(cfg: RunConfig, dataset) -> None:
     """`check` with the sizes of data already loaded (a CSV file's rows are known only once it is read)."""
     raw = 0 if dataset.raw_train is None else dataset.raw_train.shape[1]
     check(cfg, int(dataset.x_train.shape[0]), int(dataset.x_test.shape[0]), raw_columns=raw,
-          plane=dataset.extent is not None)
+          plane=has_plane(dataset))  # a slice of many inputs is a plane as well

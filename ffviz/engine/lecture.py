@@ -278,8 +278,10 @@ def backward_formulas(trace: TraceView, kernels, activations, layer: int, unit: 
 # ---------------------------------------------------------------- update
 
 def update_formulas(trace: TraceView, layer: int, unit: int, names: Names | None = None, inputs=None,
-                    optimizer: str = "sgd") -> list[Formula]:
-    """w′ = w − η·∂J/∂w for the weights into `unit` of `layer` (and its bias), with the update's numbers."""
+                    optimizer: str = "sgd", train_only=None) -> list[Formula]:
+    """w′ = w − η·∂J/∂w for the weights into `unit` of `layer` (and its bias), with the update's numbers.
+    With `train_only` (optimizer.train_only: the parameter names that train), every other weight reads
+    w′ = w: it has a gradient, but the update leaves it where it is."""
     names = names or names_of(trace.old_kernels)
     li, j = layer - 1, unit
     ph = Phase("update")
@@ -289,9 +291,18 @@ def update_formulas(trace: TraceView, layer: int, unit: int, names: Names | None
     shown = range(min(old.shape[0], FAN_IN_SHOWN)) if inputs is None else inputs
     plain = optimizer in ("sgd", "perceptron")
     rule = "" if plain else f"the {optimizer} rule: w′ = w + Δw with its own Δw"
+    frozen_rule = "frozen: only the chosen weights train (the loss surface's “freeze the others”)"
+
+    def frozen(name: str) -> bool:
+        return train_only is not None and name not in train_only
+
     for i in shown:
         w = names.weight(layer, i, j)
         prime = Symbol(w.text + "′", w.latex + "'")
+        if frozen(f"kernel{layer}[{i},{j}]"):
+            out.append(Formula(prime, Symbol(w.text, w.latex), (), float(new[i, j]), ph,
+                               frozen_rule))
+            continue
         if plain:
             sym = Symbol(f"{w.text} − η·∂J/∂{w.text}", rf"{w.latex} - \eta \cdot \frac{{\partial J}}{{\partial {w.latex}}}")
             nums = (float(old[i, j]), MINUS, float(trace.learning_rate), TIMES, float(grads[i, j]))
@@ -302,6 +313,10 @@ def update_formulas(trace: TraceView, layer: int, unit: int, names: Names | None
     if trace.old_biases[li] is not None and trace.grad_biases[li] is not None:
         b = names.bias(layer, j)
         ob, nb = trace.old_biases[li][j], trace.new_biases[li][j]
+        if frozen(f"bias{layer}[{j}]"):
+            out.append(Formula(Symbol(b.text + "′", b.latex + "'"), Symbol(b.text, b.latex), (),
+                               float(nb), ph, frozen_rule))
+            return out
         nums = ((float(ob), MINUS, float(trace.learning_rate), TIMES, float(trace.grad_biases[li][j])) if plain
                 else (float(ob), PLUS, float(nb - ob)))
         out.append(Formula(Symbol(b.text + "′", b.latex + "'"),
@@ -312,7 +327,7 @@ def update_formulas(trace: TraceView, layer: int, unit: int, names: Names | None
 
 
 def phase_formulas(trace: TraceView, kernels, biases, activations, loss, unit: int = 0, sample: int = 0,
-                   optimizer: str = "sgd") -> list[Formula]:
+                   optimizer: str = "sgd", train_only=None) -> list[Formula]:
     """The formulas of the trace's last phase, for one unit of the phase's layer (the output's, for the loss
     and the update) and one sample of the batch. `kernels`, `biases`: the weights the update started from."""
     ph = trace.last_phase
@@ -325,4 +340,4 @@ def phase_formulas(trace: TraceView, kernels, biases, activations, loss, unit: i
         return loss_formulas(trace, loss, sample, names)
     if ph.kind == "backward":
         return backward_formulas(trace, kernels, activations, ph.layer, unit, sample, names)
-    return update_formulas(trace, len(trace.z), unit, names, optimizer=optimizer)
+    return update_formulas(trace, len(trace.z), unit, names, optimizer=optimizer, train_only=train_only)

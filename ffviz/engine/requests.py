@@ -127,7 +127,8 @@ class LectureRequest(Request):
             formulas = lecture.backward_formulas(tr, self.kernels, acts, ph.layer, unit if ph.layer == layer else 0,
                                                  s, names, inputs if ph.layer == layer else None)
         else:
-            formulas = lecture.update_formulas(tr, layer, unit, names, inputs, cfg.optimizer.name)
+            formulas = lecture.update_formulas(tr, layer, unit, names, inputs, cfg.optimizer.name,
+                                               cfg.optimizer.train_only)
         chain, note, update = None, "", ()
         if self.weight is not None:
             wl, kind, index = self.weight
@@ -141,7 +142,8 @@ class LectureRequest(Request):
                     note = str(exc)
                 if ph is not None and ph.kind == "update":
                     upd = lecture.update_formulas(tr, wl, index[-1], names,
-                                                  [index[0]] if kind == "kernel" else [], cfg.optimizer.name)
+                                                  [index[0]] if kind == "kernel" else [], cfg.optimizer.name,
+                                                  cfg.optimizer.train_only)
                     update = tuple(upd[:1] if kind == "kernel" else upd[-1:])
         return Lecture(tuple(formulas), chain, note, update)
 

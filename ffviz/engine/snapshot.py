@@ -160,6 +160,9 @@ class Snapshot:
     state: "TrainerState | None" = None  # the run now, for requests computed from it (surfaces, races)
     trajectory: "Trajectory | None" = None  # recorded points of the path through weight space (bounded)
     first_step: int = 0  # the earliest update the timeline can restore
+    rewound_from: int | None = None  # rewound (Trainer.snapshot_at): the run's newest update; None: this is it
+    future: "History | None" = None  # rewound: the run's whole history, the updates after this one included
+    branch: "History | None" = None  # the history of a branch left behind (continued from an earlier update)
     norms: "NormView | None" = None  # ‖∂J/∂kernel‖ and ‖Δkernel‖/‖kernel‖ per layer over the run
 
     @property

@@ -25,9 +25,10 @@ from ffviz.engine.insight import NormHistory
 from ffviz.engine.losses import regularization_grad
 from ffviz.engine.network import Network
 from ffviz.engine.optimizers import Optimizer
+from ffviz.engine.plane import has_plane
 from ffviz.engine.snapshot import (Divergence, History, Phase, Snapshot, TraceView, readonly, readonly_tuple)
 from ffviz.engine.state import TrainerState
-from ffviz.engine.timeline import Journal, Timeline
+from ffviz.engine.timeline import Journal, Timeline, Trajectory
 from ffviz.errors import FfvizError, shown
 
 # The phases every update passes through, made once: comparing and assigning them is on the hot path.
@@ -139,6 +140,7 @@ class Trainer:
         self._serial = 0
         self._journal = journal  # record into a Journal (the training process) instead of a Timeline
         self._plane = None  # an input plane made elsewhere for the next snapshot (absorb)
+        self.plane_slice = None  # more than two inputs: the slice snapshots' planes show (engine.plane)
         self.load(config)
 
     # ------------------------------------------------------------------ building
@@ -163,6 +165,7 @@ class Trainer:
         dataset = self._checked_dataset(config, build_dataset(config.data, self._rngs(config)[0], base_dir))
         previous = self.__dict__.copy()
         self.config, self.dataset, self._base_dir = config, dataset, base_dir
+        self.plane_slice = None  # other data: its slice starts at the default again
         self._build()
         if not math.isfinite(self._evals.last("train_loss")) and dataset.x_train.shape[0]:
             reason = self._nonfinite_start_reason()
@@ -191,6 +194,7 @@ class Trainer:
         them."""
         self = cls.__new__(cls)
         self._base_dir, self._serial, self._journal, self._plane = base_dir, 0, journal, None
+        self.plane_slice = None
         self.config, self.dataset = state.config, state.dataset
         self._build()
         self.run_id = run_id
@@ -316,6 +320,14 @@ class Trainer:
         if not math.isfinite(lr) or lr <= 0 or lr > 1e6:
             raise FfvizError(f"the learning rate must be a finite number between 0 and 1e6, not {lr!r}")
         return lr
+
+    def set_plane_slice(self, plane_slice) -> None:
+        """Which slice of a many-input space snapshots' planes show (engine.plane.PlaneSlice); a slice that
+        does not fit the data is a one-line FfvizError and changes nothing."""
+        from ffviz.engine.plane import checked_slice, has_slices
+        if not has_slices(self.dataset):
+            raise FfvizError("the data has two inputs or fewer: its plane is the whole input space")
+        self.plane_slice = checked_slice(self.dataset, plane_slice)
 
     def set_learning_rate(self, lr) -> None:
         """Change η between any two updates (or phases); a non-finite or non-positive value is refused."""
@@ -708,6 +720,61 @@ class Trainer:
             raise FfvizError(f"replaying updates {c.step}–{k} diverged at {self.step_count}")
         self._evals.extend(*between)
         self.record_evaluation()
+        self._retrace()
+
+    def _retrace(self, timeline=None) -> None:
+        """Restored to a checkpoint at update k, the run has k's weights but not the numbers of update k (its
+        trace: the gradients the diagram colours edges by, the chain-rule factors): work them out again by
+        replaying update k from the checkpoint before it, so the run shows k as a run stopped at k does."""
+        k = self.step_count
+        if self._trace is not None or k == 0 or self._next != _FIRST:
+            return
+        c = (timeline or self.timeline).checkpoint_before(k - 1)
+        if c is None or k - c.step > TRACE_REPLAY:
+            return
+        replay = Trainer.resume(c, self.run_id, base_dir=self._base_dir)
+        if replay.step(k - c.step) == k - c.step:
+            self._trace, self._last_trace = replay._trace, replay._last_trace
+
+    def snapshot_at(self, k: int, plane_resolution: int | None = None) -> Snapshot:
+        """The snapshot of this run as it was after update k, exactly (a copy restored from the timeline's
+        nearest checkpoint and the updates from there replayed, update k's numbers included; the history and
+        trajectory up to k), while this run stays where it is: the rewind timeline shows the past without
+        losing the future. The snapshot carries the run's newest update (rewound_from) and its whole history
+        (future), and a serial of this run's, so views take it as the newest picture."""
+        k = int(k)
+        if not 0 <= k <= self.step_count:
+            raise FfvizError(f"update {k} is not in this run (0 to {self.step_count})")
+        c = self.timeline.checkpoint_before(k)
+        if c is None:
+            raise FfvizError(f"update {k} is older than the run's oldest checkpoint ({self.timeline.first_step})")
+        copy_ = Trainer.resume(c, self.run_id, base_dir=self._base_dir)
+        if copy_.step(k - c.step) != k - c.step:  # cannot happen for a run that reached k before
+            raise FfvizError(f"replaying updates {c.step}–{k} diverged at {copy_.step_count}")
+        steps = self._updates.column("step")
+        n = int(np.searchsorted(steps, k, side="left"))  # the batch losses of updates 1…k (recorded at 0…k−1)
+        copy_._updates = Series(("step", "batch_loss"))
+        copy_._updates.extend(*(col[:n] for col in self._updates.rows(0)))
+        copy_._batch_curve = Envelope()
+        copy_._batch_curve.rebuild(copy_._updates.column("step"), copy_._updates.column("batch_loss"))
+        keep = int(np.searchsorted(self._evals.column("step"), k, side="right"))
+        copy_._evals = Series(EVAL_COLUMNS)
+        copy_._evals.extend(*(col[:keep] for col in self._evals.rows(0)))
+        copy_.record_evaluation()
+        norms = copy.deepcopy(self._norms)  # the layer norms of updates 1…k, as the run recorded them
+        norms.truncate(k)
+        copy_._norms = norms
+        copy_._retrace(self.timeline)
+        copy_.plane_slice = self.plane_slice
+        copy_._ckpt = copy_._checkpoint()
+        snap = copy_.snapshot(plane_resolution)
+        shown_ = self.timeline.display()
+        i = int(np.searchsorted(shown_.steps, k, side="right"))
+        self._serial += 1
+        first = self.timeline.first_step
+        return replace(snap, serial=self._serial, trajectory=Trajectory(shown_.steps[:i], shown_.params[:i]),
+                       first_step=first if first is not None else k, rewound_from=self.step_count,
+                       future=self.history())
 
     def absorb(self, progress: Progress) -> None:
         """Take in what a copy of this run did in the training process (Progress): the same run, here. The
@@ -767,7 +834,7 @@ class Trainer:
         u0, e0 = marks.get("updates", 0), marks.get("evals", 0)
         marks["updates"], marks["evals"] = self._updates.n, self._evals.n
         plane = None
-        if plane_resolution and self.dataset.extent is not None:
+        if plane_resolution and has_plane(self.dataset):
             from ffviz.engine.plane import evaluate_plane
             plane = evaluate_plane(self, plane_resolution)
         trace = self._trace
@@ -892,7 +959,7 @@ class Trainer:
         gk, gb = self.latest_gradients()
         uk, ub = self.last_update()
         plane, self._plane = self._plane, None
-        if plane is None and plane_resolution and self.dataset.extent is not None:
+        if plane is None and plane_resolution and has_plane(self.dataset):
             from ffviz.engine.plane import evaluate_plane
             plane = evaluate_plane(self, plane_resolution)
         timeline = self.timeline

@@ -29,11 +29,13 @@ from ffviz.ui.panels.chain_rule import ChainRulePanel
 from ffviz.ui.panels.controls import ControlsPanel
 from ffviz.ui.panels.formula_strip import FormulaStrip
 from ffviz.ui.panels.phase_strip import PhaseStrip
+from ffviz.ui.panels.timeline import TimelinePanel
 from ffviz.ui.views.activation_gallery import ActivationGallery
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
 from ffviz.ui.views.gradient_norms import GradientNormView
 from ffviz.ui.views.loss_curves import LossCurvePlot
 from ffviz.ui.views.network import NetworkView
+from ffviz.ui.views import in_view
 from ffviz.ui.views.surface import LossSurfaceView
 from ffviz.ui.worker import SPEEDS, TrainingWorker, WorkerThread
 
@@ -75,6 +77,8 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("Shift+Right, P", "Step one phase: a layer of the forward pass, the loss, a layer of the backward pass, "
                        "the update"),
     ("Shift+Left", "Step back one phase (exactly: the run as it was before it)"),
+    ("Ctrl+Left, Ctrl+Right", "Rewind: show the update before or after on the run's timeline (exactly as it was)"),
+    ("Home, End", "Rewind to the run's start; back to its newest update"),
     ("A", "Play the phases of one update by themselves, at the chosen pace (any key stops)"),
     ("D", "Digits: 3 significant, 2 decimals as on the slides, full precision"),
     ("Q", "Quiz: each new number is “?” until Enter reveals it"),
@@ -166,7 +170,7 @@ class PaintWatch(QtCore.QObject):
         self._pending = False
 
     def expect(self, widgets) -> None:
-        visible = [w for w in widgets if w.isVisible() and _on_screen(w.window())]
+        visible = [w for w in widgets if w.isVisible() and in_view(w) and _on_screen(w.window())]
         for w in visible:
             if w not in self._watched:
                 w.installEventFilter(self)
@@ -222,6 +226,10 @@ class MainWindow(QtWidgets.QMainWindow):
     parameters_requested = Signal(object)  # {(layer, kind, index): value}, all at once (the loss surface)
     restore_requested = Signal(bool)  # True: and divide the learning rate by 10
     phase_back_requested = Signal()
+    rewind_requested = Signal(int)  # show update k of the run's timeline
+    branch_requested = Signal(bool)  # continue from the update shown, dropping the ones after it (True: keep
+    # their history, drawn faded)
+    plane_slice_requested = Signal(object)  # PlaneSlice: which inputs span the plane, where the others are held
     frame_drawn = Signal()
     theme_changed = Signal(object)  # the Theme now in use
 
@@ -257,6 +265,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._connect_files()
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._restore_settings()
+        self._raise_for(config)
         self.apply_theme()
         hints = QtGui.QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
@@ -306,7 +315,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 lay.addWidget(view, 1)
                 lay.addWidget(self.formula_strip)
             else:
-                dock = self._dock(entry.title, f"{entry.key}Dock", view, entry.area)
+                # a view with controls of its own (the boundary's slice bar) docks them with it
+                docked = view.dock_widget() if hasattr(view, "dock_widget") else view
+                dock = self._dock(entry.title, f"{entry.key}Dock", docked, entry.area)
                 setattr(self, f"{entry.key}_dock", dock)
                 self.docks[entry.key] = dock
                 dock.setVisible(entry.shown)
@@ -317,7 +328,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 # They paint every pixel of their viewport: Qt need not paint the window behind them each frame.
                 view.viewport().setAttribute(opaque, True)
         # what takes snapshots, themes and answers: the views, and the strips around the diagram
-        self.receivers = self.views + [self.phase_strip, self.formula_strip]
+        self.timeline = TimelinePanel()
+        self.receivers = self.views + [self.phase_strip, self.formula_strip, self.timeline]
         self._lecture = LectureOptions()
         self._auto = QtCore.QTimer(self)  # plays the phases of an update by themselves (A)
         self._auto.timeout.connect(self._on_auto_phase)
@@ -329,6 +341,8 @@ class MainWindow(QtWidgets.QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         dock.visibilityChanged.connect(lambda shown, d=dock: self._on_dock_visibility(d, shown))
+        if hasattr(widget, "on_shown"):  # a view that skips work while hidden catches up when shown
+            dock.visibilityChanged.connect(lambda shown, w=widget: shown and w.on_shown())
         return dock
 
     def _action(self, text: str, slot, keys=(), checkable=False, tip: str = "") -> QtGui.QAction:
@@ -346,14 +360,24 @@ class MainWindow(QtWidgets.QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        self.act_play = self._action("Play", self.toggle_requested.emit, ("Space",),
+        # Play, Step and the phases act on the run: rewound, they first continue from the update shown
+        self.act_play = self._action("Play", lambda: self._continue_then(self.toggle_requested.emit), ("Space",),
                                      tip="Train continuously / pause")
-        self.act_step = self._action("Step", lambda: self.step_requested.emit(1), ("Right", "N"),
-                                     tip="Do exactly one update")
-        self.act_phase = self._action("Step phase", self.phase_step_requested.emit, ("Shift+Right", "P"),
+        self.act_step = self._action("Step", lambda: self._continue_then(lambda: self.step_requested.emit(1)),
+                                     ("Right", "N"), tip="Do exactly one update")
+        self.act_phase = self._action("Step phase", lambda: self._continue_then(self.phase_step_requested.emit),
+                                      ("Shift+Right", "P"),
                                       tip="Do one phase of the update: forward layer, loss, backward layer, update")
-        self.act_back = self._action("Step back a phase", self.phase_back_requested.emit, ("Shift+Left",),
-                                     tip="Undo the last phase: the run exactly as it was before it")
+        self.act_back = self._action("Step back a phase", lambda: self._continue_then(self.phase_back_requested.emit),
+                                     ("Shift+Left",), tip="Undo the last phase: the run exactly as it was before it")
+        self.act_rewind_back = self._action("Back one update", lambda: self.timeline.nudge(-1), ("Ctrl+Left",),
+                                            tip="Show the update before, on the run's timeline")
+        self.act_rewind_forward = self._action("Forward one update", lambda: self.timeline.nudge(1), ("Ctrl+Right",),
+                                               tip="Show the update after, on the run's timeline")
+        self.act_rewind_start = self._action("Go to the start", self.timeline.go_start, ("Home",),
+                                             tip="Show the run's first update that can be restored")
+        self.act_rewind_newest = self._action("Go to the newest update", self.timeline.go_newest, ("End",),
+                                              tip="Back to the run as it is now")
         self.act_auto = self._action("Play the phases", self.set_auto_advance, ("A",), checkable=True,
                                      tip="Step the phases of one update by themselves at the chosen pace; any key stops")
         self.act_digits = self._action("Digits", self._on_next_precision, ("D",),
@@ -439,6 +463,9 @@ class MainWindow(QtWidgets.QMainWindow):
         m = mb.addMenu("&Train")
         for a in (self.act_play, self.act_step, self.act_phase, self.act_back, self.act_reset, self.act_restore):
             m.addAction(a)
+        m.addSeparator()
+        for a in (self.act_rewind_back, self.act_rewind_forward, self.act_rewind_start, self.act_rewind_newest):
+            m.addAction(a)
         m = mb.addMenu("&Lecture")
         for a in (self.act_phase, self.act_back, self.act_auto):
             m.addAction(a)
@@ -503,6 +530,12 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addAction(self.act_log_gradient)
         tb.addAction(self.act_log)
         tb.addAction(self.act_restore)
+        # across the whole window, below everything: where the run is in time
+        tb = QtWidgets.QToolBar("Timeline")
+        tb.setObjectName("timelineToolbar")
+        tb.setMovable(False)
+        tb.addWidget(self.timeline)
+        self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, tb)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -527,6 +560,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.parameter_edit_requested.connect(w.set_parameter)
         self.parameters_requested.connect(w.set_parameters)
         self.restore_requested.connect(w.recover)
+        self.rewind_requested.connect(w.rewind_to)
+        self.branch_requested.connect(w.branch_here)
+        self.plane_slice_requested.connect(w.set_plane_slice)
+        self.boundary_plot.slice_bar.slice_requested.connect(self.plane_slice_requested)
+        self.timeline.rewind_requested.connect(self.rewind_requested)
+        self.timeline.continue_requested.connect(lambda: self._continue_then(self.play_requested.emit))
         self.frame_drawn.connect(w.frame_drawn)
         w.snapshot_ready.connect(self._on_snapshot)
         w.failed.connect(self._on_failed)
@@ -675,13 +714,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.act_restore.setEnabled(snap.diverged is not None)
         finally:
             # Tell the worker once the views have painted this snapshot, not before: it trains in between.
-            self._paint_watch.expect([v.viewport() for v in self.views] + [self.status_label])
+            self._paint_watch.expect([v.viewport() for v in self.views if getattr(v, "paced", True)]
+                                     + [self.status_label])
             if self._auto.isActive() and snap.trace is not None and snap.trace.last_phase is not None \
                     and snap.trace.last_phase.kind == "update" and not snap.mid_update:
                 self.set_auto_advance(False)  # one update animated: the lecturer goes on from here
 
     def _update_status(self, snap) -> None:
-        parts = [f"step {snap.step}", f"epoch {snap.epoch:.2f}",
+        where = f"step {snap.step}"
+        if snap.rewound_from is not None:
+            where += f" (rewound; newest {snap.rewound_from})"
+        parts = [where, f"epoch {snap.epoch:.2f}",
                  f"train loss {fmt.number(snap.train_loss, fmt.SIG4, nan='—')}"]
         if snap.dataset.x_test.shape[0]:
             parts.append(f"test loss {fmt.number(snap.test_loss, fmt.SIG4, nan='—')}")
@@ -736,14 +779,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"Only {' and '.join(names)} train now; the other weights stay where they are"
                                      if names else "Every weight trains again", 6000)
 
+    def _raise_for(self, config) -> None:
+        if config.name == "lecture":
+            # one sample: the decision boundary says little; J(w1, w2) with the first step says everything,
+            # and its column's height goes to it rather than to a loss curve of a handful of points
+            self.surface_dock.raise_()
+            QtCore.QTimer.singleShot(0, self._room_for_surface)
+
+    def _room_for_surface(self) -> None:
+        self.resizeDocks([self.surface_dock], [int(self.width() * 0.34)], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.surface_dock], [int(self.height() * 0.6)], QtCore.Qt.Orientation.Vertical)
+
     def _on_config_applied(self, how: str, config, base_dir) -> None:
         self._base_dir = base_dir  # only now: a file the worker refused changes nothing here either
         self.controls.set_config(config)
         if how == "loaded" and config.name in preset_names():
             self._settings.setValue("lastPreset", config.name)  # the next launch without a file opens it
-        if how in ("loaded", "rebuild") and config.name == "lecture":
-            # one sample: the decision boundary says little; J(w1, w2) with the first step says everything
-            self.surface_dock.raise_()
+        if how in ("loaded", "rebuild"):
+            self._raise_for(config)
         if how in ("rebuild", "loaded"):
             self.statusBar().showMessage(
                 f"Network built: weights initialised from seed {config.seed}"
@@ -871,6 +924,40 @@ class MainWindow(QtWidgets.QMainWindow):
         return super().eventFilter(obj, event)
 
     # ------------------------------------------------------------------ user actions
+
+    def _continue_then(self, command) -> None:
+        """Run a command that trains; while an earlier update is shown, first continue from it, once the
+        user has agreed that the updates after it are dropped (else nothing happens)."""
+        if self.timeline.rewound and not self.confirm_branch():
+            return
+        command()
+
+    def confirm_branch(self) -> bool:
+        """Ask before the updates after the one shown are dropped; True (and the worker told) if agreed."""
+        k, n = self.timeline.position, self.timeline.newest
+        answer = self.ask_branch(k, n)
+        if answer not in ("drop", "keep"):
+            self.statusBar().showMessage(f"Still showing update {k} of {n}: nothing dropped", 5000)
+            return False
+        self.branch_requested.emit(answer == "keep")
+        return True
+
+    def ask_branch(self, k: int, n: int) -> str:
+        """The dialog: "drop" the updates after k, "keep" their loss curve (faded), or "cancel"."""
+        box = QtWidgets.QMessageBox(self)
+        box.setIcon(QtWidgets.QMessageBox.Icon.Question)
+        box.setWindowTitle("Continue from here?")
+        box.setText(f"Continue training from update {k}?")
+        box.setInformativeText(f"Updates {k + 1} to {n} will be dropped: the run goes on from {k} instead. "
+                               f"Their loss curve can stay on the loss plot, faded. (End goes back to "
+                               f"update {n} instead.)")
+        keep = box.addButton("Continue, keep the old curve faded", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        drop = box.addButton(f"Continue, drop updates {k + 1}–{n}", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "keep" if clicked is keep else "drop" if clicked is drop else "cancel"
 
     def _on_gradient_toggled(self, on: bool) -> None:
         self.network_view.set_color_mode("gradient" if on else "weight")
@@ -1107,6 +1194,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.controls_dock], [self.controls.minimumSizeHint().width() + 28],
                          QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["chain"]], [int(self.height() * 0.2)], QtCore.Qt.Orientation.Vertical)
+        # a tab raised before the window is shown does not stay raised: the first of each tab group, again
+        for entry in VIEWS:
+            if entry.tab_with is not None:
+                self.docks[entry.tab_with].raise_()
+        if self._snapshot is not None:
+            self._raise_for(self._snapshot.config)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._save_settings()

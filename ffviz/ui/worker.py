@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 
 from PySide6 import QtCore
 from PySide6.QtCore import Signal, Slot
@@ -102,6 +103,8 @@ class TrainingWorker(QtCore.QObject):
         self._per_update: float | None = None  # seconds per update, learned as we go; None: not yet known
         self._stop_requested = False  # set from the GUI thread on shutdown; read between chunks
         self._announced = None  # the divergence the GUI has been told about
+        self._rewound: int | None = None  # the earlier update shown (the rewind timeline); None: the newest
+        self._branch = None  # History of the updates a branch left behind, kept to be drawn faded (or None)
         self.plane_resolution = PLANE_RESOLUTION
 
     @property
@@ -114,6 +117,8 @@ class TrainingWorker(QtCore.QObject):
     @Slot()
     @guarded
     def play(self) -> None:
+        if self._refused_while_rewound():
+            return
         if self._trainer.diverged is not None:
             self.failed.emit("training diverged: go back to where it was still improving (or reset) first")
             return
@@ -149,6 +154,8 @@ class TrainingWorker(QtCore.QObject):
     @guarded
     def step(self, n: int = 1) -> None:
         """Pause, then run exactly n updates (completing one that was stepped into phase by phase)."""
+        if self._refused_while_rewound():
+            return
         self.pause()
         self._trainer.step(max(1, int(n)))
         self._after_training()
@@ -159,6 +166,8 @@ class TrainingWorker(QtCore.QObject):
     def step_phase(self) -> None:
         """Pause, then do one phase: a layer of the forward pass, the loss, a layer of the backward pass,
         or the update."""
+        if self._refused_while_rewound():
+            return
         self.pause()
         self._trainer.step_phase()
         self._after_training()
@@ -168,6 +177,8 @@ class TrainingWorker(QtCore.QObject):
     @guarded
     def step_back_phase(self) -> None:
         """Pause, then undo the last phase (exactly, through the timeline): the lecture's "back one slide"."""
+        if self._refused_while_rewound():
+            return
         self.pause()
         if not self._trainer.step_back_phase():
             self.failed.emit("this is the start of the run: there is no phase before it")
@@ -176,6 +187,7 @@ class TrainingWorker(QtCore.QObject):
     @Slot()
     @guarded
     def reset(self) -> None:
+        self._rewound = self._branch = None  # a new start: the timeline starts again too
         self.pause()
         self._trainer.reset()
         self.config_applied.emit("reset", self._trainer.config, self._trainer.base_dir)
@@ -185,6 +197,8 @@ class TrainingWorker(QtCore.QObject):
     @guarded
     def apply_config(self, config: RunConfig) -> None:
         """Adopt a changed config: live changes keep the weights, structural ones rebuild the network."""
+        if self._refused_while_rewound():
+            return
         try:
             how = self._trainer.apply_config(config)
         except FfvizError as exc:
@@ -206,6 +220,7 @@ class TrainingWorker(QtCore.QObject):
         except FfvizError as exc:
             self.failed.emit(str(exc))
             return
+        self._rewound = self._branch = None
         self._per_update = None
         self.config_applied.emit("loaded", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
@@ -223,6 +238,8 @@ class TrainingWorker(QtCore.QObject):
     @Slot(float)
     @guarded
     def set_learning_rate(self, lr: float) -> None:
+        if self._refused_while_rewound():
+            return
         try:
             self._trainer.set_learning_rate(lr)
         except FfvizError as exc:
@@ -252,6 +269,8 @@ class TrainingWorker(QtCore.QObject):
     @guarded
     def set_parameters(self, values: dict) -> None:
         """Set several weights by hand at once ({(layer, kind, index): value}); all or none."""
+        if self._refused_while_rewound():
+            return
         try:
             self._trainer.set_parameters(values)
         except FfvizError as exc:
@@ -285,6 +304,7 @@ class TrainingWorker(QtCore.QObject):
             self.failed.emit(str(exc))
             return
         self._runner.replace_trainer(trainer)
+        self._rewound = self._branch = None
         self._per_update = None
         self._announced = None
         self.config_applied.emit("session", trainer.config, trainer.base_dir)
@@ -307,11 +327,77 @@ class TrainingWorker(QtCore.QObject):
     def recover(self, divide_learning_rate: bool = False) -> None:
         """After divergence: back to the last update at which the run was still improving (exactly, via the
         timeline), optionally with the learning rate divided by 10."""
+        self._rewound = None  # going back to where the loss still fell branches there, as it always did
         self.pause()
         self._trainer.recover(divide_learning_rate)
         self._announced = None
         self.config_applied.emit("restored", self._trainer.config, self._trainer.base_dir)
         self._publish(force=True)
+
+    @Slot(object)
+    @guarded
+    def set_plane_slice(self, plane_slice) -> None:
+        """More than two inputs: which two span the plane and where the others are held (engine.plane). It
+        changes what is drawn, not the run, so it works while rewound too."""
+        try:
+            self._trainer.set_plane_slice(plane_slice)
+        except FfvizError as exc:
+            self.failed.emit(str(exc))
+            return
+        self._publish(force=True)
+
+    @Slot(int)
+    @guarded
+    def rewind_to(self, k: int) -> None:
+        """Show update k (the rewind timeline): the views get the run as it was after update k, exactly
+        (Trainer.snapshot_at: restored from the timeline here, in the worker's thread), while the run itself
+        stays at its newest update, which k = that update (End) shows again. Pauses. A drag sends many of
+        these: each only moves the target, and the snapshot of the newest target goes when the GUI has drawn
+        the last (the back-pressure of every frame), so the GUI never waits for positions it has passed."""
+        k = int(k)
+        trainer = self._trainer  # at home from here on
+        first = trainer.timeline.first_step
+        first = trainer.step_count if first is None else first
+        if not first <= k <= trainer.step_count:
+            self.failed.emit(f"update {k} is not on the timeline (updates {first} to {trainer.step_count})")
+            return
+        self._rewound = None if k == trainer.step_count else k
+        self.pause()  # and publish k (or, while a frame is being drawn, once it has been)
+
+    @Slot(bool)
+    @guarded
+    def branch_here(self, keep: bool = False) -> None:
+        """Continue from the update shown (the GUI asked first): the run goes back to it exactly
+        (Trainer.restore_step) and what came after it is dropped; the next update is k + 1. `keep`: the
+        dropped updates' history stays, for the loss plot to draw faded (they cannot be restored)."""
+        k = self._rewound
+        if k is None:
+            return
+        self.pause()
+        self._branch = self._trainer.history() if keep else None
+        self._trainer.restore_step(k)
+        self._rewound = None
+        self._announced = None
+        # the settings are update k's again (a learning rate changed after k is undone with the rest)
+        self.config_applied.emit("same", self._trainer.config, self._trainer.base_dir)
+        self._publish(force=True)
+
+    @property
+    def rewound(self) -> int | None:
+        """The earlier update the views are shown, or None (the run's newest)."""
+        return self._rewound
+
+    def _refused_while_rewound(self) -> bool:
+        """While an earlier update is shown, commands that would change the run wait for a decision: continue
+        from here (branch_here) or back to the newest. Says so in one line; nothing changes."""
+        if self._rewound is None:
+            return False
+        self.failed.emit(f"showing update {self._rewound} of {self._trainer.step_count}: continue from here "
+                         f"(Play or Step asks first) or press End to return to update {self._trainer.step_count}")
+        # the controls show the run's settings again (an edit typed there did not happen)
+        self.config_applied.emit("same", self._trainer.config, self._trainer.base_dir)
+        self._publish(force=True)
+        return True
 
     @Slot()
     @guarded
@@ -430,7 +516,12 @@ class TrainingWorker(QtCore.QObject):
         now = time.perf_counter()
         if self._in_flight or (not force and now - self._last_emit < FRAME_SECONDS):
             return
-        snap = self._runner.snapshot(self.plane_resolution)
+        if self._rewound is not None:  # paused: the run is at home
+            snap = self._trainer.snapshot_at(self._rewound, self.plane_resolution)
+        else:
+            snap = self._runner.snapshot(self.plane_resolution)
+            if snap is not None and self._branch is not None:
+                snap = replace(snap, branch=self._branch)
         if snap is None:  # the run came home on its own meanwhile; its callbacks said why (and may have sent one)
             if self._in_flight:
                 return

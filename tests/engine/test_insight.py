@@ -238,3 +238,13 @@ def test_updates_to_move_is_a_count_or_one_line(a, b, g, lr):
         assert est.updates * step >= d * (1 - 1e-12) and (est.updates - 1) * step < d
     else:
         assert step == 0 or d / step >= 1e15 or not math.isfinite(d)
+
+
+def test_a_rewound_snapshot_shows_the_layer_norms_up_to_its_update():
+    t = Trainer(load_preset("deep-sigmoid"))
+    t.step(60)
+    now = t.snapshot().norms
+    back = t.snapshot_at(25).norms
+    assert back.steps.tolist() == list(range(1, 26))
+    np.testing.assert_array_equal(back.grad, now.grad[:25])
+    assert t.snapshot().norms.steps[-1] == 60  # the run itself is where it was

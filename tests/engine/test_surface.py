@@ -10,7 +10,7 @@ from ffviz.engine import ACTIVATIONS, LOSSES, Trainer, from_dict, load_preset
 from ffviz.engine.race import Contender, RaceRequest, contender_state, race_progress, run_race
 from ffviz.engine.surface import (MAX_RESOLUTION, PREVIEW_RESOLUTION, Landscape, SliceRequest, SurfaceRequest,
                                   compute_slice, compute_surface, filter_normalise, pca_directions, project,
-                                  random_directions, surface_progress)
+                                  point_on, random_directions, surface_progress)
 from ffviz.engine.timeline import Trajectory
 from ffviz.errors import FfvizError
 
@@ -476,3 +476,60 @@ def test_a_race_reports_progress_and_refuses_bad_contenders():
     st = adam.state()
     assert contender_state(st, Contender(learning_rate=0.5)).optimizer is st.optimizer
     assert contender_state(st, Contender("sgd")).optimizer == (0, None, None)
+
+
+# ---------------------------------------------------------------- the run now, on a surface computed earlier
+
+def _fd_gradient(trainer, params, h=1e-6):
+    g = np.zeros_like(params)
+    for i in range(params.size):
+        up, down = params.copy(), params.copy()
+        up[i] += h
+        down[i] -= h
+        g[i] = (_j(trainer, up) - _j(trainer, down)) / (2 * h)
+    return g
+
+
+def test_the_point_on_a_two_weight_surface_is_where_the_run_is_and_its_next_update():
+    tr = _trainer("tanh", "binary_crossentropy", steps=3)
+    p, q = tr.layout.position("kernel1[0,0]"), tr.layout.position("kernel2[1,0]")
+    res = compute_surface(SurfaceRequest.two_weights(p, q, resolution=9), Landscape.of_trainer(tr))
+    tr.step(4)  # the run moves on; the surface stays where it was computed
+    now = Landscape.of_trainer(tr)
+    pt = point_on(res, now)
+    assert pt.step == 7 and pt.ab == (tr.params[p], tr.params[q])
+    assert pt.loss == pytest.approx(_j(tr, tr.params), rel=1e-12)
+    np.testing.assert_allclose(pt.gradient, _fd_gradient(tr, tr.params), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(pt.gradient_ab, pt.gradient[[p, q]], rtol=0, atol=0)
+    under = res.center.copy()
+    under[[p, q]] = [tr.params[p], tr.params[q]]
+    assert pt.surface_loss == pytest.approx(_j(tr, under), rel=1e-12)
+    # the drawn next point is where the trainer's next (full-batch SGD) update puts the two weights
+    before = tr.params.copy()
+    tr.step(1)
+    np.testing.assert_allclose(pt.next_ab, (tr.params[p], tr.params[q]), rtol=0, atol=1e-12)
+    # the rest moved since the surface: off is that movement over the centre's norm
+    rest = before - under
+    assert pt.off == pytest.approx(np.linalg.norm(rest) / max(np.linalg.norm(res.center), 1.0), rel=1e-12)
+    assert res.moved_off(res.center) == 0.0
+
+
+def test_the_point_on_a_plane_is_the_projection_of_the_weights_and_of_the_step():
+    tr = _trainer("sigmoid", "half_squared_error", steps=30)
+    res = compute_surface(SurfaceRequest.pca_plane(resolution=7), Landscape.of_trainer(tr), tr.timeline.trajectory())
+    tr.step(2)
+    pt = point_on(res, Landscape.of_trainer(tr))
+    np.testing.assert_allclose(pt.ab, project(tr.params[None], res.center, res.directions)[0] + res.center_ab)
+    np.testing.assert_allclose(pt.gradient_ab, res.directions @ pt.gradient)
+    step = project((tr.params - tr.learning_rate * pt.gradient)[None], res.center, res.directions)[0] \
+        - project(tr.params[None], res.center, res.directions)[0]
+    np.testing.assert_allclose(pt.step_ab, step, atol=1e-12)
+    assert res.contains(*res.center_ab) and not res.contains(res.a[-1] + 1.0, res.b[0])
+
+
+def test_a_point_for_another_network_is_a_one_line_error():
+    tr = _trainer("tanh", "binary_crossentropy")
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=5), Landscape.of_trainer(tr))
+    other = _trainer("tanh", "softmax_crossentropy")
+    with pytest.raises(FfvizError, match="network changed"):
+        point_on(res, Landscape.of_trainer(other))

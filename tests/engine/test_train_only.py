@@ -104,3 +104,15 @@ def test_a_race_under_a_freeze_moves_only_the_two_weights():
         rest = np.ones(start.size, bool)
         rest[[p, q]] = False
         np.testing.assert_array_equal(other.params[rest], start[rest])
+
+
+def test_the_lectures_update_formulas_say_a_frozen_weight_stays():
+    from ffviz.engine.lecture import update_formulas
+    t = Trainer(_frozen("lecture", train_only=("kernel1[0,0]",)))
+    t.step(1)
+    free, frozen = update_formulas(t.trace, 1, 0, train_only=t.config.optimizer.train_only)
+    assert free.numbers[0] == 0.35 and free.value == pytest.approx(0.29046, abs=5e-6)  # w₁ − η·∂J/∂w₁
+    assert frozen.numbers == () and frozen.value == 0.40 and "frozen" in frozen.note  # w₂′ = w₂
+    assert frozen.symbolic.text == frozen.lhs.text.rstrip("′")
+    plain = update_formulas(t.trace, 1, 0)  # without the setting: the formula the rule would have used
+    assert plain[1].numbers != ()

@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 
 from ffviz.engine import load_preset, preset_names
 from ffviz.ui.app import close_on_signals
-from ffviz.ui.main_window import MainWindow
+from ffviz.ui.main_window import MainWindow, in_view
 
 TIMEOUT = 10_000
 
@@ -346,3 +346,24 @@ def test_a_refused_file_leaves_the_data_folder_alone(make_window, qtbot, tmp_pat
     assert win.save_network(tmp_path / "saved.json")
     saved = json.loads((tmp_path / "saved.json").read_text())
     assert saved["data"]["path"] == str((tmp_path / "a" / "d.csv").resolve())
+
+
+def test_frames_do_not_wait_for_a_dock_behind_another_tab(make_window, qtbot):
+    # Qt keeps a dock behind another's tab "visible" and moves it off the window: it never paints, so waiting
+    # for its paint held every frame to PaintWatch's 100 ms timeout (10 frames/s)
+    win = make_window("circle")
+    win.surface_dock.raise_()
+    qtbot.waitUntil(lambda: not in_view(win.boundary_plot), timeout=TIMEOUT)
+    win._paint_watch.expect([win.boundary_plot.viewport(), win.surface_view.canvas.viewport()])
+    assert win._paint_watch._waiting == {win.surface_view.canvas.viewport()}
+    win.boundary_dock.raise_()
+    qtbot.waitUntil(lambda: in_view(win.boundary_plot), timeout=TIMEOUT)
+    win._paint_watch.expect([win.boundary_plot.viewport(), win.surface_view.canvas.viewport()])
+    assert win._paint_watch._waiting == {win.boundary_plot.viewport()}
+
+
+@pytest.mark.parametrize("preset, shown, behind", [("circle", "boundary", "surface"), ("lecture", "surface", "boundary")])
+def test_a_new_window_shows_the_boundary_or_for_the_lecture_the_surface(make_window, qtbot, preset, shown, behind):
+    win = make_window(preset)
+    views = {"boundary": win.boundary_plot, "surface": win.surface_view}
+    qtbot.waitUntil(lambda: in_view(views[shown]) and not in_view(views[behind]), timeout=TIMEOUT)

@@ -32,11 +32,19 @@ class SnapshotView(Protocol):
     # draws only answers the Requester still wants.
 
 
+def in_view(widget: QtWidgets.QWidget) -> bool:
+    """Whether a widget is inside its window: a dock behind another's tab stays "visible" (Qt moves it off the
+    window, where it never paints)."""
+    window = widget.window()
+    corner = widget.mapTo(window, QtCore.QPoint(0, 0))
+    return QtCore.QRect(corner, widget.size()).intersects(window.rect())
+
+
 def seen(widget: QtWidgets.QWidget) -> bool:
     """Whether a view's picture is wanted now (so worth asking the engine for): shown in the window (not a
     tab behind another), or made for files without a window (ui/offscreen.py: a window of its own that was
     never shown nor hidden), which draws at once."""
-    return widget.isVisible() or (widget.window() is widget and not widget.testAttribute(
+    return (widget.isVisible() and in_view(widget)) or (widget.window() is widget and not widget.testAttribute(
         QtCore.Qt.WidgetAttribute.WA_WState_ExplicitShowHide))
 
 

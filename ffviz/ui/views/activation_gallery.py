@@ -267,6 +267,10 @@ class ActivationGallery(QtWidgets.QWidget):
         super().showEvent(event)
         self._ask()  # it waited while hidden
 
+    def on_shown(self) -> None:
+        """Its dock raised (a dock behind another's tab stays "visible", so no showEvent): catch up."""
+        self._ask()
+
     def _ask(self) -> None:
         snap = self._snap
         # a forward pass over the training set per frame: only for a gallery that is seen

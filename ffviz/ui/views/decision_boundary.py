@@ -11,22 +11,27 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Signal
 
+from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
+from ffviz.ui.panels.plane_slice import PlaneSliceBar
 from ffviz.ui.pgkit import (BoundaryContour, PlaneImage, Points, Sample, ScreenCache, nice_ceil, repaint_one_rect,
                             set_label, set_title, style_axes, style_legend)
 from ffviz.ui.views import Staleness
 
-NOT_2D_MESSAGE = "the decision boundary needs 2-D inputs"
+NOT_2D_MESSAGE = "the decision boundary needs at least 2 inputs"
 POINT_PX = 11.0  # data points' diameter at font scale 1
 
 
 def _axis_names(snap) -> tuple[str, str]:
-    """The raw plane's axes: X₁ and X₂, or a CSV file's two column names."""
+    """The raw plane's axes: X₁ and X₂, or a CSV file's two column names (a slice's: its two inputs)."""
     pretty = {"x1": "X₁", "x2": "X₂"}
     ds = snap.dataset
+    plane = snap.plane
+    if plane is not None and plane.axes is not None:
+        return tuple(plane.names[c] if c < len(plane.names) else f"X{c + 1}" for c in plane.axes)
     if snap.config.data.features is None and len(ds.feature_names) == 2:
         return tuple(pretty.get(n, n) for n in ds.feature_names)
     return "X₁", "X₂"
@@ -76,6 +81,10 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         # rest of the plot, or a PNG exported wider keeps a small legend.
         self.legend.setFlag(self.legend.GraphicsItemFlag.ItemIgnoresTransformations, False)
         pi.layout.addItem(self.legend, 4, 1, alignment=QtCore.Qt.AlignmentFlag.AlignHCenter)
+        # A slice of more than two inputs says where the others are held, in the plot (and so in exports)
+        self.held_label = pg.LabelItem(justify="center")
+        self._held_in_layout = False
+        self.slice_bar = PlaneSliceBar()
         self._legend_proxies: list[pg.ScatterPlotItem] = []
         self._class_colors: list[QtGui.QColor] = []
 
@@ -115,7 +124,20 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self._discretize = False
         self._axis_labels = ("X₁", "X₂")
         self._editing = False
+        self._train_xy = self._test_xy = None  # the points drawn: the 2-D data, or its columns on a slice's axes
+        self._points_key = None  # (dataset, axes) the points were set for
+        self._aspect_locked = True
         self.apply_theme(theme)
+
+    def dock_widget(self) -> QtWidgets.QWidget:
+        """What the window docks: the slice bar (shown for more than two inputs) above the plot."""
+        box = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.slice_bar)
+        lay.addWidget(self, 1)
+        return box
 
     # -------------------------------------------------------------- public
 
@@ -134,17 +156,30 @@ class DecisionBoundaryPlot(pg.PlotWidget):
             return False
         self._snap = snap
         ds = snap.dataset
-        if ds.raw_train is None:
+        plane = snap.plane
+        sliced = plane is not None and plane.axes is not None
+        self.slice_bar.show_plane(plane if sliced else None)
+        if ds.raw_train is None and not sliced:
             self._show_message()
             self._last_dataset = ds
+            self._points_key = None
+            self._set_held_text("")
             return True
         self._hide_message()
         rebuilt = (ds.task, ds.n_classes, ds.y_train.shape[1]) != self._structure
         if rebuilt:
             self._build_structure(ds)
-        if rebuilt or ds is not self._last_dataset:
+        # a slice's two inputs come in their own units: one unit across is not one unit up
+        if sliced == self._aspect_locked:
+            self._aspect_locked = not sliced
+            self.plot_item.getViewBox().setAspectLocked(not sliced, ratio=1.0)
+        key = (id(ds), plane.axes if sliced else None)
+        if rebuilt or ds is not self._last_dataset or key != self._points_key:
+            self._train_xy, self._test_xy = (plane.train_xy, plane.test_xy) if sliced else (ds.raw_train, ds.raw_test)
+            self._points_key = key
             self._set_points(ds)
             self._set_axis_labels(_axis_names(snap))
+        self._set_held_text(self._held_text(plane) if sliced else "")
         extent = snap.plane.extent if snap.plane is not None else ds.extent
         if extent != self._last_extent:
             self._set_extent(extent)
@@ -186,8 +221,11 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         self.test_points.setBrush(pg.mkBrush(P.hollow_fill))
         names, self._axis_labels = self._axis_labels, None
         self._set_axis_labels(names)
+        self.slice_bar.apply_theme(theme)
+        held, self._held_plain = self._held_plain, None
+        self._set_held_text(held)
         # what depends on the theme is made again from the snapshot on screen
-        self._structure = self._last_dataset = self._last_extent = None
+        self._structure = self._last_dataset = self._last_extent = self._points_key = None
         if self._snap is not None:
             snap, self._snap = self._snap, None
             self._stale.key = None
@@ -198,10 +236,11 @@ class DecisionBoundaryPlot(pg.PlotWidget):
     def mark_sample(self, row: int | None) -> None:
         """Ring the training point the lecture's numbers are of (None: no ring)."""
         ds = self._last_dataset
-        if row is None or ds is None or ds.raw_train is None or not 0 <= row < ds.raw_train.shape[0]:
+        pts = self._train_xy
+        if row is None or ds is None or pts is None or not 0 <= row < pts.shape[0]:
             self.chosen.hide()
             return
-        self.chosen.setData(pos=ds.raw_train[row:row + 1])
+        self.chosen.setData(pos=pts[row:row + 1])
         self.chosen.show()
 
     def set_editing(self, on: bool) -> None:
@@ -223,13 +262,14 @@ class DecisionBoundaryPlot(pg.PlotWidget):
                 (self.point_removed if right else self.point_added).emit(float(at.x()), float(at.y()))
             return
         ds = self._last_dataset
-        if ds is None or ds.raw_train is None or ds.raw_train.shape[0] == 0 or self.message.isVisible():
+        pts = self._train_xy
+        if ds is None or pts is None or pts.shape[0] == 0 or self.message.isVisible():
             return
         vb = self.plot_item.getViewBox()
         if not vb.sceneBoundingRect().contains(event.scenePos()):
             return
         # the nearest training point, in screen pixels, if it is within a point's reach of the click
-        screen = np.array([[p.x(), p.y()] for p in (vb.mapViewToScene(QtCore.QPointF(*xy)) for xy in ds.raw_train)])
+        screen = np.array([[p.x(), p.y()] for p in (vb.mapViewToScene(QtCore.QPointF(*xy)) for xy in pts)])
         click = np.array([event.scenePos().x(), event.scenePos().y()])
         dist = np.hypot(*(screen - click).T)
         k = int(np.argmin(dist))
@@ -348,7 +388,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
     def _set_points(self, ds) -> None:
         """Train and test points; called only when the dataset object changes."""
         self._last_dataset = ds
-        self._set_test_legend(ds.raw_test.shape[0] > 0)
+        self._set_test_legend(self._test_xy.shape[0] > 0)
         if ds.task == "regression":
             self._target_scale = nice_ceil(float(np.max(np.abs(np.concatenate([ds.y_train[:, 0], ds.y_test[:, 0]])))))
             self._set_scale(self._target_scale)
@@ -357,10 +397,10 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         pens = [pg.mkPen(c, width=3.0) for c in self._class_colors]
         labels = self._labels(ds, ds.y_train)
         order = np.argsort(labels, kind="stable")  # class by class, each in the dataset's order
-        self.train_points.setData(pos=ds.raw_train[order], brush=[brushes[j] for j in labels[order].tolist()])
+        self.train_points.setData(pos=self._train_xy[order], brush=[brushes[j] for j in labels[order].tolist()])
         labels = self._labels(ds, ds.y_test)
         order = np.argsort(labels, kind="stable")
-        self.test_points.setData(pos=ds.raw_test[order], pen=[pens[j] for j in labels[order].tolist()])
+        self.test_points.setData(pos=self._test_xy[order], pen=[pens[j] for j in labels[order].tolist()])
 
     def _set_scale(self, scale: float) -> None:
         """Regression: the colour map spans [-scale, scale]; the colour bar and the points follow."""
@@ -369,9 +409,9 @@ class DecisionBoundaryPlot(pg.PlotWidget):
         ds = self._last_dataset
         colors = self._point_colors
         brushes = [pg.mkBrush(colors[i]) for i in self._lut_index(ds.y_train[:, 0])]
-        self.train_points.setData(pos=ds.raw_train, brush=brushes)
+        self.train_points.setData(pos=self._train_xy, brush=brushes)
         pens = [pg.mkPen(colors[i], width=3.0) for i in self._lut_index(ds.y_test[:, 0])]
-        self.test_points.setData(pos=ds.raw_test, pen=pens)
+        self.test_points.setData(pos=self._test_xy, pen=pens)
 
     def _fit_scale(self, yhat: np.ndarray) -> None:
         """Widen the scale (in 1-2-5 steps, never narrowing within a dataset) when ŷ outgrows it, so the plane
@@ -395,6 +435,47 @@ class DecisionBoundaryPlot(pg.PlotWidget):
     def _lut_index(self, values: np.ndarray) -> np.ndarray:
         t = np.clip(np.nan_to_num(values / self._scale), -1.0, 1.0)
         return np.round((t + 1.0) * 0.5 * 255).astype(int)
+
+    @staticmethod
+    def _held_text(plane) -> str:
+        """Where the inputs off the axes are held: "x3 = 1.20, x4 = 0.40 held at their means" (and the values
+        typed by the user said apart)."""
+        def values(cols):
+            return ", ".join(f"{plane.names[c]} = {fmt.number(v, fmt.SIG3)}" for c, v in plane.held if c in cols)
+        means = [c for c, _ in plane.held if c not in plane.chosen]
+        chosen = [c for c, _ in plane.held if c in plane.chosen]
+        parts = []
+        if means:
+            parts.append(values(means) + (" held at their means" if len(means) > 1 else " held at its mean"))
+        if chosen:
+            parts.append(values(chosen) + " held as chosen")
+        return "; ".join(parts)
+
+    def held_text(self) -> str:
+        """What the plot says about the held inputs ("" for 2-D data)."""
+        return self._held_plain
+
+    _held_plain = ""
+
+    def _set_held_text(self, text: str) -> None:
+        if text == self._held_plain and (bool(text) == self._held_in_layout):
+            return
+        self._held_plain = text
+        pi = self.plot_item
+        if text and not self._held_in_layout:
+            pi.layout.addItem(self.held_label, 5, 1, alignment=QtCore.Qt.AlignmentFlag.AlignHCenter)
+            self._held_in_layout = True
+            self.held_label.show()
+        elif not text and self._held_in_layout:
+            pi.layout.removeItem(self.held_label)
+            self._held_in_layout = False
+            self.held_label.hide()
+        if text:
+            P = self._theme.palette
+            # "… held at …" on a line of its own: the values alone fit a narrow dock
+            html = "<br>".join(part.replace(" held ", "<br>held ") for part in text.split("; "))
+            self.held_label.setText(html, color=P.foreground.name(),
+                                    size=f"{self._theme.pt('label')}pt")
 
     def _set_axis_labels(self, names) -> None:
         if names != self._axis_labels:

@@ -298,6 +298,10 @@ class GradientNormView(QtWidgets.QWidget):
         super().showEvent(event)
         self._ask_twin()  # it waited while hidden
 
+    def on_shown(self) -> None:
+        """Its dock raised (a dock behind another's tab stays "visible", so no showEvent): catch up."""
+        self._ask_twin()
+
     def _ask_twin(self) -> None:
         snap = self._snap
         # Only while it is seen: the twin trains on the compute thread of this process, and catching up with

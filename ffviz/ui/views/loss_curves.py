@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
@@ -17,6 +17,17 @@ from ffviz.ui.pgkit import (Curve, ScreenCache, StepLine, finite, log_range, log
 from ffviz.ui.views import Staleness
 
 CURVE_WIDTH = 3.0
+
+
+def _branch_point(history, branch) -> float:
+    """The last evaluated update that the run and a branch it left behind share (their histories agree up
+    to it)."""
+    n = min(len(history.eval_step), len(branch.eval_step))
+    a, b = np.asarray(history.train_loss[:n]), np.asarray(branch.train_loss[:n])
+    differ = np.flatnonzero((np.asarray(history.eval_step[:n]) != np.asarray(branch.eval_step[:n]))
+                            | ((a != b) & ~(np.isnan(a) & np.isnan(b))))
+    i = int(differ[0]) if differ.size else n  # the first evaluation they do not share
+    return float(branch.eval_step[i - 1]) if i > 0 else 0.0
 
 
 class LossCurvePlot(pg.GraphicsLayoutWidget):
@@ -61,6 +72,11 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         for curve in (self.train_accuracy_curve, self.test_accuracy_curve):
             self.accuracy_plot.addItem(curve)
         self.batch_curve.setZValue(-1)
+        # Rewound: the run's updates after the one shown (dropped if training continues from it), faded
+        self.future_curves = (Curve(pg.mkPen(width=CURVE_WIDTH)), Curve(pg.mkPen(width=CURVE_WIDTH)))
+        for curve in self.future_curves:
+            self.loss_plot.addItem(curve)
+            curve.setZValue(-2)
         self.step_lines = (StepLine(pg.mkPen(width=1.5)), StepLine(pg.mkPen(width=1.5)))
         self.loss_plot.addItem(self.step_lines[0], ignoreBounds=True)
         self.accuracy_plot.addItem(self.step_lines[1], ignoreBounds=True)
@@ -104,6 +120,10 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
             curve.setPen(pg.mkPen(color, width=theme.line(CURVE_WIDTH)))
         for line in self.step_lines:
             line.setPen(pg.mkPen(P.step_line, width=theme.line(1.5), style=QtCore.Qt.PenStyle.DashLine))
+        for curve, color in zip(self.future_curves, (P.train, P.test)):
+            faded = QtGui.QColor(color)
+            faded.setAlphaF(0.3)
+            curve.setPen(pg.mkPen(faded, width=theme.line(CURVE_WIDTH)))
         for sample, _ in self.legend.items:
             sample.update()
         if self._snap is not None:
@@ -115,7 +135,7 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
     @property
     def curves(self) -> tuple:
         return (self.batch_curve, self.train_curve, self.test_curve, self.train_accuracy_curve,
-                self.test_accuracy_curve)
+                self.test_accuracy_curve) + self.future_curves
 
     @property
     def snapshot(self):
@@ -157,13 +177,17 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
     def _fit_ranges(self, snap) -> None:
         """Set the axes' ranges ourselves, in steps: pyqtgraph's auto-range moves them during the paint, which
         paints the plot a second time and redraws the axes every frame."""
-        x_end = step_ceil(max(10.0, float(snap.step)))
+        last = snap.step if snap.rewound_from is None else snap.rewound_from
+        if snap.branch is not None and len(snap.branch.eval_step):
+            last = max(last, float(snap.branch.eval_step[-1]))  # the branch left behind stays in view
+        x_end = step_ceil(max(10.0, float(last)))
         changed = x_end != self._x_end
         if changed:
             self._x_end = x_end
             self.loss_plot.setXRange(0, x_end, padding=0.02)
         # the curves' bounds: every finite loss (positive on a log axis, where the bounds are log10)
-        bounds = [b for b in (c.y_bounds() for c in (self.batch_curve, self.train_curve, self.test_curve)) if b]
+        bounds = [b for b in (c.y_bounds() for c in (self.batch_curve, self.train_curve, self.test_curve)
+                              + self.future_curves) if b]
         if bounds:
             if self._log:
                 # within 10^±300: a subnormal loss (BCE can reach 1e-320) would make the tick maths underflow
@@ -200,6 +224,7 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         self._x_end = self._y_range = None
         self._drawn.pop("loss", None)
         self._drawn.pop("batch", None)
+        self._drawn.pop("future", None)
         if self._snap is not None:
             self._draw_curves(self._snap)
 
@@ -225,6 +250,20 @@ class LossCurvePlot(pg.GraphicsLayoutWidget):
         if self._accuracy_shown and self._changed("accuracy", h.eval_step, h.train_accuracy, h.test_accuracy):
             self.train_accuracy_curve.set_history(*finite(h.eval_step, 100.0 * np.asarray(h.train_accuracy), False))
             self.test_accuracy_curve.set_history(*finite(h.eval_step, 100.0 * np.asarray(h.test_accuracy), False))
+        fut = snap.future if snap.future is not None else snap.branch  # rewound, or a branch left behind
+        if fut is None:
+            if self._drawn.pop("future", None) is not None:
+                for curve in self.future_curves:
+                    curve.set_history(np.empty(0), np.empty(0))
+        else:
+            # from the last evaluation at or before the update shown, or where the branch left (the window
+            # evaluates once a frame, so the next may be far on): the faded line starts where the solid one ends
+            start = snap.step if snap.future is not None else _branch_point(h, fut)
+            if self._changed("future", np.array([start]), fut.eval_step, fut.train_loss, fut.test_loss):
+                steps = np.asarray(fut.eval_step)
+                after = steps >= (steps[steps <= start].max() if (steps <= start).any() else start)
+                self.future_curves[0].set_history(*finite(fut.eval_step[after], fut.train_loss[after], log))
+                self.future_curves[1].set_history(*finite(fut.eval_step[after], fut.test_loss[after], log))
         self._fit_ranges(snap)
 
     def _changed(self, group: str, *arrays: np.ndarray) -> bool:

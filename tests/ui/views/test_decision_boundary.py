@@ -218,9 +218,18 @@ def test_no_test_points_no_test_legend(boundary):
     assert [label.text for _, label in boundary.legend.items] == ["y = 0", "y = 1"]
 
 
-def test_non_2d_data_shows_the_message(boundary):
+def one_input_trainer():
+    from ffviz.engine import Trainer
+    from ffviz.engine.config import from_dict
+    return Trainer(from_dict({
+        "layers": [{"units": 1}, {"units": 2, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}],
+        "loss": "binary_crossentropy",
+        "data": {"name": "inline", "x": [[0], [1], [2], [3]], "y": [0, 0, 1, 1], "test_fraction": 0}}))
+
+
+def test_data_of_one_input_shows_the_message(boundary):
     boundary.show_snapshot(snap_of(trained("circle")))
-    snap = three_input_trainer().snapshot(plane_resolution=RES)
+    snap = one_input_trainer().snapshot(plane_resolution=RES)
     assert snap.plane is None
     boundary.show_snapshot(snap)
     assert boundary.message_visible and boundary.message.toPlainText() == NOT_2D_MESSAGE
@@ -266,3 +275,22 @@ def test_svg_export_draws_cached_items_as_vectors(boundary, tmp_path):
     render_image(boundary)
     for item in (boundary.train_points, boundary.legend, boundary.plot_item.getAxis("left")):
         assert item.cacheMode() == QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def test_three_inputs_draw_a_slice_and_say_where_the_third_is_held(boundary):
+    from ffviz.engine.plane import PlaneSlice
+    t = three_input_trainer()
+    t.step(20)
+    t.set_plane_slice(PlaneSlice(axes=(0, 2)))
+    snap = t.snapshot(plane_resolution=RES)
+    boundary.show_snapshot(snap)
+    assert not boundary.message_visible and boundary.image.isVisible()
+    np.testing.assert_allclose(boundary.image.image, snap.plane.output[:, :, 0])
+    train = np.asarray([(p.pos().x(), p.pos().y()) for p in boundary.train_points.points()])
+    np.testing.assert_allclose(np.sort(train, axis=0), np.sort(snap.plane.train_xy, axis=0))
+    assert boundary.plot_item.getAxis("bottom").labelText == "x1"
+    assert boundary.plot_item.getAxis("left").labelText == "x3"
+    assert boundary.held_text() == "x2 = 0.500 held at its mean"
+    assert boundary.slice_bar.wanted
+    boundary.show_snapshot(snap_of(trained("circle")))  # 2-D data again: no slice
+    assert not boundary.slice_bar.wanted and boundary.held_text() == ""

@@ -560,3 +560,27 @@ def test_a_wide_deep_network_fits_with_readable_nodes(view):
     assert on_screen.height() >= 14  # still a readable square at 900 × 600
     a, b = node_point(view, 1, 0), node_point(view, 1, 1)
     assert b.y() - a.y() >= 26  # room for the bias label between two nodes
+
+
+@pytest.mark.parametrize("name, size", [("circle", (560, 520)), ("xor", (480, 420)), ("spiral", (700, 600))])
+def test_after_an_update_no_numbers_cover_other_numbers_or_a_node(qtbot, name, size):
+    from ffviz.ui.lecture import LectureOptions
+    v = NetworkView()
+    qtbot.addWidget(v)
+    v.resize(*size)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_lecture(LectureOptions(playing=False))
+    _, snap = trained(name, steps=40)
+    v.show_snapshot(snap)
+    blocks = [b for column in v._numbers.nodes for b in column] + list(v._numbers.edges.values())
+    shown = [b for b in blocks if b.item.isVisible()]
+    assert shown  # the update's numbers are written where there is room
+    rects = [b.item.sceneBoundingRect().adjusted(3, 3, -3, -3) for b in shown]
+    for k, r in enumerate(rects):
+        assert not any(r.intersects(o) for o in rects[k + 1:]), shown[k].text()
+    boxes = [n.box.rect() for column in v._nodes for n in column]
+    for b, r in zip(shown, rects):
+        covered = [box for box in boxes if r.intersects(box)]
+        # a node's block sits beside or under its own node; an edge's covers none
+        assert len(covered) <= 1, b.text()

@@ -60,6 +60,9 @@ def _rect_union(a: QtCore.QRectF, b: QtCore.QRectF) -> QtCore.QRectF:
     return a.united(b) if b is not None and not b.isNull() else a
 
 
+EDGE_SPOTS = (0.5, 0.65, 0.2, 0.8)  # where along its edge an edge's numbers try next when crowded
+
+
 class NetworkView(QtWidgets.QGraphicsView):
     """The feed-forward network of the newest snapshot: nodes with heatmaps and biases, weighted edges.
 
@@ -743,10 +746,13 @@ class NetworkView(QtWidgets.QGraphicsView):
                            sample=o.sample, selection=self._selection)
 
     def place_numbers(self, numbers: PhaseNumbers, node_lines: dict, edge_lines: dict) -> None:
-        """Put the phase numbers' blocks above their nodes and on their edges (PhaseNumbers.draw calls this)."""
+        """Put the phase numbers' blocks above their nodes and on their edges (PhaseNumbers.draw calls this).
+        Blocks that would cover another block or another node first drop the earlier phases' (dimmed)
+        lines, then move clear of what they still cover: numbers written over numbers are read by no one."""
         font = self._theme.font("diagram_big")
         bg = self._theme.palette.label_background
         last = len(numbers.nodes) - 1
+        placed = []  # (block, lines, show(lines), its own node's box or None)
         for col, column in enumerate(numbers.nodes):
             for j, block in enumerate(column):
                 lines = node_lines.get((col, j))
@@ -755,12 +761,17 @@ class NetworkView(QtWidgets.QGraphicsView):
                     continue
                 node = self._nodes[col][j]
                 box = node.box.rect()
-                text = numbers_html(lines, self._theme)
                 if col == 0:  # an input's x: above it
-                    block.show(text, font, bg, box.center().x(), box.top() - 2, above=True)
+                    def show(ls, block=block, box=box):
+                        block.show(numbers_html(ls, self._theme), font, bg, box.center().x(), box.top() - 2,
+                                   above=True)
                 else:  # beside the node (after an output's name), centred on it
                     left = node.name.rect().right() + 6 if col == last and node.name is not None else box.right() + 6
-                    block.show(text, font, bg, left, box.center().y(), above=False, anchor="left-centre")
+
+                    def show(ls, block=block, left=left, box=box):
+                        block.show(numbers_html(ls, self._theme), font, bg, left, box.center().y(), above=False,
+                                   anchor="left-centre")
+                placed.append((block, lines, show, box, None))
         for key, block in list(numbers.edges.items()):
             if key not in edge_lines:
                 block.hide()
@@ -768,8 +779,112 @@ class NetworkView(QtWidgets.QGraphicsView):
             k = self._edge_flat(layer, i, j)
             # along the edge, nearer its source: edges into one node converge at its end
             p = self._p0[k] + 0.35 * (self._p1[k] - self._p0[k])
-            numbers._edge((layer, i, j)).show(numbers_html(lines, self._theme), font, bg, float(p[0]),
-                                              float(p[1]), above=True)
+            block = numbers._edge((layer, i, j))
+
+            def show(ls, block=block, k=k, t=0.35):
+                p = self._p0[k] + t * (self._p1[k] - self._p0[k])
+                block.show(numbers_html(ls, self._theme), font, bg, float(p[0]), float(p[1]), above=True)
+            placed.append((block, lines, show, None, (layer, i, j)))
+        for block, lines, show, _, _ in placed:
+            show(lines)
+        self._declutter(placed)
+
+    def _bias_bottom(self, box: QtCore.QRectF) -> float:
+        """The bottom of the bias label under the node whose box is `box` (the box's bottom without one)."""
+        for column in self._nodes:
+            for n in column:
+                if n.box.rect() == box:
+                    return n.bias.rect().bottom() if n.bias is not None else box.bottom()
+        return box.bottom()
+
+    def _declutter(self, placed) -> None:
+        """Numbers over numbers or over a node are read by no one. In turn: an edge's block that covers
+        anything slides along its edge to a free place, or goes (the formula strip under the diagram writes the
+        same update out in full); a node's block
+        that covers something keeps only the phase just done, then moves under its node, then goes (a bias
+        label still shows the new value)."""
+        boxes = [n.box.rect() for column in self._nodes for n in column]
+        labels = [n.bias.rect() for column in self._nodes for n in column if n.bias is not None]
+
+        def rect(block):
+            return block.item.sceneBoundingRect().adjusted(3, 3, -3, -3)
+
+        def badness(k) -> int:
+            """2: over other numbers; 1: over a node (or another node's bias); 0: clear."""
+            r, own = rect(placed[k][0]), placed[k][3]
+            if any(m != k and placed[m][0].item.isVisible() and r.intersects(rect(placed[m][0]))
+                   for m in range(len(placed))):
+                return 2
+            if any(b != own and r.intersects(b) for b in boxes):
+                return 1
+            if own is not None and any(r.intersects(b) for b in labels if not own.intersects(b.adjusted(0, -8, 0, 0))):
+                return 1
+            return 0
+
+        def covers(k) -> bool:
+            return badness(k) > 0
+
+        edges = [k for k in range(len(placed)) if placed[k][3] is None]
+        nodes = [k for k in range(len(placed)) if placed[k][3] is not None]
+        for k in [k for k in nodes if covers(k)]:  # crowded nodes first keep only the phase just done
+            block, lines, show, _, _ = placed[k]
+            current = [line for line in lines if line.current]
+            if current and len(current) < len(lines):
+                show(current)
+        # the weight the chain-rule panel explains: the one selected, else the first (as the panel says)
+        selected = self._selection if self._selection is not None else (1, "kernel", (0, 0))
+        for k in edges:  # along its edge to a free place, else away
+            block, lines, show, _, key = placed[k]
+            current = [line for line in lines if line.current]
+            tries = [(lines, 0.35)] + [(lines, t) for t in EDGE_SPOTS]
+            if current and len(current) < len(lines):  # then only the phase just done, at each place
+                tries += [(current, t) for t in (0.35, *EDGE_SPOTS)]
+            layer, i, j = key
+            chosen = selected == (layer, "kernel", (i, j))
+            best = None
+            for attempt in (0, 1):
+                for ls, t in tries:
+                    show(ls, t=t)
+                    bad = badness(k)
+                    if best is None or bad < best[0]:
+                        best = (bad, ls, t)
+                    if bad == 0:
+                        break
+                if best[0] < 2 or not chosen or attempt:
+                    break
+                show(best[1], t=best[2])
+                for m in nodes:  # the explained weight's numbers come before the nodes' earlier phases
+                    block_m, lines_m, show_m, _, _ = placed[m]
+                    if not (block_m.item.isVisible() and rect(block).intersects(rect(block_m))):
+                        continue
+                    current_m = [line for line in lines_m if line.current]
+                    if current_m and len(current_m) < len(lines_m):
+                        show_m(current_m)
+                    elif not current_m:
+                        block_m.hide()
+                best = None
+            if best[0] > 0:
+                if best[0] == 1 and chosen:
+                    show(best[1], t=best[2])  # the chosen weight keeps its numbers, over a node if it must
+                else:
+                    block.hide()
+        font, bg = self._theme.font("diagram_big"), self._theme.palette.label_background
+        for k in nodes:
+            block, lines, show, own, _ = placed[k]
+            if not covers(k):
+                continue
+            current = [line for line in lines if line.current]
+            if not current:
+                block.hide()
+                continue
+            if len(current) < len(lines):
+                show(current)
+                if not covers(k):
+                    continue
+            block.show(numbers_html(current, self._theme), font, bg, own.center().x(), self._bias_bottom(own),
+                       above=False)
+            if covers(k):
+                block.hide()
 
     # ------------------------------------------------------------ selection
 

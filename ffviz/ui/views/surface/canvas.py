@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Signal
 
 from ffviz.engine.contour import iso_segments
@@ -27,6 +27,7 @@ LOG_AUTO = 30.0  # "auto" colours are logarithmic when the largest J is this man
 WHITE, BLACK = QtGui.QColor(255, 255, 255), QtGui.QColor(0, 0, 0)
 STEP_COLOR = QtGui.QColor(255, 64, 129)  # the −η∇J arrow: apart from every viridis colour, light or dark
 SCALES = ("auto", "linear", "log")
+STRIP_ROOM = 520  # the canvas is at least this tall (pixels at font scale 1) for the strip of J to be shown
 
 
 def colour_values(loss: np.ndarray, scale: str) -> tuple[np.ndarray, tuple[float, float], bool]:
@@ -61,11 +62,13 @@ def halo_curve(z: float) -> tuple[pg.PlotCurveItem, pg.PlotCurveItem]:
 
 
 class SurfaceCanvas(pg.GraphicsLayoutWidget):
-    """The surface (row 0, with its colour bar) and the strip of J along the path (row 1)."""
+    """The surface (row 0, with its colour bar), a readout of where the run is (row 1) and the strip of J along
+    the path (row 2)."""
 
     clicked = Signal(float, float)  # a point of the surface clicked: its (a, b)
 
     def __init__(self, parent=None, theme: themes.Theme = themes.DEFAULT):
+        self._strip_wanted = False  # before super().__init__: a resize event can come from it
         super().__init__(parent)
         self._theme = theme
         repaint_one_rect(self)
@@ -73,9 +76,11 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.plot = self.addPlot(row=0, col=0)
         self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), interactive=False, width=22, colorMapMenu=False)
         self.addItem(self.color_bar, row=0, col=1)
-        self.strip = self.addPlot(row=1, col=0)
+        self.readout = pg.LabelItem(justify="left")  # the weights' values and slopes, in full, under the map
+        self.addItem(self.readout, row=1, col=0, colspan=2)
+        self.strip = self.addPlot(row=2, col=0)
         self.ci.layout.setRowStretchFactor(0, 4)
-        self.ci.layout.setRowStretchFactor(1, 1)
+        self.ci.layout.setRowStretchFactor(2, 1)
         for plot in (self.plot, self.strip):
             plot.setMenuEnabled(False)  # pyqtgraph's own SVG export is broken with Qt 6 (#3485)
             plot.hideButtons()
@@ -90,6 +95,10 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.contours = pg.PlotCurveItem(connect="pairs")
         self.contours.setZValue(-5)
         self.plot.addItem(self.contours)
+        # The map and its level curves change once per surface, the path and markers every frame: keep the
+        # first two as pixmaps so a frame repaints a few lines, not thousands of segments.
+        for item in (self.image, self.contours):
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.path_lines = halo_curve(2)
         self.tail_lines = halo_curve(2)  # the run since the surface was computed
         self.step_lines = halo_curve(6)
@@ -112,9 +121,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             self.plot.addItem(item, ignoreBounds=True)
             item.hide()
         self.race_curves: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.ScatterPlotItem]] = []
-        self.race_legend = pg.LegendItem(offset=(-10, 10), sampleType=Sample)
-        self.race_legend.setParentItem(vb)
-        self.race_legend.hide()
+        self.race_labels: list[str] = []  # one per contender, in the readout under the map (not over the paths)
 
         self.strip_true = pg.PlotCurveItem()
         self.strip_surface = pg.PlotCurveItem()
@@ -155,6 +162,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         bar_axis.setTextPen(pg.mkPen(P.foreground))
         bar_axis.setTickFont(theme.font("tick"))
         bar_axis.enableAutoSIPrefix(False)
+        bar_axis.setWidth(None)  # pyqtgraph fixes 45 px: too narrow for "0.675" at a projector's font, so no labels
         self.contours.setPen(pg.mkPen(QtGui.QColor(255, 255, 255, 110), width=theme.line(1.2)))
         w = theme.line(2.5) * theme.scale
         for under, over in (self.path_lines, self.tail_lines):
@@ -186,7 +194,6 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.strip_true.setPen(pg.mkPen(P.foreground, width=theme.line(2.5)))
         self.strip_surface.setPen(pg.mkPen(P.highlight, width=theme.line(2.5), style=QtCore.Qt.PenStyle.DashLine))
         style_legend(self.strip_legend, theme, framed=False)
-        style_legend(self.race_legend, theme, framed=True)
         self.strip.getAxis("left").setTickFont(theme.font("tick"))
         self._restyle_race()
         if self.result is not None:
@@ -224,10 +231,10 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.color_bar.setLevels((lo, hi))
         bar_axis = self.color_bar.axis
         if self.log:
-            bar_axis.setTicks(log_ticks(10 ** lo, 10 ** hi))
+            bar_axis.setTicks(log_ticks(lo, hi))  # the bar runs in log₁₀ J, as do the ticks
         else:
             bar_axis.setTicks(None)
-        bar_axis.setLabel("log₁₀ J" if self.log else "J",
+        bar_axis.setLabel("J (log scale)" if self.log else "J",
                           **{"color": P.foreground.name(), "font-size": f"{theme.pt('label')}pt"})
         vb = self.plot.getViewBox()
         vb.setRange(xRange=(a[0] - da / 2, a[-1] + da / 2), yRange=(b[0] - db / 2, b[-1] + db / 2), padding=0.0)
@@ -281,9 +288,11 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         if result.path is None or result.path_steps is None or len(result.path_steps) < 2:
             self.strip_true.setData([], [])
             self.strip_surface.setData([], [])
-            self.strip.hide()
+            self._strip_wanted = False
+            self._show_strip()
             return
-        self.strip.show()
+        self._strip_wanted = True
+        self._show_strip()
         steps = np.asarray(result.path_steps, float)
         true, under = np.asarray(result.path_loss, float), np.asarray(result.path_surface_loss, float)
         self.strip_true.setData(steps, true)
@@ -297,16 +306,51 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         set_label(self.strip, "left", "J", self._theme)
         self.strip.getAxis("left").setTextPen(pg.mkPen(P.foreground))
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "strip"):
+            self._show_strip()
+
+    def _show_strip(self) -> None:
+        """The strip only when there is a path to draw and room for it: in a short dock the map comes first."""
+        on = self._strip_wanted and self.height() >= STRIP_ROOM * self._theme.scale
+        if on == self.strip.isVisible() and (on or self.strip.maximumHeight() == 0):
+            return
+        # a hidden item keeps its row in a QGraphicsGridLayout: collapse it, so the map takes the height
+        self.strip.setVisible(on)
+        self.strip.setMaximumHeight(16777215 if on else 0)
+        self.strip.setMinimumHeight(80 * self._theme.scale if on else 0)
+        self.ci.layout.setRowStretchFactor(2, 1 if on else 0)
+
     def _axis_labels(self) -> None:
         r = self.result
         if r is None:
             return
-        names = r.names
-        if self.point is not None and r.positions is not None:
+        set_label(self.plot, "bottom", r.names[0], self._theme)
+        set_label(self.plot, "left", r.names[1], self._theme)
+        self._readout()
+
+    def _readout(self) -> None:
+        """Where the run is along each axis and the slope there: the numbers −η∇J is made of."""
+        r, point, P = self.result, self.point, self._theme.palette
+        if r is None or point is None or self.race_labels:
+            text = ""  # a race's legend takes the readout's place: the point's numbers are in the title
+        else:
             p = self.precision
-            names = tuple(f"{n} = {fmt.number(v, p)}" for n, v in zip(r.names, self.point.ab))
-        set_label(self.plot, "bottom", names[0], self._theme)
-        set_label(self.plot, "left", names[1], self._theme)
+            rows = []
+            lr = point.learning_rate
+            for n, v, g, nv in zip(r.names, point.ab, point.gradient_ab, point.next_ab):
+                f = lambda x: fmt.number(x, p)  # noqa: E731
+                if math.isclose(nv, v - lr * g, rel_tol=1e-9, abs_tol=1e-12):  # plain gradient descent
+                    slope = f(g) if g >= 0 else f"({f(g)})"
+                    rows.append(f"{n}:  {f(v)} − {f(lr)}·{slope} = {f(nv)}")
+                else:  # momentum or Adam: the step is not −η times this slope
+                    rows.append(f"{n} = {f(v)}   slope {f(g)}   next {f(nv)}")
+            text = "<br>".join(rows)
+        for k, label in enumerate(self.race_labels):  # the race's legend: a line of its colour, then its words
+            color = self._theme.class_color(k).name()
+            text += f"{'<br>' if text else ''}<span style='color: {color}'>━━</span> {label}"
+        self.readout.setText(text, color=P.foreground.name(), size=f"{self._theme.pt('label')}pt")
 
     # -------------------------------------------------------------- the run now
 
@@ -321,6 +365,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             self.step_head.hide()
             self.current_label.hide()
             self.next_label.hide()
+            self._readout()
             return
         p = self.precision
         (a, b), (na, nb) = point.ab, point.next_ab
@@ -337,19 +382,36 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             self.step_head.show()
         else:
             self.step_head.hide()
-        self.current_label.setText(f"({fmt.number(a, p)}, {fmt.number(b, p)})  J = {fmt.number(point.loss, p)}")
-        self.current_label.setPos(a, b)
-        self.current_label.show()
-        self.next_label.setText(f"−η∇J → ({fmt.number(na, p)}, {fmt.number(nb, p)})")
-        self.next_label.setPos(na, nb)
-        self.next_label.show()
-        r = self.result
-        title = f"J = {fmt.number(point.loss, p)} at update {point.step}"
-        if r is not None and r.positions is not None:
-            title += f"   ·   ∂J/∂a = {fmt.number(point.gradient_ab[0], p)}, ∂J/∂b = {fmt.number(point.gradient_ab[1], p)}"
-        title += f"   ·   η = {fmt.number(point.learning_rate, p)}"
-        set_title(self.plot, title, self._theme)
+        self.current_label.setText(f"({fmt.number(a, p)}, {fmt.number(b, p)})")
+        self.next_label.setText(f"({fmt.number(na, p)}, {fmt.number(nb, p)})")
+        self._place_labels(a, b, na, nb)
+        set_title(self.plot, f"J = {fmt.number(point.loss, p)} at update {point.step}   ·   "
+                             f"η = {fmt.number(point.learning_rate, p)}", self._theme)
         self._axis_labels()
+
+    def _place_labels(self, a, b, na, nb) -> None:
+        """Each label grows towards the middle of the map (so it stays inside) and the two apart vertically
+        (the higher one upwards), so neither hides the other nor the arrow between them."""
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        cx = (x0 + x1) / 2
+        left = a >= cx  # towards the middle...
+        path = None if self.result is None else self.result.path
+        if path is not None and len(path) > 1:
+            dx = a - float(path[0][0])
+            if abs(dx) > 0.02 * (x1 - x0):
+                left = dx < 0  # ...unless the path lies that way: then away from it, not over it
+                if (left and a < x0 + 0.3 * (x1 - x0)) or (not left and a > x1 - 0.3 * (x1 - x0)):
+                    left = not left  # no room on that side
+        upper_is_current = b >= nb
+        for label, x, y, up in ((self.current_label, a, b, upper_is_current),
+                                (self.next_label, na, nb, not upper_is_current)):
+            if up and y > y0 + 0.85 * (y1 - y0):
+                up = False  # no room above
+            elif not up and y < y0 + 0.15 * (y1 - y0):
+                up = True
+            label.setAnchor((1.0 if left else 0.0, 1.0 if up else 0.0))
+            label.setPos(x, y)
+            label.show()
 
     def _screen_vector(self, a, b, na, nb) -> tuple[float, float]:
         vb = self.plot.getViewBox()
@@ -375,10 +437,11 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
     # -------------------------------------------------------------- races
 
     def show_race(self, race) -> None:
-        """Overlay each contender's path (drawn up to where it leaves the plot), with a legend; None clears."""
+        """Overlay each contender's path (drawn up to where it leaves the plot), each named with its J at the
+        end in the readout under the map; None clears."""
         self.race = race
-        self.race_legend.clear()
         paths = () if race is None else race.paths
+        labels = []
         while len(self.race_curves) < len(paths):
             under, over = halo_curve(4)
             end = pg.ScatterPlotItem(pxMode=True, symbol="x")
@@ -401,9 +464,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             label = f"{rp.label}: J = {fmt.number(rp.loss[-1], self.precision)}"
             if rp.diverged:
                 label = f"{rp.label}: diverged at update {rp.diverged_at}"
-            self.race_legend.addItem(over, label)
-        style_legend(self.race_legend, self._theme, framed=True)
-        self.race_legend.setVisible(bool(paths))
+            labels.append(label)
+        self.race_labels = labels
+        self._readout()
 
     def _restyle_race(self) -> None:
         w = self._theme.line(2.5) * self._theme.scale

@@ -33,7 +33,7 @@ from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
 from ffviz.ui.lecture import LectureOptions
-from ffviz.ui.views import Staleness
+from ffviz.ui.views import Staleness, in_view
 from ffviz.ui.views.surface.canvas import SCALES, SurfaceCanvas
 from ffviz.ui.views.surface.slice_canvas import SliceCanvas
 
@@ -46,6 +46,31 @@ POINT_SECONDS = 0.1
 RACE_STEPS = 100
 
 
+RACE_GROWTH = 3.0  # a race widens the map at most this many times its width (a diverging path is cut off)
+
+
+def race_ranges(result, race):
+    """Axis ranges that hold the surface shown and the race's paths, with a margin; None when they already
+    fit. Non-finite points are left out, and each axis grows at most RACE_GROWTH times."""
+    if result is None or race is None or not hasattr(result, "positions") or result.positions is None:
+        return None
+    xy = np.concatenate([np.asarray(p.path, float) for p in race.paths]) if race.paths else np.empty((0, 2))
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    if xy.size == 0:
+        return None
+    out = []
+    for axis, values in ((result.a, xy[:, 0]), (result.b, xy[:, 1])):
+        lo, hi = float(axis[0]), float(axis[-1])
+        width, mid = hi - lo, (hi + lo) / 2
+        cap_lo, cap_hi = mid - RACE_GROWTH * width / 2, mid + RACE_GROWTH * width / 2
+        vlo, vhi = max(cap_lo, float(values.min())), min(cap_hi, float(values.max()))
+        margin = 0.08 * max(vhi - vlo, width)
+        out.append((min(lo, vlo - margin), max(hi, vhi + margin)) if vlo < lo or vhi > hi else (lo, hi))
+    if out[0] == (float(result.a[0]), float(result.a[-1])) and out[1] == (float(result.b[0]), float(result.b[-1])):
+        return None
+    return tuple(out)
+
+
 def default_weights(layout) -> tuple[int, int]:
     """The lecture's w1, w2: the weights from the first two inputs into the first unit of layer 1
     (kernel1[0,0], kernel1[1,0]); with one input, kernel1[0,0] and the next parameter."""
@@ -56,6 +81,9 @@ def default_weights(layout) -> tuple[int, int]:
 
 class LossSurfaceView(QtWidgets.QWidget):
     export_name = "loss-surface"
+    # It draws answers that come later (surfaces, the point), not each snapshot as it arrives: the window's
+    # frames do not wait for it to paint (ui/main_window.py PaintWatch).
+    paced = False
     parameters_requested = Signal(object)  # {(layer, kind, index): value}: move these weights there
     freeze_requested = Signal(object)  # a tuple of parameter names to train alone, or None: train all
 
@@ -76,6 +104,8 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._last_surface_time = -math.inf
         self._last_point_time = -math.inf
         self._playing = False
+        self._behind = None  # the newest snapshot, not drawn while the view was hidden
+        self._ranges = None  # (a_range, b_range) that hold a race's paths, while it is shown
         self._slice_of: tuple | None = None  # (run, update) of the latest slice asked for
         self._error = ""
         self._lecture = LectureOptions()
@@ -97,6 +127,9 @@ class LossSurfaceView(QtWidgets.QWidget):
         self.freeze_box = QtWidgets.QCheckBox("Freeze the others")
         self.freeze_box.setToolTip("Train only the surface's weights: the surface is then exactly what the "
                                    "updates descend, and never goes stale")
+        self.box3d = QtWidgets.QCheckBox("3-D")
+        self.box3d.setToolTip("The same surface in 3-D (drag to turn it); needs OpenGL and PyOpenGL")
+        self.view3d = None  # made on first use: nothing imports OpenGL unless asked
         self.race_button = QtWidgets.QPushButton("Race…")
         self.race_button.setToolTip("Run several learning rates or optimizers from here and draw their paths")
         self.recompute_button = QtWidgets.QPushButton("Recompute")
@@ -110,7 +143,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         for w in (self.mode_box, self.first_box, self.second_box):
             top.addWidget(w, 1)
         bottom = QtWidgets.QHBoxLayout()
-        for w in (self.scale_box, self.freeze_box, self.race_button, self.recompute_button):
+        for w in (self.scale_box, self.freeze_box, self.box3d, self.race_button, self.recompute_button):
             bottom.addWidget(w)
         bar = QtWidgets.QVBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -136,6 +169,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         self.second_box.activated.connect(lambda i: self._on_weight_box(1, i))
         self.scale_box.currentIndexChanged.connect(lambda _i: self.canvas.set_scale(self.scale_box.currentData()))
         self.freeze_box.clicked.connect(self._on_freeze)
+        self.box3d.toggled.connect(self.set_3d)
         self.race_button.clicked.connect(self._on_race_button)
         self.recompute_button.clicked.connect(lambda: self.recompute(force=True))
         self.canvas.clicked.connect(self._on_surface_clicked)
@@ -146,10 +180,8 @@ class LossSurfaceView(QtWidgets.QWidget):
     # -------------------------------------------------------------- the protocol
 
     def export_target(self):
-        return self.stack.currentWidget()
-
-    def viewport(self):
-        return self.stack.currentWidget().viewport()
+        # the 3-D view's pixels live in its GL framebuffer: files show the 2-D map, which holds every number
+        return self.slice_canvas if self._mode == "slice" else self.canvas
 
     def set_requester(self, requester) -> None:
         self._requester = requester
@@ -158,6 +190,8 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._theme = theme
         self.canvas.apply_theme(theme)
         self.slice_canvas.apply_theme(theme)
+        if self.view3d is not None:
+            self.view3d.apply_theme(theme)
         self.setFont(theme.font("widget"))
         self.state_label.setFont(theme.font("status"))
         self._say(self.state_label.text(), bool(self._error))
@@ -172,6 +206,33 @@ class LossSurfaceView(QtWidgets.QWidget):
         new_run = self._stale.new_run(snap)
         if not self._stale.newer(snap):
             return False
+        if self._hidden_in_window():
+            # behind another tab or closed: ask for nothing (a surface costs the compute thread, and so the
+            # GUI, time); the newest snapshot is drawn when the view is shown again
+            self._behind = snap
+            return True
+        self._behind = None
+        self._draw(snap, new_run)
+        return True
+
+    def _hidden_in_window(self) -> bool:
+        # a view drawn into files (ui/offscreen.py) is a top-level widget never shown: it always draws. A dock
+        # behind another's tab stays "visible": Qt moves it off the window.
+        return self.window() is not self and not (self.isVisible() and in_view(self))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QtCore.QTimer.singleShot(0, self.on_shown)  # once laid out: the visible region is known then
+
+    def on_shown(self) -> None:
+        """Shown again (its dock raised or opened): draw the newest snapshot, asking for what it needs."""
+        if self._hidden_in_window():
+            return
+        snap, self._behind = self._behind, None
+        if snap is not None:
+            self._draw(snap, self._layout is None or self._snap is None or snap.run_id != self._snap.run_id)
+
+    def _draw(self, snap, new_run: bool) -> None:
         layout = param_layout(snap.config)
         if new_run or layout != self._layout:
             self._new_network(layout)
@@ -183,7 +244,6 @@ class LossSurfaceView(QtWidgets.QWidget):
             self._draw_tail()
             self._schedule_point()
             self._check_stale()
-        return True
 
     def show_answer(self, ans) -> None:
         if self._requester is None or not self._requester.wanted(ans):
@@ -205,6 +265,8 @@ class LossSurfaceView(QtWidgets.QWidget):
                 return
             self._point = ans.value
             self.canvas.show_point(ans.value)
+            if self.view3d is not None and self.view3d.gl is not None and self.box3d.isChecked():
+                self.view3d.show_point(ans.value)
             self._check_stale()
         elif channel == "surface.race":
             if ans.error:
@@ -213,6 +275,10 @@ class LossSurfaceView(QtWidgets.QWidget):
             self._race = ans.value
             self.canvas.show_race(ans.value)
             self._say(self._status_text())
+            ranges = race_ranges(self._result, ans.value)
+            if ranges is not None and self._mode == "weights":
+                self._ranges = ranges  # a map that holds the race's paths (those that stay finite and near)
+                self.recompute()
 
     # -------------------------------------------------------------- what to show
 
@@ -242,9 +308,46 @@ class LossSurfaceView(QtWidgets.QWidget):
         if mode == self._mode:
             return
         self._mode = mode
-        self.stack.setCurrentWidget(self.slice_canvas if mode == "slice" else self.canvas)
+        self._show_page()
         self._update_controls()
         self.recompute()
+
+    def set_3d(self, on: bool) -> None:
+        """Show the surface in 3-D (or the 2-D map again); where OpenGL is missing, say why and stay 2-D."""
+        if self.box3d.isChecked() != bool(on):
+            self.box3d.setChecked(bool(on))
+            return  # the box's signal comes back here
+        if on and self.view3d is None:
+            from ffviz.ui.views.surface.view3d import Surface3D
+            self.view3d = Surface3D(theme=self._theme)
+            self.view3d.apply_theme(self._theme)
+            self.stack.addWidget(self.view3d)
+        if on and self.view3d.reason is not None:
+            self._say(f"No 3-D: {self.view3d.reason}.", error=True)
+            self.box3d.setChecked(False)
+            return
+        self._show_page()
+        if on:
+            if self._result is not None and not hasattr(self._result, "slope"):
+                self.view3d.show_result(self._result)
+                self.view3d.show_point(self._point)
+            QtCore.QTimer.singleShot(0, self._check_3d)
+
+    def _check_3d(self) -> None:
+        if self.view3d is not None and self.box3d.isChecked() and self.view3d.isVisible() \
+                and not self.view3d.available:
+            self.view3d.reason = "OpenGL could not make a context on this display"
+            self._say(f"No 3-D: {self.view3d.reason}.", error=True)
+            self.box3d.setChecked(False)
+
+    def _show_page(self) -> None:
+        if self._mode == "slice":
+            page = self.slice_canvas
+        elif self.box3d.isChecked() and self.view3d is not None:
+            page = self.view3d
+        else:
+            page = self.canvas
+        self.stack.setCurrentWidget(page)
 
     def set_weights(self, first: int, second: int | None = None) -> None:
         """The surface's weights by flat position (ParamLayout.position); the second may stay."""
@@ -262,6 +365,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         frozen = self.freeze_box.isChecked()
         self._weights = (int(first), int(second))
         self._race = None
+        self._ranges = None
         self.canvas.show_race(None)
         self._update_controls()
         if frozen:
@@ -287,8 +391,8 @@ class LossSurfaceView(QtWidgets.QWidget):
     def recompute(self, force: bool = False) -> None:
         """Ask for the surface (a preview first) for the snapshot on screen."""
         snap = self._snap
-        if snap is None or self._requester is None or self._layout is None:
-            return
+        if snap is None or self._requester is None or self._layout is None or self._hidden_in_window():
+            return  # hidden: showEvent draws the newest snapshot, and asks, when the view is shown
         if snap.state is None or snap.diverged is not None:
             self._say("The run diverged: recover it to see its loss surface again.", error=True)
             return
@@ -331,6 +435,7 @@ class LossSurfaceView(QtWidgets.QWidget):
 
     def clear_race(self) -> None:
         self._race = None
+        self._ranges = None
         self.canvas.show_race(None)
 
     # -------------------------------------------------------------- internals
@@ -344,7 +449,7 @@ class LossSurfaceView(QtWidgets.QWidget):
             box.addItems(names)
             box.blockSignals(False)
         self._weights = default_weights(layout) if layout.size >= 2 else None
-        self._result = self._point = self._race = None
+        self._result = self._point = self._race = self._ranges = None
         self._asked_for = None
         self._in_flight = False
         self.canvas.show_race(None)
@@ -354,7 +459,8 @@ class LossSurfaceView(QtWidgets.QWidget):
     def _surface_request(self) -> SurfaceRequest:
         r = RESOLUTION[self._mode]
         if self._mode == "weights":
-            return SurfaceRequest.two_weights(*self._weights, resolution=r)
+            a, b = self._ranges if self._ranges is not None else (None, None)
+            return SurfaceRequest.two_weights(*self._weights, resolution=r, a_range=a, b_range=b)
         if self._mode == "random":
             return SurfaceRequest.random_plane(seed=0, resolution=r)
         return SurfaceRequest.pca_plane(resolution=r)
@@ -383,6 +489,8 @@ class LossSurfaceView(QtWidgets.QWidget):
             if not hasattr(result, "loss") or hasattr(result, "slope"):
                 return
             self.canvas.show_result(result)
+            if self.view3d is not None and self.view3d.gl is not None:
+                self.view3d.show_result(result)
             self._draw_tail()
             self._point = None
             self._ask_point()
@@ -423,7 +531,7 @@ class LossSurfaceView(QtWidgets.QWidget):
             return
         snap, r = self._snap, self._result
         if snap is None or r is None or self._requester is None or snap.state is None or self._mode == "slice" \
-                or snap.diverged is not None:
+                or snap.diverged is not None or self._hidden_in_window():
             return
         self._last_point_time = time.monotonic()
         self._requester.ask(SurfacePointRequest("surface.point", snap.run_id, snap.step, snap.serial,
@@ -500,6 +608,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         self.second_box.setVisible(self._mode == "weights")
         self.scale_box.setVisible(self._mode != "slice")
         self.freeze_box.setVisible(not planes)
+        self.box3d.setVisible(self._mode != "slice")
         self.race_button.setVisible(self._mode == "weights")
 
     def _on_surface_clicked(self, a: float, b: float) -> None:

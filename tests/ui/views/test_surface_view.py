@@ -1,0 +1,246 @@
+"""The loss surface view in the window, as a user drives it: the slides' step drawn at the engine's numbers, the
+surface's values, clicks that move exactly two weights, "freeze the others", races, staleness and the slice.
+Numbers are checked against a direct NumPy computation of the lecture's one-sample network."""
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+from PySide6.QtTest import QTest
+
+from ffviz.engine import Trainer, load_preset
+from ffviz.engine.race import Contender
+from ffviz.ui.main_window import MainWindow
+from ffviz.ui.views import in_view
+
+TIMEOUT = 20_000
+X, Y = np.array([0.50, 0.51]), 0.10  # the slides' sample
+
+
+def lecture_j(w1, w2):
+    """½(ŷ − y)² with ŷ = σ(w1·x1 + w2·x2): the slides' network, written out."""
+    yhat = 1.0 / (1.0 + np.exp(-(np.asarray(w1) * X[0] + np.asarray(w2) * X[1])))
+    return 0.5 * (yhat - Y) ** 2
+
+
+def lecture_gradient(w):
+    yhat = 1.0 / (1.0 + np.exp(-(w @ X)))
+    return (yhat - Y) * yhat * (1 - yhat) * X
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("firstRunDone", True)
+    made = []
+
+    def make(preset):
+        win = MainWindow(load_preset(preset), settings=settings)
+        qtbot.addWidget(win)
+        made.append(win)
+        win.resize(1500, 950)
+        win.show()
+        qtbot.waitExposed(win)
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        if preset != "lecture":  # the lecture raises the surface by itself (tested below)
+            win.surface_dock.raise_()
+        qtbot.waitUntil(lambda: in_view(win.surface_view), timeout=TIMEOUT)
+        return win
+    yield make
+    for win in made:
+        win.close()
+
+
+def wait_point(qtbot, view, step):
+    qtbot.waitUntil(lambda: view.point is not None and view.point.step == step
+                    and view.result is not None and view.result.request.resolution > 25, timeout=TIMEOUT)
+    return view.point
+
+
+def params(win):
+    s = win.snapshot
+    return np.concatenate([np.concatenate([k.ravel(), b.ravel()]) for k, b in zip(s.kernels, s.biases)])
+
+
+def test_the_slides_step_is_drawn_at_the_engines_numbers(window, qtbot):
+    win = window("lecture")
+    view, canvas = win.surface_view, win.surface_view.canvas
+    assert view.isVisible()  # the lecture raises the surface over the boundary
+    pt = wait_point(qtbot, view, 0)
+    w = np.array([0.35, 0.40])
+    assert pt.ab == (0.35, 0.40)
+    assert pt.loss == pytest.approx(lecture_j(*w), rel=1e-12)
+    np.testing.assert_allclose(pt.gradient_ab, lecture_gradient(w), rtol=1e-12)
+    np.testing.assert_allclose(pt.next_ab, w - 1.0 * lecture_gradient(w), rtol=1e-12)
+    # drawn where the numbers say, and printed
+    np.testing.assert_allclose(canvas.current_point.data["x"], [0.35])
+    np.testing.assert_allclose(canvas.next_point.data["y"], [0.40 - lecture_gradient(w)[1]], rtol=1e-12)
+    readout = canvas.readout.text
+    assert "0.350 − 1·0.0595 = 0.290" in readout and "0.400 − 1·0.0607 = 0.339" in readout, readout
+    assert "J = 0.122 at update 0" in canvas.plot.titleLabel.text
+    assert canvas.current_label.toPlainText() == "(0.350, 0.400)"
+    assert canvas.next_label.toPlainText() == "(0.290, 0.339)"
+
+    QTest.keyClick(win, QtCore.Qt.Key.Key_Right)  # one update: the run is where the arrow pointed
+    pt = wait_point(qtbot, view, 1)
+    np.testing.assert_allclose(pt.ab, [0.29046, 0.33927], atol=5e-6)
+    w = np.array(pt.ab)
+    assert "J = 0.115 at update 1" in canvas.plot.titleLabel.text and pt.loss == pytest.approx(lecture_j(*w))
+    np.testing.assert_allclose(pt.next_ab, w - lecture_gradient(w), rtol=1e-12)
+    # only two weights: the surface never goes stale
+    assert pt.off == 0.0 and not canvas.stale_label.isVisible()
+
+
+def test_every_value_of_the_lecture_surface_is_J_at_those_weights(window, qtbot):
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    r = view.result
+    aa, bb = np.meshgrid(r.a, r.b, indexing="ij")
+    np.testing.assert_allclose(r.loss, lecture_j(aa, bb), rtol=2e-6)  # float32 grid
+    # the heatmap shows that array (J[i, j] at a[i], b[j])
+    np.testing.assert_allclose(view.canvas.image.image, r.loss, rtol=1e-12)
+
+
+def test_clicking_the_surface_moves_exactly_those_two_weights(window, qtbot):
+    win = window("circle")
+    view, canvas = win.surface_view, win.surface_view.canvas
+    wait_point(qtbot, view, 0)
+    before = params(win)
+    p, q = view.weights
+    r = view.result
+    a, b = float(r.a[20]), float(r.b[60])
+    vb = canvas.plot.getViewBox()
+    scene = vb.mapViewToScene(QtCore.QPointF(a, b))
+    pos = canvas.mapFromScene(scene)
+    QTest.mouseClick(canvas.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: not np.array_equal(params(win), before), timeout=TIMEOUT)
+    after = params(win)
+    moved = np.flatnonzero(after != before)
+    assert set(moved) <= {p, q} and len(moved) == 2
+    # where the click was, to the pixel
+    span_a, span_b = r.a[-1] - r.a[0], r.b[-1] - r.b[0]
+    w = canvas.plot.getViewBox().width()
+    h = canvas.plot.getViewBox().height()
+    assert abs(after[p] - a) < 1.5 * span_a / w and abs(after[q] - b) < 1.5 * span_b / h
+
+
+def test_freeze_the_others_trains_only_the_surfaces_weights(window, qtbot):
+    win = window("circle")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    p, q = view.weights
+    QTest.mouseClick(view.freeze_box, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.snapshot.config.optimizer.train_only == ("kernel1[0,0]", "kernel1[1,0]"),
+                    timeout=TIMEOUT)
+    before = params(win)
+    win.step_requested.emit(20)
+    qtbot.waitUntil(lambda: win.snapshot.step == 20, timeout=TIMEOUT)
+    after = params(win)
+    assert set(np.flatnonzero(after != before)) == {p, q}
+    pt = wait_point(qtbot, view, 20)
+    assert pt.off == 0.0 and view._stale_reason() is None
+    QTest.mouseClick(view.freeze_box, QtCore.Qt.MouseButton.LeftButton)  # and back: every weight trains
+    qtbot.waitUntil(lambda: win.snapshot.config.optimizer.train_only is None, timeout=TIMEOUT)
+
+
+def test_the_surface_goes_stale_when_the_rest_moves_and_is_recomputed(window, qtbot):
+    win = window("circle")
+    view, canvas = win.surface_view, win.surface_view.canvas
+    wait_point(qtbot, view, 0)
+    first = view.result
+    win.step_requested.emit(400)
+    qtbot.waitUntil(lambda: win.snapshot.step == 400, timeout=TIMEOUT)
+    # the rest of the weights moved more than STALE_AT: the view says so, then computes a new surface there
+    qtbot.waitUntil(lambda: view.result is not first and view.result.step == 400, timeout=TIMEOUT)
+    assert first.step == 0
+    pt = wait_point(qtbot, view, 400)
+    assert pt.off == 0.0 and not canvas.stale_label.isVisible()
+    assert "Surface at update 400" in view.state_text()
+
+
+def test_a_race_draws_the_paths_of_separate_runs(window, qtbot):
+    win = window("circle")
+    view, canvas = win.surface_view, win.surface_view.canvas
+    wait_point(qtbot, view, 0)
+    p, q = view.weights
+    rates = (0.01, 0.1, 1.0)
+    view.race([Contender(learning_rate=r) for r in rates], steps=30)
+    qtbot.waitUntil(lambda: view._race is not None, timeout=TIMEOUT)
+    for k, rate in enumerate(rates):
+        cfg = load_preset("circle")
+        from dataclasses import replace
+        tr = Trainer(replace(cfg, optimizer=replace(cfg.optimizer, learning_rate=rate)))
+        path = [tr.params[[p, q]].copy()]
+        for _ in range(30):
+            tr.step(1)
+            path.append(tr.params[[p, q]].copy())
+        under, over, end = canvas.race_curves[k]
+        x, y = over.getData()
+        np.testing.assert_allclose(np.column_stack([x, y]), np.array(path), rtol=1e-12, atol=1e-15)
+    labels = canvas.race_labels
+    assert len(labels) == 3 and all(": J = " in t or "diverged" in t for t in labels), labels
+    assert all(t in canvas.readout.text for t in labels)  # printed under the map, not over the paths
+
+
+def test_the_slice_is_J_along_one_weight_with_its_tangent(window, qtbot):
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    view.set_mode("slice")
+    qtbot.waitUntil(lambda: view.result is not None and hasattr(view.result, "slope"), timeout=TIMEOUT)
+    r = view.result
+    np.testing.assert_allclose(r.loss, lecture_j(r.w, 0.40), rtol=1e-12)
+    assert r.slope == pytest.approx(lecture_gradient(np.array([0.35, 0.40]))[0], rel=1e-12)
+    x, y = view.slice_canvas.curve.getData()
+    np.testing.assert_allclose(y, lecture_j(x, 0.40), rtol=1e-12)
+
+
+def test_shift_click_in_the_diagram_chooses_the_second_weight(window, qtbot):
+    win = window("circle")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    win.network_view.second_weight_selected.emit(2, "kernel", (3, 1))
+    lay = win.worker.trainer.layout
+    assert view.weights == (lay.position("kernel1[0,0]"), lay.position("kernel2[3,1]"))
+    qtbot.waitUntil(lambda: view.result.names == ("kernel1[0,0]", "kernel2[3,1]"), timeout=TIMEOUT)
+    win.network_view.weight_selected.emit(1, "bias", (2,))
+    assert view.weights == (lay.position("bias1[2]"), lay.position("kernel2[3,1]"))
+
+
+def test_behind_another_tab_it_asks_for_nothing_and_catches_up_when_raised(window, qtbot):
+    win = window("circle")
+    view = win.surface_view
+    win.boundary_dock.raise_()
+    qtbot.waitUntil(lambda: view._hidden_in_window(), timeout=TIMEOUT)
+    asked = []
+    send = view._requester.ask
+    view._requester.ask = lambda request: (asked.append(request), send(request))
+    win.step_requested.emit(7)
+    qtbot.waitUntil(lambda: win.snapshot.step == 7, timeout=TIMEOUT)
+    qtbot.wait(300)
+    assert asked == [] and (view.point is None or view.point.step < 7)
+    # the window does not wait for the hidden tab to paint before the next frame
+    assert view.canvas.viewport() not in win._paint_watch._waiting
+    win.surface_dock.raise_()
+    pt = wait_point(qtbot, view, 7)
+    assert asked and pt.ab == tuple(params(win)[list(view.weights)])
+
+
+def test_a_log_colour_bar_labels_J_where_those_colours_are(qtbot):
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface
+    from ffviz.ui.views.surface.canvas import SurfaceCanvas
+    tr = Trainer(load_preset("lecture"))
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=41, span=6.0), Landscape.of_trainer(tr))
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 400)
+    canvas.show_result(res)
+    assert canvas.log  # J spans decades here: "auto" colours are logarithmic
+    lo, hi = canvas._levels
+    assert lo == pytest.approx(np.log10(res.loss.min()), rel=1e-6) and hi == pytest.approx(np.log10(res.loss.max()))
+    major = canvas.color_bar.axis._tickLevels[0]
+    assert len(major) >= 2
+    for v, label in major:  # each label sits where the bar has the colour of that J
+        assert lo - 1e-9 <= v <= hi + 1e-9
+        if "10" not in label:
+            assert float(label) == pytest.approx(10 ** v, rel=1e-3), (v, label)
