@@ -124,7 +124,10 @@ class ActivationGallery(QtWidgets.QWidget):
         self.softmax_label.setWordWrap(True)
         row.addWidget(self.softmax_label, 1)
         lay.addLayout(row)
+        # the plots take the height the rows of numbers leave (their own wish is ignored): no scrolling until
+        # even their minimum does not fit
         self.canvas.setMinimumHeight(260)
+        self.canvas.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
         scroll.setWidget(inner)
         self._content = inner
         self.apply_theme(theme)
