@@ -50,8 +50,9 @@ def test_smoke_test_passes_and_says_what_it_checked():
     assert res.stderr == ""  # Qt's offscreen chatter is kept out of the one line
     line, = res.stdout.strip().splitlines()
     assert line.startswith(PASSED)
-    # 10 files: the diagram, boundary, curves, surface and chain rule, PNG and SVG each
-    for part in ("7 updates", "phase step", "training process", "10 files rendered"):
+    # 14 files: the diagram, boundary, curves, surface, chain rule, vanishing gradients and activation
+    # gallery, PNG and SVG each
+    for part in ("7 updates", "phase step", "training process", "14 files rendered"):
         assert part in line, line
 
 

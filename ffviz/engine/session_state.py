@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ffviz.engine.history import Envelope
+from ffviz.engine.insight import NormHistory
 from ffviz.engine.state import TrainerState
 from ffviz.engine.timeline import Timeline
 from ffviz.engine.trainer import EVAL_COLUMNS, Trainer  # noqa: F401 - EVAL_COLUMNS: the order of `evals`
@@ -32,6 +33,7 @@ class SavedRun:
     evals: tuple  # EVAL_COLUMNS, one array each
     batch_curve: dict  # Envelope.parts()
     timeline: dict  # Timeline.parts(); its "checkpoints" are TrainerStates
+    norms: dict | None = None  # NormHistory.parts(): the layer norms the vanishing-gradient view draws
 
 
 def capture(trainer: Trainer) -> SavedRun:
@@ -49,7 +51,8 @@ def capture(trainer: Trainer) -> SavedRun:
         history.eval_step, history.train_loss, history.test_loss, history.train_accuracy,
         history.test_accuracy, history.eval_learning_rate))  # EVAL_COLUMNS, η as it was at each evaluation
     base_dir = None if trainer.base_dir is None else str(trainer.base_dir)
-    return SavedRun(trainer.state(), base_dir, updates, evals, trainer.batch_curve.parts(), timeline.parts())
+    return SavedRun(trainer.state(), base_dir, updates, evals, trainer.batch_curve.parts(), timeline.parts(),
+                    trainer.norm_history.parts())
 
 
 def restore(saved: SavedRun) -> Trainer:
@@ -73,6 +76,13 @@ def restore(saved: SavedRun) -> Trainer:
         raise FfvizError(f"the saved timeline ends at update {timeline.last_step}, not at the run's update "
                          f"{state.step}")
     trainer.adopt_record(saved.updates, saved.evals, curve, timeline)
+    if saved.norms is not None:
+        # Drawn, never trained on: layer norms that do not fit the network (an edited or older file) are
+        # left out and the view starts drawing them from here, rather than refusing the whole run.
+        try:
+            trainer.adopt_norms(NormHistory.from_parts(trainer.n_layers, **saved.norms))
+        except (ValueError, TypeError, FfvizError):
+            pass
     return trainer
 
 

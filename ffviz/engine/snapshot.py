@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ffviz.engine.datasets import Dataset
     from ffviz.engine.plane import PlaneView
     from ffviz.engine.state import TrainerState
+    from ffviz.engine.insight import NormView
     from ffviz.engine.timeline import Trajectory
 
 
@@ -162,6 +163,7 @@ class Snapshot:
     rewound_from: int | None = None  # rewound (Trainer.snapshot_at): the run's newest update; None: this is it
     future: "History | None" = None  # rewound: the run's whole history, the updates after this one included
     branch: "History | None" = None  # the history of a branch left behind (continued from an earlier update)
+    norms: "NormView | None" = None  # ‖∂J/∂kernel‖ and ‖Δkernel‖/‖kernel‖ per layer over the run
 
     @property
     def params(self) -> np.ndarray:

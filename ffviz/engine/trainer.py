@@ -21,6 +21,7 @@ from ffviz.engine.config import RunConfig, change_kind, train_only_mask, validat
 from ffviz.engine.datasets import Dataset, build_dataset
 from ffviz.engine.history import Envelope, Series
 from ffviz.engine.initializers import initial_parameters
+from ffviz.engine.insight import NormHistory
 from ffviz.engine.losses import regularization_grad
 from ffviz.engine.network import Network
 from ffviz.engine.optimizers import Optimizer
@@ -126,6 +127,7 @@ class Progress:
     checkpoints: list
     diverged: Divergence | None
     plane: object = None  # the input plane evaluated at the end, for the next snapshot
+    norms: NormHistory | None = None  # the per-layer gradient norms, recorded there (small: sent whole)
 
 
 class Trainer:
@@ -186,9 +188,10 @@ class Trainer:
 
     @classmethod
     def resume(cls, state: TrainerState, run_id: int, *, journal: bool = False, base_dir=None,
-               batch_curve: Envelope | None = None) -> "Trainer":
+               batch_curve: Envelope | None = None, norms: NormHistory | None = None) -> "Trainer":
         """A trainer that goes on from `state` (of run `run_id`), with an empty history and timeline, and the
-        run's plotted batch loss so far (`batch_curve`) if given: it goes on growing it."""
+        run's plotted batch loss and layer norms so far (`batch_curve`, `norms`) if given: it goes on growing
+        them."""
         self = cls.__new__(cls)
         self._base_dir, self._serial, self._journal, self._plane = base_dir, 0, journal, None
         self.plane_slice = None
@@ -200,6 +203,8 @@ class Trainer:
         self._evals = Series(EVAL_COLUMNS)
         if batch_curve is not None:
             self._batch_curve = batch_curve
+        if norms is not None:
+            self.adopt_norms(norms)
         return self
 
     def _adopt_functions(self) -> None:
@@ -221,6 +226,7 @@ class Trainer:
         _, init_rng, shuffle_rng = self._rngs(cfg)
         self._adopt_functions()
         self._set_params(self.layout.pack(*initial_parameters(cfg, init_rng)))
+        self._norms = NormHistory(self.n_layers)  # ‖∂J/∂kernel‖ per layer over the run (engine/insight.py)
         self._shuffle_rng = shuffle_rng
         self._rng_state = shuffle_rng.bit_generator.state
         self._epoch_state = None
@@ -559,6 +565,8 @@ class Trainer:
         timeline.record(self.step_count, self.params)
         if timeline.wants_checkpoint(self.step_count):
             timeline.offer(self._state_of(self._checkpoint()))
+        if self._norms.wants(self.step_count):
+            self._norms.record_update(self.step_count, tr.grad_flat, tr.old, tr.new, self.layout)
 
     def _ones(self, n: int) -> np.ndarray:
         if self._ones_cache.shape[0] != n:
@@ -637,6 +645,7 @@ class Trainer:
         evals = self._evals.column("step")
         self._evals.truncate(int(np.searchsorted(evals, state.step, side="right")))
         self._ckpt = self._checkpoint()
+        self._norms.truncate(state.step)
         self.timeline.truncate(state.step)
         self.timeline.record(state.step, self.params)
         with np.errstate(all="ignore"):
@@ -752,6 +761,9 @@ class Trainer:
         copy_._evals = Series(EVAL_COLUMNS)
         copy_._evals.extend(*(col[:keep] for col in self._evals.rows(0)))
         copy_.record_evaluation()
+        norms = copy.deepcopy(self._norms)  # the layer norms of updates 1…k, as the run recorded them
+        norms.truncate(k)
+        copy_._norms = norms
         copy_._retrace(self.timeline)
         copy_.plane_slice = self.plane_slice
         copy_._ckpt = copy_._checkpoint()
@@ -797,10 +809,23 @@ class Trainer:
             self.diverged = replace(self.diverged, restore_step=self.recovery_step())
         self._ckpt = self._checkpoint()
         self._plane = progress.plane
+        if progress.norms is not None:
+            self._norms = progress.norms
 
     @property
     def batch_curve(self) -> Envelope:
         return self._batch_curve
+
+    @property
+    def norm_history(self) -> NormHistory:
+        return self._norms
+
+    def adopt_norms(self, norms: NormHistory) -> None:
+        """Take a saved or sent history of layer norms as this run's (rows after its update are dropped)."""
+        if norms.n_layers != self.n_layers:
+            raise FfvizError(f"the layer norms are of {norms.n_layers} layers, the network has {self.n_layers}")
+        norms.truncate(self.step_count)
+        self._norms = norms
 
     def progress(self, marks: dict, plane_resolution: int | None = None) -> Progress:
         """What this trainer did since `marks` (updated in place), for the window's trainer to absorb. Its
@@ -822,7 +847,7 @@ class Trainer:
                 tr.x = tr.y = None
         light = [replace(st, config=None, dataset=None) for st in [self.state()] + states]
         return Progress(light[0], traces[0], traces[1], self._updates.rows(u0), self._evals.rows(e0),
-                        self._batch_curve, (steps, params), light[1:], self.diverged, plane)
+                        self._batch_curve, (steps, params), light[1:], self.diverged, plane, self._norms)
 
     # ------------------------------------------------------------------ reading
 
@@ -949,7 +974,8 @@ class Trainer:
             train_accuracy=ev.last("train_accuracy"), test_accuracy=ev.last("test_accuracy"),
             history=self.history(), diverged=self.diverged, plane=plane,
             state=self.state(), trajectory=timeline.display(),
-            first_step=timeline.first_step if timeline.first_step is not None else self.step_count)
+            first_step=timeline.first_step if timeline.first_step is not None else self.step_count,
+            norms=self._norms.view())
 
     def chain_rule(self, layer: int, kind: str, index, partial: bool = False):
         """Chain-rule factors of one weight's gradient in the current (or last) update; see engine.chain

@@ -105,6 +105,11 @@ def session_bytes(run: SavedRun, view: dict | None = None) -> bytes:
         },
         "view": view,
     }
+    if run.norms is not None:
+        n = run.norms
+        manifest["history"]["norms"] = {"cap": int(n["cap"]), "stride": int(n["stride"]),
+                                        "steps": w.array(n["steps"], np.int64), "grad": w.array(n["grad"]),
+                                        "ratio": w.array(n["ratio"])}
     try:
         text = json.dumps(manifest, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except ValueError:  # a learning rate or a number of the config that is not finite
@@ -428,11 +433,13 @@ class _Reader:
         state = states[self.index(m["state"], "state", states)]
         timeline = self.timeline(m["timeline"], states, state)
         updates, evals, curve = self.history(m["history"])
+        norms = self.norms(m["history"].get("norms"), len(state.config.layers))
         steps = updates[0]
         if np.any(steps < 0) or np.any(steps != np.round(steps)) or np.any(np.diff(steps) < 0) \
                 or (steps.size and steps[-1] > state.step):
             self.fail("history updates", "steps must be whole, ascending and at most the run's update")
-        return Session(SavedRun(state, base_dir, updates, evals, curve, timeline), dict(view), version, writer)
+        return Session(SavedRun(state, base_dir, updates, evals, curve, timeline, norms), dict(view), version,
+                       writer)
 
     def config(self, value, where: str) -> RunConfig:
         c = self.obj(value, where, ("network", "kernels", "biases"))
@@ -580,7 +587,7 @@ class _Reader:
         return out
 
     def history(self, value) -> tuple:
-        h = self.obj(value, "history", ("updates", "evals", "batch_curve"))
+        h = self.obj(value, "history", ("updates", "evals", "batch_curve"), ("norms",))
         updates = self.array(h["updates"], "history updates", (len(UPDATE_COLUMNS), None), finite=False)
         evals = self.array(h["evals"], "history evals", (len(EVAL_COLUMNS), None), finite=False)
         if not np.isfinite(updates[0]).all() or not np.isfinite(evals[0]).all():
@@ -596,6 +603,22 @@ class _Reader:
         curve.update(x=x, y=self.array(c["y"], "history batch_curve y", (x.shape[0],), finite=False),
                      sums=self.array(c["sums"], "history batch_curve sums", (2,), finite=False))
         return tuple(updates), tuple(evals), curve
+
+    def norms(self, value, n_layers: int) -> dict | None:
+        """The layer norms of the vanishing-gradient view, or None when the file has none (older sessions) or
+        holds ones that do not fit: they are only drawn, so the run loads and the view starts from here."""
+        if value is None:
+            return None
+        try:
+            n = self.obj(value, "history norms", ("cap", "stride", "steps", "grad", "ratio"))
+            steps = self.array(n["steps"], "history norms steps", (None,), kind="i")
+            shape = (steps.shape[0], n_layers)
+            return {"cap": self.integer(n["cap"], "history norms cap", 2, 2**20),
+                    "stride": self.integer(n["stride"], "history norms stride", 1, 2**62), "steps": steps,
+                    "grad": self.array(n["grad"], "history norms grad", shape, finite=False),
+                    "ratio": self.array(n["ratio"], "history norms ratio", shape, finite=False)}
+        except FfvizError:
+            return None
 
 
 def _parameters(cfg: RunConfig) -> int:

@@ -30,14 +30,16 @@ from ffviz.ui.panels.controls import ControlsPanel
 from ffviz.ui.panels.formula_strip import FormulaStrip
 from ffviz.ui.panels.phase_strip import PhaseStrip
 from ffviz.ui.panels.timeline import TimelinePanel
+from ffviz.ui.views.activation_gallery import ActivationGallery
 from ffviz.ui.views.decision_boundary import DecisionBoundaryPlot
+from ffviz.ui.views.gradient_norms import GradientNormView
 from ffviz.ui.views.loss_curves import LossCurvePlot
 from ffviz.ui.views.network import NetworkView
 from ffviz.ui.views import in_view
 from ffviz.ui.views.surface import LossSurfaceView
 from ffviz.ui.worker import SPEEDS, TrainingWorker, WorkerThread
 
-SETTINGS_VERSION = 2  # bump when the docks change, so an old saved arrangement is not restored
+SETTINGS_VERSION = 3  # bump when the docks change, so an old saved arrangement is not restored
 Area = QtCore.Qt.DockWidgetArea
 
 
@@ -61,6 +63,10 @@ VIEWS = (
               tab_with="boundary"),
     ViewEntry("loss_plot", "loss", "Loss and accuracy", LossCurvePlot, Area.RightDockWidgetArea),
     ViewEntry("chain_panel", "chain", "Chain rule", ChainRulePanel, Area.BottomDockWidgetArea),
+    ViewEntry("gradient_view", "gradients", "Vanishing gradients", GradientNormView, Area.RightDockWidgetArea,
+              tab_with="loss"),
+    ViewEntry("gallery_view", "activations", "Activations", ActivationGallery, Area.RightDockWidgetArea,
+              tab_with="loss"),
 )
 PHASE_PACES = (0.5, 0.75, 1.5, 3.0)  # seconds per phase when the phases play by themselves
 PROJECTOR_PLOTS = tuple(v.key for v in VIEWS if v.area is not None)
@@ -80,6 +86,7 @@ SHORTCUTS = (  # (keys, what they do): the Help menu and the README show this sa
     ("[ , ]", "The previous or next sample of the batch (or click a point in the decision boundary)"),
     ("R", "Reset to the initial weights of the seed"),
     ("G", "Colour edges by gradient ∂J/∂w instead of weight w"),
+    ("Shift+G", "Gradient colours on a log scale: the first layers' tiny gradients stay visible"),
     ("L", "Log-scale loss axis"),
     ("F", "Fit the network diagram to the view"),
     ("Ctrl+Plus, Ctrl+Minus, Ctrl+0", "Larger, smaller, normal text and nodes (for a projector)"),
@@ -389,6 +396,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_restore.setEnabled(False)
         self.act_gradient = self._action("Colour by gradient", self._on_gradient_toggled, ("G",), checkable=True,
                                          tip="Colour and size edges by ∂J/∂w instead of w")
+        self.act_log_gradient = self._action("Log-scale gradient colours", self._on_log_gradient_toggled,
+                                             ("Shift+G",), checkable=True,
+                                             tip="Colour edges by ∂J/∂w on a signed log scale, a decade per step")
         self.act_log = self._action("Log-scale loss", self.loss_plot.set_log_scale, ("L",), checkable=True,
                                     tip="Logarithmic loss axis")
         self.act_fit = self._action("Fit diagram", self.network_view.fit, ("F",), tip="Fit the whole network")
@@ -466,7 +476,7 @@ class MainWindow(QtWidgets.QMainWindow):
             m.addAction(a)
         m = mb.addMenu("&View")
         self.view_menu = m
-        for a in (self.act_gradient, self.act_log, self.act_fit):
+        for a in (self.act_gradient, self.act_log_gradient, self.act_log, self.act_fit):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.controls_dock.toggleViewAction())
@@ -517,6 +527,7 @@ class MainWindow(QtWidgets.QMainWindow):
         tb.addWidget(self.speed_combo)
         tb.addSeparator()
         tb.addAction(self.act_gradient)
+        tb.addAction(self.act_log_gradient)
         tb.addAction(self.act_log)
         tb.addAction(self.act_restore)
         # across the whole window, below everything: where the run is in time
@@ -564,7 +575,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for view in self.receivers:
             if hasattr(view, "show_answer"):  # views that ask for derived data (see ui/compute.py)
                 view.set_requester(Requester(self._compute.submit))
-        for view in (self.formula_strip, self.chain_panel):
+        for view in (self.formula_strip, self.chain_panel, self.gradient_view):
             self.network_view.weight_selected.connect(view.set_selection)
         self.boundary_plot.sample_clicked.connect(self._on_sample_clicked)
         self.network_view.weight_selected.connect(self.surface_view.set_first_weight)
@@ -966,6 +977,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_gradient_toggled(self, on: bool) -> None:
         self.network_view.set_color_mode("gradient" if on else "weight")
+
+    def _on_log_gradient_toggled(self, on: bool) -> None:
+        self.network_view.set_log_gradient(on)
+        if on and not self.act_gradient.isChecked():
+            self.act_gradient.setChecked(True)  # the log scale is of the gradient colours: show them
 
     def _on_speed_picked(self, index: int) -> None:
         self.speed_requested.emit(float(self.speed_combo.itemData(index)))

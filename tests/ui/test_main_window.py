@@ -277,8 +277,9 @@ def test_save_open_and_export_from_the_window(make_window, qtbot, tmp_path):
     assert win.open_network(path)
     snap = wait_for(qtbot, win, lambda s: s.step == 0 and abs(s.kernels[0][0, 0] - 0.29046) < 1e-5)
     files = win.export_plots(tmp_path)
-    assert len(files) == 10 and all(f.stat().st_size > 0 for f in files)  # diagram, 2 plots, surface, chain rule
-    assert {f.name for f in files} >= {"chain-rule.png", "chain-rule.svg"}
+    # diagram, 2 plots, surface, chain rule, vanishing gradients, activation gallery
+    assert len(files) == 14 and all(f.stat().st_size > 0 for f in files)
+    assert {f.name for f in files} >= {"chain-rule.png", "chain-rule.svg", "gradient-norms.png", "activations.svg"}
     ET.parse(tmp_path / "loss.svg")
     bad = tmp_path / "bad.json"
     bad.write_text("{ not json")

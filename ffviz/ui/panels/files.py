@@ -46,6 +46,9 @@ def view_settings(window) -> dict:
         "precision": _precision_name(window.lecture.precision),
         "sample": int(window.lecture.sample),
         "projector_plot": window._projector_plot,
+        "log_gradient": bool(net.log_gradient),
+        **window.gradient_view.view_settings(),
+        **window.gallery_view.view_settings(),
     }
 
 
@@ -56,6 +59,11 @@ def apply_view_settings(views: dict, settings: dict) -> None:
     chain = views.get("chain")
     if net is not None and settings.get("color_mode") in ("weight", "gradient"):
         net.set_color_mode(settings["color_mode"])
+    if net is not None and isinstance(settings.get("log_gradient"), bool):
+        net.set_log_gradient(settings["log_gradient"])
+    for key in ("gradients", "activations"):  # each takes its own keys, leaving out values of the wrong kind
+        if views.get(key) is not None:
+            views[key].apply_view_settings(settings)
     if loss is not None and isinstance(settings.get("log_scale"), bool) and settings["log_scale"] != loss.log_scale:
         loss.set_log_scale(settings["log_scale"])
     if boundary is not None:
@@ -69,8 +77,9 @@ def apply_view_settings(views: dict, settings: dict) -> None:
             net.set_selection(sel[0], sel[1], tuple(sel[2]))
         except ValueError:  # not a weight of this network (the session was edited): no selection then
             return
-        if chain is not None:
-            chain.set_selection(sel[0], sel[1], tuple(sel[2]))
+        for view in (chain, views.get("gradients")):
+            if view is not None:
+                view.set_selection(sel[0], sel[1], tuple(sel[2]))
 
 
 def _is_selection(sel) -> bool:
@@ -101,6 +110,7 @@ def apply_window_settings(window, settings: dict) -> None:
     views = _views_by_key(window)
     apply_view_settings(views, settings)
     window.act_gradient.setChecked(window.network_view.color_mode() == "gradient")
+    window.act_log_gradient.setChecked(window.network_view.log_gradient)
     window.act_log.setChecked(window.loss_plot.log_scale)
     sample = settings.get("sample")
     if isinstance(sample, int) and not isinstance(sample, bool) and 0 <= sample < 10**7:

@@ -40,6 +40,14 @@ def in_view(widget: QtWidgets.QWidget) -> bool:
     return QtCore.QRect(corner, widget.size()).intersects(window.rect())
 
 
+def seen(widget: QtWidgets.QWidget) -> bool:
+    """Whether a view's picture is wanted now (so worth asking the engine for): shown in the window (not a
+    tab behind another), or made for files without a window (ui/offscreen.py: a window of its own that was
+    never shown nor hidden), which draws at once."""
+    return (widget.isVisible() and in_view(widget)) or (widget.window() is widget and not widget.testAttribute(
+        QtCore.Qt.WidgetAttribute.WA_WState_ExplicitShowHide))
+
+
 class Staleness:
     """Keeps the (run, serial) of the newest snapshot a view drew, so it drops older ones."""
 

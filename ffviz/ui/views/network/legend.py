@@ -1,4 +1,5 @@
-"""The diagram's colour legend: what the colours mean (weight w or gradient ∂J/∂w) and their scale."""
+"""The diagram's colour legend: what the colours mean (weight w or gradient ∂J/∂w) and their scale, linear
+(−max … 0 … +max) or signed log (−max … ±floor … +max, engine/insight.py's LogScale)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class ColorLegend:
         self._scale = 0.0
         self._known = True
         self._nonfinite = False
+        self._floor = None  # a log scale's floor (the centre colour: |v| at or below it); None: linear
         self.set_theme(theme, colors)
 
     def set_theme(self, theme, colors: ValueColors) -> None:
@@ -37,10 +39,12 @@ class ColorLegend:
         self._drawn_state = None
         self._size = self._width = None  # (title, size or width) measured last
 
-    def set_state(self, title: str, scale: float, known: bool, nonfinite: bool) -> bool:
-        """Returns whether what the legend shows changed."""
+    def set_state(self, title: str, scale: float, known: bool, nonfinite: bool, floor: float | None = None) -> bool:
+        """Returns whether what the legend shows changed. `floor`: the scale is a signed log one from
+        ±floor (the centre) to ±scale."""
         shown = self.tick_labels()
         self._title, self._scale, self._known, self._nonfinite = title, scale, known, nonfinite
+        self._floor = floor
         if (title, known, nonfinite) != self._drawn_state:
             self._drawn_state = (title, known, nonfinite)
             self._pixmap = None
@@ -51,6 +55,8 @@ class ColorLegend:
         if not self._known:
             return ("", "not computed yet", "")
         s = fmt.number(self._scale)
+        if self._floor is not None:
+            return ("−" + s, "±" + fmt.number(self._floor), "+" + s)
         return ("−" + s, "0", "+" + s)
 
     def text(self) -> str:
@@ -65,7 +71,9 @@ class ColorLegend:
         # asked for several times a frame (layout, legend_rect, draw): measured once per title
         if self._size is None or self._size[0] != self._title:
             lh = QtGui.QFontMetrics(self._font).height()
-            self._size = (self._title, QtCore.QSize(self._title_width() + 250, 2 * lh + 14))
+            # a log scale's three ticks are all numbers like −8.67e−03, ±8.67e−10: a longer bar keeps them apart
+            bar = 250 if self._floor is None else 360
+            self._size = (self._title, QtCore.QSize(self._title_width() + bar, 2 * lh + 14))
         return QtCore.QSize(self._size[1])
 
     def _title_width(self) -> int:

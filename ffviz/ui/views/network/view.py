@@ -28,6 +28,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ffviz.engine.activations import ACTIVATIONS
+from ffviz.engine.insight import log_position, log_scale
 from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
@@ -92,6 +93,7 @@ class NetworkView(QtWidgets.QGraphicsView):
         self.setMinimumSize(200, 150)
 
         self._mode = "weight"
+        self._log_gradient = False
         self._snap = None
         self._stale = Staleness()
         self._structure: Structure | None = None
@@ -192,6 +194,19 @@ class NetworkView(QtWidgets.QGraphicsView):
 
     def color_mode(self) -> str:
         return self._mode
+
+    def set_log_gradient(self, on: bool) -> None:
+        """Colour (and size) edges by ∂J/∂w on a signed log scale (in gradient mode), so that gradients
+        orders of magnitude apart all stay visible."""
+        on = bool(on)
+        if on != self._log_gradient:
+            self._log_gradient = on
+            if self._snap is not None:
+                self._draw()
+
+    @property
+    def log_gradient(self) -> bool:
+        return self._log_gradient
 
     def selection(self) -> tuple | None:
         return self._selection
@@ -579,6 +594,7 @@ class NetworkView(QtWidgets.QGraphicsView):
             kernels, biases = snap.kernels, snap.biases
         else:
             kernels, biases = snap.grad_kernels, snap.grad_biases
+        log = self._mode == "gradient" and self._log_gradient
         # every kernel and bias as one flat vector each, so the maths below is a handful of NumPy calls
         vals = np.full(len(self._edges), np.nan)
         known = np.zeros(len(self._edges), dtype=bool)
@@ -599,6 +615,15 @@ class NetworkView(QtWidgets.QGraphicsView):
         scale = float(mags.max()) if mags.size else 0.0
         scale = scale if scale > 0 else 1.0
         nonfinite = bool(np.any(known & ~finite) or np.any(bknown & ~bfinite))
+        log_sc = None
+        if log:
+            # signed log scale (engine/insight.py): each decade of |∂J/∂w| gets an equal share of the colour
+            # map and of the widths, so the first layer's 1e-6 is as visible as the last layer's 1e-1
+            log_sc = log_scale(mags)
+            with np.errstate(invalid="ignore"):
+                vals = np.where(finite, log_position(vals, log_sc), np.nan)
+                bvals = np.where(bfinite, log_position(bvals, log_sc), np.nan)
+            scale = 1.0
 
         # edges: quantised (colour, width) keys; new pens only where a key changed
         s = self._geom.size
@@ -632,9 +657,12 @@ class NetworkView(QtWidgets.QGraphicsView):
             self._footers[li + 1].set_text(label)
         self._draw_phase(snap)
         self._draw_numbers()
-        title = "weight w" if self._mode == "weight" else "gradient ∂J/∂w"
+        title = "weight w" if self._mode == "weight" else "gradient ∂J/∂w" + (", log scale" if log else "")
         any_known = bool(known.any() or bknown.any())
-        changed = self._legend.set_state(title, scale if any_known else 0.0, any_known, nonfinite)
+        if log_sc is not None:
+            changed = self._legend.set_state(title, log_sc.top, any_known, nonfinite, log_sc.floor)
+        else:
+            changed = self._legend.set_state(title, scale if any_known else 0.0, any_known, nonfinite)
         if changed or not self._legend.visible:
             self._legend.visible = True
             self.viewport().update()
