@@ -109,9 +109,12 @@ def test_clicking_the_surface_moves_exactly_those_two_weights(window, qtbot):
     p, q = view.weights
     r = view.result
     a, b = float(r.a[20]), float(r.b[60])
+    qtbot.wait(100)  # pending layout first (the readout's lines, the strip): the map's place on screen is final
     vb = canvas.plot.getViewBox()
     scene = vb.mapViewToScene(QtCore.QPointF(a, b))
     pos = canvas.mapFromScene(scene)
+    got = []
+    canvas.clicked.connect(lambda x, y: got.append((x, y)))
     QTest.mouseClick(canvas.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: not np.array_equal(params(win), before), timeout=TIMEOUT)
     after = params(win)
@@ -244,3 +247,23 @@ def test_a_log_colour_bar_labels_J_where_those_colours_are(qtbot):
         assert lo - 1e-9 <= v <= hi + 1e-9
         if "10" not in label:
             assert float(label) == pytest.approx(10 ** v, rel=1e-3), (v, label)
+
+
+def test_a_map_answered_after_switching_to_the_slice_is_not_taken_for_it(window, qtbot):
+    from ffviz.engine.requests import Answer
+    win = window("lecture")
+    view = win.surface_view
+    asked = []
+    send = view._requester.ask
+    view._requester.ask = lambda request: (asked.append(request), send(request))
+    view.recompute(force=True)
+    qtbot.waitUntil(lambda: any(r.channel == "surface" for r in asked), timeout=TIMEOUT)
+    wait_point(qtbot, view, 0)
+    old_map = view.result
+    full = [r for r in asked if r.channel == "surface"][-1]
+    view.set_mode("slice")
+    qtbot.waitUntil(lambda: hasattr(view.result, "slope"), timeout=TIMEOUT)
+    late = Answer(request=full, value=old_map)  # the map asked for before the switch, answered late
+    assert view._requester.wanted(late)
+    view.show_answer(late)
+    assert hasattr(view.result, "slope") and view.stack.currentWidget() is view.slice_canvas

@@ -27,6 +27,7 @@ LOG_AUTO = 30.0  # "auto" colours are logarithmic when the largest J is this man
 WHITE, BLACK = QtGui.QColor(255, 255, 255), QtGui.QColor(0, 0, 0)
 STEP_COLOR = QtGui.QColor(255, 64, 129)  # the −η∇J arrow: apart from every viridis colour, light or dark
 SCALES = ("auto", "linear", "log")
+MAP_ROOM = 240  # pixels (at font scale 1) of the canvas's height the map and its axes keep before the readout
 STRIP_ROOM = 520  # the canvas is at least this tall (pixels at font scale 1) for the strip of J to be shown
 
 
@@ -334,8 +335,8 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "strip"):
             self._show_strip()
-            if self.result is not None and event.oldSize().width() != event.size().width():
-                self._readout()  # one line or two per weight: it depends on the width
+            if self.result is not None and event.oldSize() != event.size():
+                self._readout()  # one line or two per weight, or none: it depends on the room
 
     def _show_strip(self) -> None:
         """The strip only when there is a path to draw and room for it: in a short dock the map comes first."""
@@ -374,10 +375,17 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
                     rows.append((f"{n} = {f(v)}   slope {f(g)}", f"   next {f(nv)}"))
             text = "<br>".join(a + b for a, b in rows)
             font = self._theme.font("label")
+            metrics = QtGui.QFontMetricsF(font)
             room = self.width() - 16
-            if room > 0 and max(QtGui.QFontMetricsF(font).horizontalAdvance(a + b) for a, b in rows) > room:
+            line = metrics.lineSpacing()
+            # the map keeps at least MAP_ROOM of the height: in a short dock the readout gives way first
+            spare = self.height() - MAP_ROOM * self._theme.scale
+            if room > 0 and max(metrics.horizontalAdvance(a + b) for a, b in rows) > room \
+                    and spare >= 2 * len(rows) * line:
                 # a narrow dock: each weight on two lines rather than its result cut off
                 text = "<br>".join(f"{a}<br>&nbsp;&nbsp;&nbsp;{b.strip()}" for a, b in rows)
+            elif self.height() > 0 and spare < len(rows) * line:
+                text = ""  # no room: the map's labels and title carry the point's numbers
         for k, label in enumerate(self.race_labels):  # the race's legend: a line of its colour, then its words
             color = self._theme.class_color(k).name()
             text += f"{'<br>' if text else ''}<span style='color: {color}'>━━</span> {label}"

@@ -255,6 +255,8 @@ class LossSurfaceView(QtWidgets.QWidget):
             return
         channel = ans.request.channel
         if channel in ("surface", "surface.preview", "surface.slice"):
+            if (channel == "surface.slice") != (self._mode == "slice"):
+                return  # asked for before the mode changed: a map is no slice, nor the other way round
             if channel != "surface.preview":
                 self._in_flight = False
                 self._last_surface_time = time.monotonic()
@@ -485,14 +487,15 @@ class LossSurfaceView(QtWidgets.QWidget):
             self._mode != "weights" or tuple(result.positions) == tuple(self._weights))
 
     def _show_result(self, result, preview: bool) -> None:
-        self._result = result
         if self._mode == "slice":
             if not hasattr(result, "slope"):
                 return
+            self._result = result
             self.slice_canvas.show_result(result)
         else:
             if not hasattr(result, "loss") or hasattr(result, "slope"):
                 return
+            self._result = result
             self.canvas.show_result(result)
             if self.view3d is not None and self.view3d.gl is not None:
                 self.view3d.show_result(result)
