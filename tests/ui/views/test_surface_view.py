@@ -244,3 +244,28 @@ def test_a_log_colour_bar_labels_J_where_those_colours_are(qtbot):
         assert lo - 1e-9 <= v <= hi + 1e-9
         if "10" not in label:
             assert float(label) == pytest.approx(10 ** v, rel=1e-3), (v, label)
+
+
+def test_a_new_network_never_shows_the_surface_of_the_one_before(window, qtbot):
+    from dataclasses import replace
+    from ffviz.engine.config import LayerSpec
+    win = window("circle")
+    view, canvas = win.surface_view, win.surface_view.canvas
+    wait_point(qtbot, view, 0)
+    win.step_requested.emit(30)
+    qtbot.waitUntil(lambda: win.snapshot.step == 30, timeout=TIMEOUT)
+    view.set_mode("pca")
+    qtbot.waitUntil(lambda: view.result is not None and view.result.kind == "pca"
+                    and view.result.request.resolution > 25, timeout=TIMEOUT)
+    cfg = win.snapshot.config
+    win.config_requested.emit(replace(cfg, layers=(cfg.layers[0], LayerSpec(3, "tanh")) + cfg.layers[1:]))
+    qtbot.waitUntil(lambda: len(win.snapshot.config.layers) == len(cfg.layers) + 1, timeout=TIMEOUT)
+    qtbot.wait(300)
+    # the old network's plane (its J, its update 30, its axes) is gone, and the view says why there is none
+    assert canvas.result is None and canvas.image.image is None
+    assert "at update 30" not in canvas.plot.titleLabel.text
+    assert "needs a path" in view.state_text()
+    # and once the new run has a path, its own plane comes
+    win.step_requested.emit(5)
+    qtbot.waitUntil(lambda: view.result is not None and view.result.kind == "pca"
+                    and view.result.center.shape[0] == win.worker.trainer.layout.size, timeout=TIMEOUT)

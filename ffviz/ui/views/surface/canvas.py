@@ -245,6 +245,26 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.tail_lines[1].setData([], [])
         self._axis_labels()
 
+    def clear_result(self) -> None:
+        """Nothing drawn: the network changed, and a surface of the one before would show its numbers as this
+        one's."""
+        self.result = None
+        self.image.clear()
+        self.contours.setData([], [])
+        for item in self.path_lines + self.tail_lines:
+            item.setData([], [])
+        for item in (self.path_points, self.start_point):
+            item.setData([])
+        self.strip_true.setData([], [])
+        self.strip_surface.setData([], [])
+        self._strip_wanted = False
+        self._show_strip()
+        self.show_stale(None)
+        self.show_point(None)
+        set_title(self.plot, "", self._theme)
+        for side in ("bottom", "left"):
+            set_label(self.plot, side, "", self._theme)
+
     def _draw_levels(self, values, a, b, lo, hi) -> None:
         xs, ys = [], []
         for level in np.linspace(lo, hi, LEVELS + 2)[1:-1]:

@@ -80,6 +80,18 @@ class SliceCanvas(pg.PlotWidget):
         if self.result is not None:
             self.show_result(self.result)
 
+    def clear_result(self) -> None:
+        """Nothing drawn (the network changed: the slice of the one before is not this one's)."""
+        self.result = None
+        for item in (self.curve, self.tangent, self.step_line):
+            item.setData([], [])
+        for item in (self.current, self.next):
+            item.setData([])
+        self.head.setVisible(False)
+        for label in (self.current_label, self.next_label):
+            label.setText("")
+        set_title(self.plot_item, "", self._theme)
+
     def show_result(self, r) -> None:
         self.result = r
         p = self.precision

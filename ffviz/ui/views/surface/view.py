@@ -410,6 +410,7 @@ class LossSurfaceView(QtWidgets.QWidget):
             trajectory = snap.trajectory if snap.trajectory is not None and len(snap.trajectory) else None
             if self._mode == "pca" and (trajectory is None or len(trajectory) < 3):
                 self._in_flight = False
+                self._asked_for = None  # asked again with the next snapshot, once the path is long enough
                 self._say("The PCA plane needs a path: train a few updates first.")
                 return
             if req.resolution > PREVIEW_RESOLUTION and (self._result is None or not self._same_kind(self._result)):
@@ -453,7 +454,10 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._asked_for = None
         self._in_flight = False
         self.canvas.show_race(None)
-        self.canvas.show_point(None)
+        self.canvas.clear_result()  # the surface of the network before is not this one's
+        self.slice_canvas.clear_result()
+        if self.view3d is not None:
+            self.view3d.clear_result()
         self._update_controls()
 
     def _surface_request(self) -> SurfaceRequest:
