@@ -181,8 +181,9 @@ class SurfacePointRequest(Request):
     result: object = field(default=None, repr=False)  # engine.surface.SurfaceResult
 
     def compute(self, cancelled=lambda: False):
-        from ffviz.engine.surface import Landscape, point_on
-        return point_on(self.result, Landscape.of(self.state))
+        from ffviz.engine.surface import Landscape, next_update, point_on
+        s = self.state
+        return point_on(self.result, Landscape.of(s), next_update(s), s.config.optimizer.name)
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 
 from ffviz.engine import Trainer, load_preset
 from ffviz.engine.race import Contender
+from ffviz.ui import format as fmt
 from ffviz.ui.main_window import MainWindow
 from ffviz.ui.views import in_view
 
@@ -58,7 +59,8 @@ def wait_point(qtbot, view, step):
 
 def params(win):
     s = win.snapshot
-    return np.concatenate([np.concatenate([k.ravel(), b.ravel()]) for k, b in zip(s.kernels, s.biases)])
+    return np.concatenate([np.concatenate([k.ravel(), np.ravel([] if b is None else b)])
+                           for k, b in zip(s.kernels, s.biases)])
 
 
 def test_the_slides_step_is_drawn_at_the_engines_numbers(window, qtbot):
@@ -269,3 +271,33 @@ def test_a_new_network_never_shows_the_surface_of_the_one_before(window, qtbot):
     win.step_requested.emit(5)
     qtbot.waitUntil(lambda: view.result is not None and view.result.kind == "pca"
                     and view.result.center.shape[0] == win.worker.trainer.layout.size, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("rule", ["momentum", "adam"])
+def test_the_readout_writes_w_minus_eta_slope_as_the_next_value_only_when_it_is(tmp_path, qtbot, rule):
+    from dataclasses import replace
+    settings = QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("firstRunDone", True)
+    cfg = load_preset("lecture")
+    win = MainWindow(replace(cfg, optimizer=replace(cfg.optimizer, name=rule)), settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    try:
+        view, canvas = win.surface_view, win.surface_view.canvas
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        win.step_requested.emit(3)
+        qtbot.waitUntil(lambda: win.snapshot.step == 3, timeout=TIMEOUT)
+        pt = wait_point(qtbot, view, 3)
+        text = canvas.readout.text
+        win.step_requested.emit(1)
+        qtbot.waitUntil(lambda: win.snapshot.step == 4, timeout=TIMEOUT)
+        reached = params(win)[list(view.weights)]
+        # the run's update is not v − η·slope: the readout does not write it as one, and says where it goes
+        assert not np.allclose(reached, pt.next_ab, rtol=1e-3)
+        assert " − 1·" not in text, text
+        np.testing.assert_allclose(pt.update_ab, reached, rtol=1e-12)
+        for value in reached:
+            assert f"next update ({rule}): {fmt.number(value, canvas.precision)}" in text, text
+    finally:
+        win.close()

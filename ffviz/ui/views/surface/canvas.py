@@ -359,13 +359,16 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             p = self.precision
             rows = []
             lr = point.learning_rate
-            for n, v, g, nv in zip(r.names, point.ab, point.gradient_ab, point.next_ab):
+            update = point.update_ab if point.update_ab is not None else (None, None)
+            for n, v, g, nv, uv in zip(r.names, point.ab, point.gradient_ab, point.next_ab, update):
                 f = lambda x: fmt.number(x, p)  # noqa: E731
-                if math.isclose(nv, v - lr * g, rel_tol=1e-9, abs_tol=1e-12):  # plain gradient descent
+                if uv is None or math.isclose(uv, nv, rel_tol=1e-9, abs_tol=1e-12):
+                    # plain full-batch gradient descent: the next update is w − η·∂J/∂w
                     slope = f(g) if g >= 0 else f"({f(g)})"
                     rows.append(f"{n}:  {f(v)} − {f(lr)}·{slope} = {f(nv)}")
-                else:  # momentum or Adam: the step is not −η times this slope
-                    rows.append(f"{n} = {f(v)}   slope {f(g)}   next {f(nv)}")
+                else:  # momentum, Adam, a mini-batch or a frozen weight: the update is not −η times this slope
+                    rows.append(f"{n} = {f(v)}   −η·∂J/∂w = {f(nv - v)}   "
+                                f"next update ({point.update_rule or 'the run'}): {f(uv)}")
             text = "<br>".join(rows)
         for k, label in enumerate(self.race_labels):  # the race's legend: a line of its colour, then its words
             color = self._theme.class_color(k).name()
