@@ -226,6 +226,8 @@ class SurfaceRequest:
         object.__setattr__(self, "span", _check_span(self.span))
         object.__setattr__(self, "a_range", _check_range(self.a_range, "the first axis's range"))
         object.__setattr__(self, "b_range", _check_range(self.b_range, "the second axis's range"))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise FfvizError(f"the seed must be a whole number ≥ 0, not {self.seed!r}")
         if self.dtype not in GRID_DTYPES:
             raise FfvizError(f"the grid's dtype is one of {', '.join(GRID_DTYPES)}, not {self.dtype!r}")
         if self.method not in METHODS:
