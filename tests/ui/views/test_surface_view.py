@@ -301,3 +301,13 @@ def test_the_readout_writes_w_minus_eta_slope_as_the_next_value_only_when_it_is(
             assert f"next update ({rule}): {fmt.number(value, canvas.precision)}" in text, text
     finally:
         win.close()
+
+
+@pytest.mark.parametrize("rate", [0.03, 0.123456, 1234.5, 1e-7])
+def test_the_race_dialog_offers_the_runs_own_rate_and_a_tenth_and_ten_times_it(qtbot, rate):
+    from ffviz.ui.views.surface.race_dialog import RaceDialog
+    dialog = RaceDialog(rate, "sgd")
+    qtbot.addWidget(dialog)
+    got = [c.learning_rate for c in dialog.contenders()]
+    np.testing.assert_allclose(got, [rate / 10, rate, rate * 10], rtol=1e-11)
+    assert got[1] == rate  # the middle runner is the run itself, not a rounded neighbour
