@@ -939,6 +939,7 @@ class SliceResult:
     step: float  # −η·∂J/∂w
     next_value: float  # value + step
     next_loss: float  # J there (the other weights unchanged)
+    update: int = 0  # the update the weights are after (`step` is the step −η·∂J/∂w, not this)
 
     def tangent(self, w):
         """The tangent line at the current value: J + slope·(w − value)."""
@@ -971,4 +972,4 @@ def compute_slice(request: SliceRequest, landscape: Landscape, trajectory=None) 
     moved = center.copy()
     moved[p] = value + step
     return SliceResult(request, lay.name(p), readonly(w), readonly(loss), value, landscape.center_loss, slope,
-                       float(lr), step, value + step, landscape.loss(moved))
+                       float(lr), step, value + step, landscape.loss(moved), int(landscape.step))

@@ -311,3 +311,15 @@ def test_the_race_dialog_offers_the_runs_own_rate_and_a_tenth_and_ten_times_it(q
     got = [c.learning_rate for c in dialog.contenders()]
     np.testing.assert_allclose(got, [rate / 10, rate, rate * 10], rtol=1e-11)
     assert got[1] == rate  # the middle runner is the run itself, not a rounded neighbour
+
+
+def test_the_slice_says_the_update_it_is_at_not_its_step(window, qtbot):
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    view.set_mode("slice")
+    qtbot.waitUntil(lambda: view.result is not None and hasattr(view.result, "slope"), timeout=TIMEOUT)
+    assert view.result.step != 0  # −η·∂J/∂w, which the status line printed as the update
+    assert "at update 0 (201 points" in view.state_text(), view.state_text()
+    win.step_requested.emit(1)
+    qtbot.waitUntil(lambda: "at update 1 (" in view.state_text(), timeout=TIMEOUT)

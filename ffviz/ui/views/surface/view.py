@@ -651,8 +651,10 @@ class LossSurfaceView(QtWidgets.QWidget):
         if r is None:
             return ""
         res = r.request.resolution
-        what = f"{res}² grid" if self._mode != "slice" else f"{res} points"
-        text = f"Surface at update {r.step} ({what}, {getattr(r, 'dtype', 'float64')})"
+        if hasattr(r, "slope"):  # a slice: its `step` is −η·∂J/∂w, its update is `update`
+            text = f"Slice at update {r.update} ({res} points, float64)"
+        else:
+            text = f"Surface at update {r.step} ({res}² grid, {r.dtype})"
         if computing:
             text += "; computing the full surface…"
         if self._race is not None:
