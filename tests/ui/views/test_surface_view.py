@@ -323,3 +323,21 @@ def test_the_slice_says_the_update_it_is_at_not_its_step(window, qtbot):
     assert "at update 0 (201 points" in view.state_text(), view.state_text()
     win.step_requested.emit(1)
     qtbot.waitUntil(lambda: "at update 1 (" in view.state_text(), timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("theme", ["dark", "high-contrast"])
+def test_after_a_theme_change_the_axes_label_J_in_its_own_units(window, qtbot, theme):
+    import pyqtgraph as pg
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    win.set_theme(theme)
+    qtbot.wait(100)
+    lo, hi = float(view.result.loss.min()), float(view.result.loss.max())  # J from 0.03 to 0.25 here
+    axis = view.canvas.color_bar.axis
+    spacing, values = axis.tickValues(*axis.range, axis.height())[0]
+    labels = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+    assert labels and all(lo <= float(t) <= hi for t in labels), labels  # were 50, 100, 150, 200
+    scaled = [(type(w).__name__, a.labelText) for w in win.findChildren(pg.GraphicsView)
+              for a in w.scene().items() if isinstance(a, pg.AxisItem) and a.autoSIPrefixScale != 1.0]
+    assert not scaled, scaled  # the loss curve's "loss J" axis too

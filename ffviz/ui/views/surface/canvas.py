@@ -19,8 +19,8 @@ from PySide6.QtCore import Signal
 from ffviz.engine.contour import iso_segments
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
-from ffviz.ui.pgkit import Sample, ScreenCache, log_ticks, repaint_one_rect, set_label, set_title, style_axes, \
-    style_legend
+from ffviz.ui.pgkit import Sample, ScreenCache, log_ticks, no_si_prefix, repaint_one_rect, set_label, set_title, \
+    style_axes, style_legend
 
 LEVELS = 12  # level curves drawn over the heatmap
 LOG_AUTO = 30.0  # "auto" colours are logarithmic when the largest J is this many times the smallest
@@ -161,7 +161,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         bar_axis.setPen(pg.mkPen(P.foreground))
         bar_axis.setTextPen(pg.mkPen(P.foreground))
         bar_axis.setTickFont(theme.font("tick"))
-        bar_axis.enableAutoSIPrefix(False)
+        no_si_prefix(bar_axis)
         bar_axis.setWidth(None)  # pyqtgraph fixes 45 px: too narrow for "0.675" at a projector's font, so no labels
         self.contours.setPen(pg.mkPen(QtGui.QColor(255, 255, 255, 110), width=theme.line(1.2)))
         w = theme.line(2.5) * theme.scale
