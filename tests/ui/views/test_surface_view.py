@@ -341,3 +341,15 @@ def test_after_a_theme_change_the_axes_label_J_in_its_own_units(window, qtbot, t
     scaled = [(type(w).__name__, a.labelText) for w in win.findChildren(pg.GraphicsView)
               for a in w.scene().items() if isinstance(a, pg.AxisItem) and a.autoSIPrefixScale != 1.0]
     assert not scaled, scaled  # the loss curve's "loss J" axis too
+
+
+def test_the_slice_names_its_step_for_what_it_is(window, qtbot):
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    view.set_mode("slice")
+    qtbot.waitUntil(lambda: view.result is not None and hasattr(view.result, "slope"), timeout=TIMEOUT)
+    # the step −η·∂J/∂w, which is the run's next update only for plain full-batch descent: not called "next"
+    w1 = 0.35 - lecture_gradient(np.array([0.35, 0.40]))[0]
+    assert f"{lecture_j(w1, 0.40):.3f}" == "0.118"  # only w1 moved: J along the slice
+    assert view.slice_canvas.next_label.toPlainText() == "w − η·∂J/∂w = 0.290   J = 0.118"
