@@ -353,3 +353,17 @@ def test_the_slice_names_its_step_for_what_it_is(window, qtbot):
     w1 = 0.35 - lecture_gradient(np.array([0.35, 0.40]))[0]
     assert f"{lecture_j(w1, 0.40):.3f}" == "0.118"  # only w1 moved: J along the slice
     assert view.slice_canvas.next_label.toPlainText() == "w − η·∂J/∂w = 0.290   J = 0.118"
+
+
+def test_the_freeze_box_says_what_trains_after_the_mode_changes(window, qtbot):
+    win = window("circle")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    QTest.mouseClick(view.freeze_box, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.snapshot.config.optimizer.train_only == ("kernel1[0,0]", "kernel1[1,0]"),
+                    timeout=TIMEOUT)
+    view.set_mode("slice")  # one weight: "freeze the others" would train kernel1[0,0] alone, which is not so
+    assert not view.freeze_box.isChecked()
+    assert "now only kernel1[0,0], kernel1[1,0] train" in view.freeze_box.text()
+    view.set_mode("weights")
+    assert view.freeze_box.isChecked()

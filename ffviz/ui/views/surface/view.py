@@ -310,6 +310,8 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._mode = mode
         self._show_page()
         self._update_controls()
+        if self._snap is not None and self._layout is not None:
+            self._sync_freeze(self._snap)  # "frozen" means the mode's own weights: one for a slice, two else
         self.recompute()
 
     def set_3d(self, on: bool) -> None:
