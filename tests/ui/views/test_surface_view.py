@@ -367,3 +367,33 @@ def test_the_freeze_box_says_what_trains_after_the_mode_changes(window, qtbot):
     assert "now only kernel1[0,0], kernel1[1,0] train" in view.freeze_box.text()
     view.set_mode("weights")
     assert view.freeze_box.isChecked()
+
+
+def test_a_diverged_run_marks_the_surface_stale_until_it_is_recovered(tmp_path, qtbot):
+    from dataclasses import replace
+    settings = QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("firstRunDone", True)
+    cfg = load_preset("regression")
+    win = MainWindow(replace(cfg, optimizer=replace(cfg.optimizer, name="sgd", learning_rate=50.0)),
+                     settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    try:
+        view, canvas = win.surface_view, win.surface_view.canvas
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        win.surface_dock.raise_()
+        wait_point(qtbot, view, 0)
+        win.step_requested.emit(200)
+        qtbot.waitUntil(lambda: win.snapshot.diverged is not None, timeout=TIMEOUT)
+        qtbot.wait(200)
+        # the surface and point of update 0 stay drawn: they say they are not the run's now
+        assert canvas.stale_label.isVisible() and "diverged" in canvas.stale_label.toPlainText()
+        assert "diverged" in view.state_text()
+        win.restore_requested.emit(True)
+        qtbot.waitUntil(lambda: win.snapshot.diverged is None, timeout=TIMEOUT)
+        step = win.snapshot.step
+        wait_point(qtbot, view, step)
+        qtbot.waitUntil(lambda: not canvas.stale_label.isVisible(), timeout=TIMEOUT)
+    finally:
+        win.close()

@@ -238,6 +238,11 @@ class LossSurfaceView(QtWidgets.QWidget):
             self._new_network(layout)
         self._snap = snap
         self._sync_freeze(snap)
+        if snap.state is None or snap.diverged is not None:
+            # nothing is asked for non-finite weights: what is drawn is from before, and says so
+            self.canvas.show_stale(f"stale: the run diverged at update {snap.step}")
+            self._say("The run diverged: recover it to see its loss surface again.", error=True)
+            return
         if not self._wanted_matches():
             self.recompute()
         else:
