@@ -297,8 +297,9 @@ def test_the_readout_writes_w_minus_eta_slope_as_the_next_value_only_when_it_is(
         assert not np.allclose(reached, pt.next_ab, rtol=1e-3)
         assert " − 1·" not in text, text
         np.testing.assert_allclose(pt.update_ab, reached, rtol=1e-12)
-        for value in reached:
-            assert f"next update ({rule}): {fmt.number(value, canvas.precision)}" in text, text
+        for name, now, value in zip(view.result.names, pt.ab, reached):
+            assert f"{name}:  {fmt.number(now, canvas.precision)} → {fmt.number(value, canvas.precision)}" in text
+        assert f"the run's next update ({rule})" in text, text
     finally:
         win.close()
 
@@ -395,5 +396,28 @@ def test_a_diverged_run_marks_the_surface_stale_until_it_is_recovered(tmp_path, 
         step = win.snapshot.step
         wait_point(qtbot, view, step)
         qtbot.waitUntil(lambda: not canvas.stale_label.isVisible(), timeout=TIMEOUT)
+    finally:
+        win.close()
+
+
+def test_with_a_penalty_the_surface_does_not_call_its_J_the_loss_curves_J(tmp_path, qtbot):
+    from dataclasses import replace
+    from ffviz.engine.config import RegularizationSpec
+    settings = QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("firstRunDone", True)
+    win = MainWindow(replace(load_preset("circle"), regularization=RegularizationSpec("l2", 0.1)), settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    try:
+        view, canvas = win.surface_view, win.surface_view.canvas
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        win.surface_dock.raise_()
+        pt = wait_point(qtbot, view, 0)
+        kernels = np.concatenate([k.ravel() for k in win.snapshot.kernels])
+        data_loss = pt.loss - 0.1 * 0.5 * float(kernels @ kernels)
+        assert data_loss == pytest.approx(win.snapshot.train_loss, rel=1e-9)  # what the loss curve calls J
+        assert canvas.plot.titleLabel.text.startswith(f"J + penalty = {fmt.number(pt.loss)} at update 0")
+        assert canvas.color_bar.axis.labelText.startswith("J + penalty")
     finally:
         win.close()

@@ -234,7 +234,8 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             bar_axis.setTicks(log_ticks(lo, hi))  # the bar runs in log₁₀ J, as do the ticks
         else:
             bar_axis.setTicks(None)
-        bar_axis.setLabel("J (log scale)" if self.log else "J",
+        j = "J + penalty" if result.penalized else "J"  # not the loss curve's J: the penalty is in it
+        bar_axis.setLabel(f"{j} (log scale)" if self.log else j,
                           **{"color": P.foreground.name(), "font-size": f"{theme.pt('label')}pt"})
         vb = self.plot.getViewBox()
         vb.setRange(xRange=(a[0] - da / 2, a[-1] + da / 2), yRange=(b[0] - db / 2, b[-1] + db / 2), padding=0.0)
@@ -360,15 +361,17 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             rows = []
             lr = point.learning_rate
             update = point.update_ab if point.update_ab is not None else (None, None)
+            f = lambda x: fmt.number(x, p)  # noqa: E731
+            plain = all(uv is None or math.isclose(uv, nv, rel_tol=1e-9, abs_tol=1e-12)
+                        for uv, nv in zip(update, point.next_ab))
             for n, v, g, nv, uv in zip(r.names, point.ab, point.gradient_ab, point.next_ab, update):
-                f = lambda x: fmt.number(x, p)  # noqa: E731
-                if uv is None or math.isclose(uv, nv, rel_tol=1e-9, abs_tol=1e-12):
-                    # plain full-batch gradient descent: the next update is w − η·∂J/∂w
+                if plain:  # plain full-batch gradient descent: the next update is w − η·∂J/∂w
                     slope = f(g) if g >= 0 else f"({f(g)})"
                     rows.append(f"{n}:  {f(v)} − {f(lr)}·{slope} = {f(nv)}")
                 else:  # momentum, Adam, a mini-batch or a frozen weight: the update is not −η times this slope
-                    rows.append(f"{n} = {f(v)}   −η·∂J/∂w = {f(nv - v)}   "
-                                f"next update ({point.update_rule or 'the run'}): {f(uv)}")
+                    rows.append(f"{n}:  {f(v)} → {f(uv)}   (−η·∂J/∂w = {f(nv - v)})")
+            if not plain:
+                rows.append(f"→ the run's next update ({point.update_rule or 'its rule'}), not the −η∇J arrow")
             text = "<br>".join(rows)
         for k, label in enumerate(self.race_labels):  # the race's legend: a line of its colour, then its words
             color = self._theme.class_color(k).name()
@@ -408,7 +411,8 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.current_label.setText(f"({fmt.number(a, p)}, {fmt.number(b, p)})")
         self.next_label.setText(f"({fmt.number(na, p)}, {fmt.number(nb, p)})")
         self._place_labels(a, b, na, nb)
-        set_title(self.plot, f"J = {fmt.number(point.loss, p)} at update {point.step}   ·   "
+        j = "J + penalty" if self.result is not None and self.result.penalized else "J"
+        set_title(self.plot, f"{j} = {fmt.number(point.loss, p)} at update {point.step}   ·   "
                              f"η = {fmt.number(point.learning_rate, p)}", self._theme)
         self._axis_labels()
 
