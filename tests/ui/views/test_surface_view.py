@@ -421,3 +421,30 @@ def test_with_a_penalty_the_surface_does_not_call_its_J_the_loss_curves_J(tmp_pa
         assert canvas.color_bar.axis.labelText.startswith("J + penalty")
     finally:
         win.close()
+
+
+@pytest.mark.parametrize("width", [360, 480, 900])
+def test_the_title_over_the_map_is_never_cut_at_its_edges(qtbot, width):
+    from dataclasses import replace
+    from PySide6 import QtGui
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface
+    from ffviz.ui import theme as themes
+    from ffviz.ui.views.surface.canvas import SurfaceCanvas
+    from ffviz.ui.views.surface.pictures import result_point
+    tr = Trainer(load_preset("lecture"))
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=25), Landscape.of_trainer(tr))
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(width, 500)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.show_result(res)
+    canvas.show_point(replace(result_point(res), step=12345))
+    qtbot.wait(50)
+    text = canvas.plot.titleLabel.text
+    assert "update 12345" in text, text  # the update number whole (it read "update 1" when cut)
+    metrics = QtGui.QFontMetricsF(themes.DEFAULT.font("title"))
+    # within what the canvas shows beside its colour bar (a longer title widened the plot past the edge)
+    assert metrics.horizontalAdvance(text) <= canvas.width() - canvas.color_bar.width(), text
+    if width >= 900:
+        assert "η = 1" in text  # room for everything: nothing left out

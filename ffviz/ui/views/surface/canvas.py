@@ -329,8 +329,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if hasattr(self, "strip"):
+        if hasattr(self, "strip") and not getattr(self, "closed", False):  # pyqtgraph's close() clears the scene
             self._show_strip()
+            self._title()  # it fits the canvas's new width
 
     def _show_strip(self) -> None:
         """The strip only when there is a path to draw and room for it: in a short dock the map comes first."""
@@ -411,10 +412,24 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.current_label.setText(f"({fmt.number(a, p)}, {fmt.number(b, p)})")
         self.next_label.setText(f"({fmt.number(na, p)}, {fmt.number(nb, p)})")
         self._place_labels(a, b, na, nb)
-        j = "J + penalty" if self.result is not None and self.result.penalized else "J"
-        set_title(self.plot, f"{j} = {fmt.number(point.loss, p)} at update {point.step}   ·   "
-                             f"η = {fmt.number(point.learning_rate, p)}", self._theme)
+        self._title()
         self._axis_labels()
+
+    def _title(self) -> None:
+        """J, the update and η over the map; in a narrow dock the longest form that fits (a title wider than
+        the map is cut at its edges: "at update 10" read "at update 1")."""
+        point, p = self.point, self.precision
+        if point is None:
+            return
+        j = "J + penalty" if self.result is not None and self.result.penalized else "J"
+        loss, step, lr = fmt.number(point.loss, p), point.step, fmt.number(point.learning_rate, p)
+        forms = (f"{j} = {loss} at update {step}   ·   η = {lr}", f"{j} = {loss} at update {step}",
+                 f"{j} = {loss} · update {step}")
+        metrics = QtGui.QFontMetricsF(self._theme.font("title"))
+        # the canvas's width, not the plot's: a title too long widens the plot past the canvas's edge
+        room = self.width() - self.color_bar.width() - 16 - 12
+        title = next((t for t in forms if metrics.horizontalAdvance(t) <= room), forms[-1])
+        set_title(self.plot, title, self._theme)
 
     def _place_labels(self, a, b, na, nb) -> None:
         """Each label grows towards the middle of the map (so it stays inside) and the two apart vertically
