@@ -448,3 +448,25 @@ def test_the_title_over_the_map_is_never_cut_at_its_edges(qtbot, width):
     assert metrics.horizontalAdvance(text) <= canvas.width() - canvas.color_bar.width(), text
     if width >= 900:
         assert "η = 1" in text  # room for everything: nothing left out
+
+
+@pytest.mark.parametrize("width", [340, 380, 420, 520])
+def test_the_points_labels_stay_inside_the_map(qtbot, width):
+    from dataclasses import replace
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface, point_on
+    from ffviz.ui.views.surface.canvas import SurfaceCanvas
+    tr = Trainer(load_preset("lecture"))
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=25), Landscape.of_trainer(tr))
+    tr.step(2)  # the run at (0.232, 0.280), left of the map's middle, on the map of update 0
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(width, 480)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.show_result(res)
+    canvas.show_point(point_on(res, Landscape.of_trainer(tr)))
+    qtbot.wait(50)
+    box = canvas.plot.getViewBox().sceneBoundingRect()
+    for label in (canvas.current_label, canvas.next_label):
+        r = label.sceneBoundingRect()
+        assert box.left() - 1 <= r.left() and r.right() <= box.right() + 1, (label.toPlainText(), r, box)

@@ -132,6 +132,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.strip_legend.addItem(self.strip_surface, "J on this surface")
 
         self.scene().sigMouseClicked.connect(self._on_click)
+        vb.sigResized.connect(self._replace_labels)  # they are fitted to the map's width in pixels
         self._cache = ScreenCache(self.plot)
         self._cache.cache(*(self.plot.getAxis(n) for n in ("left", "bottom")), self.color_bar)
         self._strip_cache = ScreenCache(self.strip)
@@ -451,9 +452,29 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
                 up = False  # no room above
             elif not up and y < y0 + 0.15 * (y1 - y0):
                 up = True
-            label.setAnchor((1.0 if left else 0.0, 1.0 if up else 0.0))
+            label.setAnchor((self._anchor_that_fits(label, x, y, left), 1.0 if up else 0.0))
             label.setPos(x, y)
             label.show()
+
+    def _replace_labels(self, *_args) -> None:
+        if self.point is not None and not getattr(self, "closed", False) and self.current_label.isVisible():
+            (a, b), (na, nb) = self.point.ab, self.point.next_ab
+            self._place_labels(a, b, na, nb)
+
+    def _anchor_that_fits(self, label, x, y, left: bool) -> float:
+        """The label's horizontal anchor: 1 (growing left) or 0 (right) as asked, shifted as little as needed
+        to keep it inside the map, which clips what sticks out ("(0.232, 0.28" for (0.232, 0.280) in a
+        narrow dock). It stays above or below its point, so the point shows."""
+        vb = self.plot.getViewBox()
+        box = vb.sceneBoundingRect()
+        px = vb.mapViewToScene(QtCore.QPointF(x, y)).x()
+        width = label.boundingRect().width()
+        if width <= 0:
+            return 1.0 if left else 0.0
+        lo = (px + width - box.right()) / width  # at least this much of it left of the point...
+        hi = (px - box.left()) / width  # ...and at most this much
+        anchor = min(max(1.0 if left else 0.0, lo), hi)
+        return min(max(anchor, 0.0), 1.0)
 
     def _screen_vector(self, a, b, na, nb) -> tuple[float, float]:
         vb = self.plot.getViewBox()
