@@ -60,7 +60,7 @@ def _request(args, layout):
     return SurfaceRequest.pca_plane(resolution=args.resolution, span=args.span)
 
 
-def _pictures(result, out: Path):
+def _pictures(result, out: Path, next_params=None, update_rule: str = ""):
     """(paths written, why not): the window's surface view draws the PNG and SVG when it is there."""
     try:
         from importlib import import_module
@@ -69,7 +69,7 @@ def _pictures(result, out: Path):
         return [], f"{PICTURES_MODULE} is not available ({exc})"
     except AttributeError:
         return [], f"{PICTURES_MODULE} has no render_surface_files yet"
-    return [Path(p) for p in render(result, out)], None
+    return [Path(p) for p in render(result, out, next_params=next_params, update_rule=update_rule)], None
 
 
 def surface_command(args) -> int:
@@ -114,7 +114,10 @@ def surface_command(args) -> int:
                           trainer.learning_rate, int(steps[-1]))
     result = compute_surface(request, landscape, Trajectory(steps, path))
     written = write_surface_npz(out / "surface.npz", result, layout)
-    pictures, why_not = _pictures(result, out)
+    from ffviz.engine.surface import next_update
+    # where the run's own next update goes (momentum, Adam, a mini-batch: not −η∇J's step), for the readout
+    following = next_update(trainer.state()) if diverged is None else None
+    pictures, why_not = _pictures(result, out, following, trainer.config.optimizer.name)
     r = request.resolution
     note = (f"; wrote {', '.join(p.name for p in pictures)}" if pictures
             else f"; no pictures: {why_not}")

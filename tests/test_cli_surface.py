@@ -73,6 +73,7 @@ def test_a_pca_surface_file_has_its_plane_and_the_whole_path(tmp_path):
     (("--plane", "pca"), "--plane pca needs a path"),
     (("--plane", "pca", "--steps", "5", "--seed", "3"), "--seed"),
     (("--weights", "kernel1[0,0]", "kernel1[1,0]", "--span", "nan"), "span"),
+    (("--plane", "random", "--seed", "-5"), "seed"),
 ])
 def test_bad_surface_requests_are_one_line_and_write_nothing(tmp_path, args, needle):
     out = tmp_path / "out"

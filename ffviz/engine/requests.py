@@ -181,8 +181,11 @@ class SurfacePointRequest(Request):
     result: object = field(default=None, repr=False)  # engine.surface.SurfaceResult
 
     def compute(self, cancelled=lambda: False):
-        from ffviz.engine.surface import Landscape, point_on
-        return point_on(self.result, Landscape.of(self.state))
+        from ffviz.engine.surface import Landscape, next_update, point_on
+        s = self.state
+        opt, n = s.config.optimizer, s.dataset.x_train.shape[0]
+        rule = opt.name if opt.batch_size is None or opt.batch_size >= n else f"{opt.name}, a batch of {opt.batch_size}"
+        return point_on(self.result, Landscape.of(s), next_update(s), rule)
 
 
 @dataclass(frozen=True, eq=False)

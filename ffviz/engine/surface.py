@@ -226,6 +226,8 @@ class SurfaceRequest:
         object.__setattr__(self, "span", _check_span(self.span))
         object.__setattr__(self, "a_range", _check_range(self.a_range, "the first axis's range"))
         object.__setattr__(self, "b_range", _check_range(self.b_range, "the second axis's range"))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise FfvizError(f"the seed must be a whole number ≥ 0, not {self.seed!r}")
         if self.dtype not in GRID_DTYPES:
             raise FfvizError(f"the grid's dtype is one of {', '.join(GRID_DTYPES)}, not {self.dtype!r}")
         if self.method not in METHODS:
@@ -338,14 +340,21 @@ class SurfacePoint:
     learning_rate: float
     step_ab: np.ndarray  # (2,) −η∇J on the axes (projected on the plane for planes)
     off: float  # SurfaceResult.moved_off of the current weights
+    # Where the run's own next update takes it on the axes (its rule and moments, its mini-batch, its frozen
+    # weights), and that rule's name; None: not known. It is −η∇J's landing point only for plain full-batch
+    # gradient descent: with momentum, Adam, a mini-batch or a frozen weight it is elsewhere.
+    update_ab: tuple[float, float] | None = None
+    update_rule: str = ""
 
     @property
     def next_ab(self) -> tuple[float, float]:
         return (self.ab[0] + float(self.step_ab[0]), self.ab[1] + float(self.step_ab[1]))
 
 
-def point_on(result: "SurfaceResult", landscape: Landscape) -> SurfacePoint:
-    """The landscape's centre (the run's current weights) on `result`'s surface."""
+def point_on(result: "SurfaceResult", landscape: Landscape, next_params: np.ndarray | None = None,
+             update_rule: str = "") -> SurfacePoint:
+    """The landscape's centre (the run's current weights) on `result`'s surface; `next_params`, the weights
+    after the run's next update, drawn on it as `update_ab`."""
     center = landscape.center
     if center.shape != result.center.shape:
         raise FfvizError("the network changed since this surface was computed")
@@ -358,9 +367,22 @@ def point_on(result: "SurfaceResult", landscape: Landscape) -> SurfacePoint:
     else:
         step_ab = project(center - landscape.learning_rate * gradient, center, dirs)[0]
     on_surface = result.params_at(float(ab[0]), float(ab[1]))
+    update_ab = None
+    if next_params is not None and np.all(np.isfinite(next_params)):
+        u = result.on_axes(np.asarray(next_params, dtype=float))[0]
+        update_ab = (float(u[0]), float(u[1]))
     return SurfacePoint(landscape.step, (float(ab[0]), float(ab[1])), landscape.center_loss,
                         landscape.loss(on_surface), gradient, readonly(gradient_ab), landscape.learning_rate,
-                        readonly(np.asarray(step_ab, dtype=float)), result.moved_off(center))
+                        readonly(np.asarray(step_ab, dtype=float)), result.moved_off(center), update_ab,
+                        update_rule)
+
+
+def next_update(state) -> np.ndarray | None:
+    """The weights after the run's next update from `state`, exactly as the run will make it (its rule and
+    moments, its next mini-batch, its frozen weights); None when that update diverges."""
+    from ffviz.engine.trainer import Trainer  # trainer does not import this module at load: no cycle
+    trainer = Trainer.resume(state, run_id=0)
+    return trainer.params if trainer.step(1) == 1 else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -917,6 +939,7 @@ class SliceResult:
     step: float  # −η·∂J/∂w
     next_value: float  # value + step
     next_loss: float  # J there (the other weights unchanged)
+    update: int = 0  # the update the weights are after (`step` is the step −η·∂J/∂w, not this)
 
     def tangent(self, w):
         """The tangent line at the current value: J + slope·(w − value)."""
@@ -949,4 +972,4 @@ def compute_slice(request: SliceRequest, landscape: Landscape, trajectory=None) 
     moved = center.copy()
     moved[p] = value + step
     return SliceResult(request, lay.name(p), readonly(w), readonly(loss), value, landscape.center_loss, slope,
-                       float(lr), step, value + step, landscape.loss(moved))
+                       float(lr), step, value + step, landscape.loss(moved), int(landscape.step))

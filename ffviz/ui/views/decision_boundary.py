@@ -17,8 +17,8 @@ from PySide6.QtCore import Signal
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
 from ffviz.ui.panels.plane_slice import PlaneSliceBar
-from ffviz.ui.pgkit import (BoundaryContour, PlaneImage, Points, Sample, ScreenCache, nice_ceil, repaint_one_rect,
-                            set_label, set_title, style_axes, style_legend)
+from ffviz.ui.pgkit import (BoundaryContour, PlaneImage, Points, Sample, ScreenCache, nice_ceil, no_si_prefix,
+                            repaint_one_rect, set_label, set_title, style_axes, style_legend)
 from ffviz.ui.views import Staleness
 
 NOT_2D_MESSAGE = "the decision boundary needs at least 2 inputs"
@@ -90,7 +90,7 @@ class DecisionBoundaryPlot(pg.PlotWidget):
 
         self.color_bar = pg.ColorBarItem(values=(-1.0, 1.0), interactive=False, width=22, colorMapMenu=False)
         self.color_bar.axis.setStyle(maxTickLevel=0)
-        self.color_bar.axis.enableAutoSIPrefix(False)
+        no_si_prefix(self.color_bar.axis)
         self.color_bar.hide()
         self._color_bar_in_layout = False
 

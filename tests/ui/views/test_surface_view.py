@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 
 from ffviz.engine import Trainer, load_preset
 from ffviz.engine.race import Contender
+from ffviz.ui import format as fmt
 from ffviz.ui.main_window import MainWindow
 from ffviz.ui.views import in_view
 
@@ -58,7 +59,8 @@ def wait_point(qtbot, view, step):
 
 def params(win):
     s = win.snapshot
-    return np.concatenate([np.concatenate([k.ravel(), b.ravel()]) for k, b in zip(s.kernels, s.biases)])
+    return np.concatenate([np.concatenate([k.ravel(), np.ravel([] if b is None else b)])
+                           for k, b in zip(s.kernels, s.biases)])
 
 
 def test_the_slides_step_is_drawn_at_the_engines_numbers(window, qtbot):
@@ -76,7 +78,7 @@ def test_the_slides_step_is_drawn_at_the_engines_numbers(window, qtbot):
     np.testing.assert_allclose(canvas.next_point.data["y"], [0.40 - lecture_gradient(w)[1]], rtol=1e-12)
     readout = canvas.readout.text
     assert "0.350 − 1·0.0595 = 0.290" in readout and "0.400 − 1·0.0607 = 0.339" in readout, readout
-    assert "J = 0.122  ·  η = 1" in canvas.plot.titleLabel.text
+    assert canvas.plot.titleLabel.text.startswith("J = 0.122")
     assert canvas.current_label.toPlainText() == "(0.350, 0.400)"
     assert canvas.next_label.toPlainText() == "(0.290, 0.339)"
 
@@ -267,3 +269,230 @@ def test_a_map_answered_after_switching_to_the_slice_is_not_taken_for_it(window,
     assert view._requester.wanted(late)
     view.show_answer(late)
     assert hasattr(view.result, "slope") and view.stack.currentWidget() is view.slice_canvas
+
+
+def test_a_new_network_never_shows_the_surface_of_the_one_before(window, qtbot):
+    from dataclasses import replace
+    from ffviz.engine.config import LayerSpec
+    win = window("circle")
+    view, canvas = win.surface_view, win.surface_view.canvas
+    wait_point(qtbot, view, 0)
+    win.step_requested.emit(30)
+    qtbot.waitUntil(lambda: win.snapshot.step == 30, timeout=TIMEOUT)
+    view.set_mode("pca")
+    qtbot.waitUntil(lambda: view.result is not None and view.result.kind == "pca"
+                    and view.result.request.resolution > 25, timeout=TIMEOUT)
+    cfg = win.snapshot.config
+    win.config_requested.emit(replace(cfg, layers=(cfg.layers[0], LayerSpec(3, "tanh")) + cfg.layers[1:]))
+    qtbot.waitUntil(lambda: len(win.snapshot.config.layers) == len(cfg.layers) + 1, timeout=TIMEOUT)
+    qtbot.wait(300)
+    # the old network's plane (its J, its update 30, its axes) is gone, and the view says why there is none
+    assert canvas.result is None and canvas.image.image is None
+    assert "at update 30" not in canvas.plot.titleLabel.text
+    assert "needs a path" in view.state_text()
+    # and once the new run has a path, its own plane comes
+    win.step_requested.emit(5)
+    qtbot.waitUntil(lambda: view.result is not None and view.result.kind == "pca"
+                    and view.result.center.shape[0] == win.worker.trainer.layout.size, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("rule", ["momentum", "adam"])
+def test_the_readout_writes_w_minus_eta_slope_as_the_next_value_only_when_it_is(tmp_path, qtbot, rule):
+    from dataclasses import replace
+    settings = QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("firstRunDone", True)
+    cfg = load_preset("lecture")
+    win = MainWindow(replace(cfg, optimizer=replace(cfg.optimizer, name=rule)), settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    try:
+        view, canvas = win.surface_view, win.surface_view.canvas
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        win.step_requested.emit(3)
+        qtbot.waitUntil(lambda: win.snapshot.step == 3, timeout=TIMEOUT)
+        pt = wait_point(qtbot, view, 3)
+        text = canvas.readout.text
+        win.step_requested.emit(1)
+        qtbot.waitUntil(lambda: win.snapshot.step == 4, timeout=TIMEOUT)
+        reached = params(win)[list(view.weights)]
+        # the run's update is not v − η·slope: the readout does not write it as one, and says where it goes
+        assert not np.allclose(reached, pt.next_ab, rtol=1e-3)
+        assert " − 1·" not in text, text
+        np.testing.assert_allclose(pt.update_ab, reached, rtol=1e-12)
+        for name, now, value in zip(view.result.names, pt.ab, reached):
+            assert f"{name}:  {fmt.number(now, canvas.precision)} → {fmt.number(value, canvas.precision)}" in text
+        assert f"the run's next update ({rule})" in text, text
+    finally:
+        win.close()
+
+
+@pytest.mark.parametrize("rate", [0.03, 0.123456, 1234.5, 1e-7])
+def test_the_race_dialog_offers_the_runs_own_rate_and_a_tenth_and_ten_times_it(qtbot, rate):
+    from ffviz.ui.views.surface.race_dialog import RaceDialog
+    dialog = RaceDialog(rate, "sgd")
+    qtbot.addWidget(dialog)
+    got = [c.learning_rate for c in dialog.contenders()]
+    np.testing.assert_allclose(got, [rate / 10, rate, rate * 10], rtol=1e-11)
+    assert got[1] == rate  # the middle runner is the run itself, not a rounded neighbour
+
+
+def test_the_slice_says_the_update_it_is_at_not_its_step(window, qtbot):
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    view.set_mode("slice")
+    qtbot.waitUntil(lambda: view.result is not None and hasattr(view.result, "slope"), timeout=TIMEOUT)
+    assert view.result.step != 0  # −η·∂J/∂w, which the status line printed as the update
+    assert "at update 0 (201 points" in view.state_text(), view.state_text()
+    win.step_requested.emit(1)
+    qtbot.waitUntil(lambda: "at update 1 (" in view.state_text(), timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("theme", ["dark", "high-contrast"])
+def test_after_a_theme_change_the_axes_label_J_in_its_own_units(window, qtbot, theme):
+    import pyqtgraph as pg
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    win.set_theme(theme)
+    qtbot.wait(100)
+    lo, hi = float(view.result.loss.min()), float(view.result.loss.max())  # J from 0.03 to 0.25 here
+    axis = view.canvas.color_bar.axis
+    spacing, values = axis.tickValues(*axis.range, axis.height())[0]
+    labels = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+    assert labels and all(lo <= float(t) <= hi for t in labels), labels  # were 50, 100, 150, 200
+    scaled = [(type(w).__name__, a.labelText) for w in win.findChildren(pg.GraphicsView)
+              for a in w.scene().items() if isinstance(a, pg.AxisItem) and a.autoSIPrefixScale != 1.0]
+    assert not scaled, scaled  # the loss curve's "loss J" axis too
+
+
+def test_the_slice_names_its_step_for_what_it_is(window, qtbot):
+    win = window("lecture")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    view.set_mode("slice")
+    qtbot.waitUntil(lambda: view.result is not None and hasattr(view.result, "slope"), timeout=TIMEOUT)
+    # the step −η·∂J/∂w, which is the run's next update only for plain full-batch descent: not called "next"
+    w1 = 0.35 - lecture_gradient(np.array([0.35, 0.40]))[0]
+    assert f"{lecture_j(w1, 0.40):.3f}" == "0.118"  # only w1 moved: J along the slice
+    assert view.slice_canvas.next_label.toPlainText() == "w − η·∂J/∂w = 0.290   J = 0.118"
+
+
+def test_the_freeze_box_says_what_trains_after_the_mode_changes(window, qtbot):
+    win = window("circle")
+    view = win.surface_view
+    wait_point(qtbot, view, 0)
+    QTest.mouseClick(view.freeze_box, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.snapshot.config.optimizer.train_only == ("kernel1[0,0]", "kernel1[1,0]"),
+                    timeout=TIMEOUT)
+    view.set_mode("slice")  # one weight: "freeze the others" would train kernel1[0,0] alone, which is not so
+    assert not view.freeze_box.isChecked()
+    assert "now only kernel1[0,0], kernel1[1,0] train" in view.freeze_box.text()
+    view.set_mode("weights")
+    assert view.freeze_box.isChecked()
+
+
+def test_a_diverged_run_marks_the_surface_stale_until_it_is_recovered(tmp_path, qtbot):
+    from dataclasses import replace
+    settings = QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("firstRunDone", True)
+    cfg = load_preset("regression")
+    win = MainWindow(replace(cfg, optimizer=replace(cfg.optimizer, name="sgd", learning_rate=50.0)),
+                     settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    try:
+        view, canvas = win.surface_view, win.surface_view.canvas
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        win.surface_dock.raise_()
+        wait_point(qtbot, view, 0)
+        win.step_requested.emit(200)
+        qtbot.waitUntil(lambda: win.snapshot.diverged is not None, timeout=TIMEOUT)
+        qtbot.wait(200)
+        # the surface and point of update 0 stay drawn: they say they are not the run's now
+        assert canvas.stale_label.isVisible() and "diverged" in canvas.stale_label.toPlainText()
+        assert "diverged" in view.state_text()
+        win.restore_requested.emit(True)
+        qtbot.waitUntil(lambda: win.snapshot.diverged is None, timeout=TIMEOUT)
+        step = win.snapshot.step
+        wait_point(qtbot, view, step)
+        qtbot.waitUntil(lambda: not canvas.stale_label.isVisible(), timeout=TIMEOUT)
+    finally:
+        win.close()
+
+
+def test_with_a_penalty_the_surface_does_not_call_its_J_the_loss_curves_J(tmp_path, qtbot):
+    from dataclasses import replace
+    from ffviz.engine.config import RegularizationSpec
+    settings = QtCore.QSettings(str(tmp_path / "ffviz.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("firstRunDone", True)
+    win = MainWindow(replace(load_preset("circle"), regularization=RegularizationSpec("l2", 0.1)), settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    try:
+        view, canvas = win.surface_view, win.surface_view.canvas
+        qtbot.waitUntil(lambda: win.snapshot is not None, timeout=TIMEOUT)
+        win.surface_dock.raise_()
+        pt = wait_point(qtbot, view, 0)
+        kernels = np.concatenate([k.ravel() for k in win.snapshot.kernels])
+        data_loss = pt.loss - 0.1 * 0.5 * float(kernels @ kernels)
+        assert data_loss == pytest.approx(win.snapshot.train_loss, rel=1e-9)  # what the loss curve calls J
+        assert canvas.plot.titleLabel.text.startswith(f"J + penalty = {fmt.number(pt.loss)} at update 0")
+        assert canvas.color_bar.axis.labelText.startswith("J + penalty")
+    finally:
+        win.close()
+
+
+@pytest.mark.parametrize("width", [360, 480, 900])
+def test_the_title_over_the_map_is_never_cut_at_its_edges(qtbot, width):
+    from dataclasses import replace
+    from PySide6 import QtGui
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface
+    from ffviz.ui import theme as themes
+    from ffviz.ui.views.surface.canvas import SurfaceCanvas
+    from ffviz.ui.views.surface.pictures import result_point
+    tr = Trainer(load_preset("lecture"))
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=25), Landscape.of_trainer(tr))
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(width, 500)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.show_result(res)
+    canvas.show_point(replace(result_point(res), step=12345))
+    qtbot.wait(50)
+    text = canvas.plot.titleLabel.text
+    assert "update 12345" in text, text  # the update number whole (it read "update 1" when cut)
+    metrics = QtGui.QFontMetricsF(themes.DEFAULT.font("title"))
+    # within what the canvas shows beside its colour bar (a longer title widened the plot past the edge)
+    assert metrics.horizontalAdvance(text) <= canvas.width() - canvas.color_bar.width(), text
+    if width >= 900:
+        assert "η = 1" in text  # room for everything: nothing left out
+
+
+@pytest.mark.parametrize("width", [340, 380, 420, 520])
+def test_the_points_labels_stay_inside_the_map(qtbot, width):
+    from dataclasses import replace
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface, point_on
+    from ffviz.ui.views.surface.canvas import SurfaceCanvas
+    tr = Trainer(load_preset("lecture"))
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=25), Landscape.of_trainer(tr))
+    tr.step(2)  # the run at (0.232, 0.280), left of the map's middle, on the map of update 0
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(width, 480)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.show_result(res)
+    canvas.show_point(point_on(res, Landscape.of_trainer(tr)))
+    qtbot.wait(50)
+    box = canvas.plot.getViewBox().sceneBoundingRect()
+    for label in (canvas.current_label, canvas.next_label):
+        r = label.sceneBoundingRect()
+        if r.width() > box.width():  # wider than the map itself (a narrow canvas): it starts at the map's edge
+            assert abs(r.left() - box.left()) <= 1, (label.toPlainText(), r, box)
+            continue
+        assert box.left() - 1 <= r.left() and r.right() <= box.right() + 1, (label.toPlainText(), r, box)

@@ -19,8 +19,8 @@ from PySide6.QtCore import Signal
 from ffviz.engine.contour import iso_segments
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
-from ffviz.ui.pgkit import Sample, ScreenCache, log_ticks, repaint_one_rect, set_label, set_title, style_axes, \
-    style_legend
+from ffviz.ui.pgkit import Sample, ScreenCache, log_ticks, no_si_prefix, repaint_one_rect, set_label, set_title, \
+    style_axes, style_legend
 
 LEVELS = 12  # level curves drawn over the heatmap
 LOG_AUTO = 30.0  # "auto" colours are logarithmic when the largest J is this many times the smallest
@@ -157,6 +157,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.strip_legend.addItem(self.strip_surface, "J on this surface")
 
         self.scene().sigMouseClicked.connect(self._on_click)
+        vb.sigResized.connect(self._replace_labels)  # they are fitted to the map's width in pixels
         self._cache = ScreenCache(self.plot)
         self._cache.cache(*(self.plot.getAxis(n) for n in ("left", "bottom")), self.color_bar)
         self._strip_cache = ScreenCache(self.strip)
@@ -186,7 +187,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         bar_axis.setPen(pg.mkPen(P.foreground))
         bar_axis.setTextPen(pg.mkPen(P.foreground))
         bar_axis.setTickFont(theme.font("tick"))
-        bar_axis.enableAutoSIPrefix(False)
+        no_si_prefix(bar_axis)
         bar_axis.setWidth(None)  # pyqtgraph fixes 45 px: too narrow for "0.675" at a projector's font, so no labels
         self.contours.setPen(pg.mkPen(QtGui.QColor(255, 255, 255, 110), width=theme.line(1.2)))
         w = theme.line(2.5) * theme.scale
@@ -259,7 +260,8 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             bar_axis.setTicks(log_ticks(lo, hi))  # the bar runs in log₁₀ J, as do the ticks
         else:
             bar_axis.setTicks(None)
-        bar_axis.setLabel("J (log scale)" if self.log else "J",
+        j = "J + penalty" if result.penalized else "J"  # not the loss curve's J: the penalty is in it
+        bar_axis.setLabel(f"{j} (log scale)" if self.log else j,
                           **{"color": P.foreground.name(), "font-size": f"{theme.pt('label')}pt"})
         vb = self.plot.getViewBox()
         vb.setRange(xRange=(a[0] - da / 2, a[-1] + da / 2), yRange=(b[0] - db / 2, b[-1] + db / 2), padding=0.0)
@@ -269,6 +271,26 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.tail_lines[0].setData([], [])
         self.tail_lines[1].setData([], [])
         self._axis_labels()
+
+    def clear_result(self) -> None:
+        """Nothing drawn: the network changed, and a surface of the one before would show its numbers as this
+        one's."""
+        self.result = None
+        self.image.clear()
+        self.contours.setData([], [])
+        for item in self.path_lines + self.tail_lines:
+            item.setData([], [])
+        for item in (self.path_points, self.start_point):
+            item.setData([])
+        self.strip_true.setData([], [])
+        self.strip_surface.setData([], [])
+        self._strip_wanted = False
+        self._show_strip()
+        self.show_stale(None)
+        self.show_point(None)
+        set_title(self.plot, "", self._theme)
+        for side in ("bottom", "left"):
+            set_label(self.plot, side, "", self._theme)
 
     def _draw_levels(self, values, a, b, lo, hi) -> None:
         xs, ys = [], []
@@ -333,8 +355,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if hasattr(self, "strip"):
+        if hasattr(self, "strip") and not getattr(self, "closed", False):  # pyqtgraph's close() clears the scene
             self._show_strip()
+            self._title()  # it fits the canvas's new width
             if self.result is not None and event.oldSize() != event.size():
                 self._readout()  # one line or two per weight, or none: it depends on the room
 
@@ -366,25 +389,30 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             p = self.precision
             rows = []
             lr = point.learning_rate
-            for n, v, g, nv in zip(r.names, point.ab, point.gradient_ab, point.next_ab):
-                f = lambda x: fmt.number(x, p)  # noqa: E731
-                if math.isclose(nv, v - lr * g, rel_tol=1e-9, abs_tol=1e-12):  # plain gradient descent
+            update = point.update_ab if point.update_ab is not None else (None, None)
+            f = lambda x: fmt.number(x, p)  # noqa: E731
+            plain = all(uv is None or math.isclose(uv, nv, rel_tol=1e-9, abs_tol=1e-12)
+                        for uv, nv in zip(update, point.next_ab))
+            for n, v, g, nv, uv in zip(r.names, point.ab, point.gradient_ab, point.next_ab, update):
+                if plain:  # plain full-batch gradient descent: the next update is w − η·∂J/∂w
                     slope = f(g) if g >= 0 else f"({f(g)})"
                     rows.append((f"{n}:  {f(v)} − {f(lr)}·{slope}", f" = {f(nv)}"))
-                else:  # momentum or Adam: the step is not −η times this slope
-                    rows.append((f"{n} = {f(v)}   slope {f(g)}", f"   next {f(nv)}"))
-            text = "<br>".join(a + b for a, b in rows)
+                else:  # momentum, Adam, a mini-batch or a frozen weight: the update is not −η times this slope
+                    rows.append((f"{n}:  {f(v)} → {f(uv)}", f"   (−η·∂J/∂w = {f(nv - v)})"))
+            note = [] if plain else [f"→ the run's next update ({point.update_rule or 'its rule'}), not the −η∇J arrow"]
+            text = "<br>".join([a + b for a, b in rows] + note)
             font = self._theme.font("label")
             metrics = QtGui.QFontMetricsF(font)
             room = self.width() - 16
             line = metrics.lineSpacing()
             # the map keeps at least MAP_ROOM of the height: in a short dock the readout gives way first
             spare = self.height() - MAP_ROOM * self._theme.scale
+            lines = len(rows) + len(note)
             if room > 0 and max(metrics.horizontalAdvance(a + b) for a, b in rows) > room \
-                    and spare >= 2 * len(rows) * line:
+                    and spare >= (2 * len(rows) + len(note)) * line:
                 # a narrow dock: each weight on two lines rather than its result cut off
-                text = "<br>".join(f"{a}<br>&nbsp;&nbsp;&nbsp;{b.strip()}" for a, b in rows)
-            elif self.height() > 0 and spare < len(rows) * line:
+                text = "<br>".join([f"{a}<br>&nbsp;&nbsp;&nbsp;{b.strip()}" for a, b in rows] + note)
+            elif self.height() > 0 and spare < lines * line:
                 text = ""  # no room: the map's labels and title carry the point's numbers
         for k, label in enumerate(self.race_labels):  # the race's legend: a line of its colour, then its words
             color = self._theme.class_color(k).name()
@@ -424,10 +452,24 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.current_label.setText(f"({fmt.number(a, p)}, {fmt.number(b, p)})")
         self.next_label.setText(f"({fmt.number(na, p)}, {fmt.number(nb, p)})")
         self._place_labels(a, b, na, nb)
-        # short: a projector's font in a narrow dock has room for little more (the update is in the status bar)
-        set_title(self.plot, f"J = {fmt.number(point.loss, p)}  ·  η = {fmt.number(point.learning_rate, p)}",
-                  self._theme)
+        self._title()
         self._axis_labels()
+
+    def _title(self) -> None:
+        """J, the update and η over the map; in a narrow dock the longest form that fits (a title wider than
+        the map is cut at its edges: "at update 10" read "at update 1")."""
+        point, p = self.point, self.precision
+        if point is None:
+            return
+        j = "J + penalty" if self.result is not None and self.result.penalized else "J"
+        loss, step, lr = fmt.number(point.loss, p), point.step, fmt.number(point.learning_rate, p)
+        forms = (f"{j} = {loss} at update {step}   ·   η = {lr}", f"{j} = {loss} at update {step}",
+                 f"{j} = {loss} · update {step}")
+        metrics = QtGui.QFontMetricsF(self._theme.font("title"))
+        # the canvas's width, not the plot's: a title too long widens the plot past the canvas's edge
+        room = self.width() - self.color_bar.width() - 16 - 12
+        title = next((t for t in forms if metrics.horizontalAdvance(t) <= room), forms[-1])
+        set_title(self.plot, title, self._theme)
 
     def _place_labels(self, a, b, na, nb) -> None:
         """Each label grows towards the middle of the map (so it stays inside) and the two apart vertically
@@ -443,21 +485,35 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
                 if (left and a < x0 + 0.3 * (x1 - x0)) or (not left and a > x1 - 0.3 * (x1 - x0)):
                     left = not left  # no room on that side
         upper_is_current = b >= nb
-        per_unit = self.plot.getViewBox().width() / (x1 - x0) if x1 > x0 else 1.0
         for label, x, y, up in ((self.current_label, a, b, upper_is_current),
                                 (self.next_label, na, nb, not upper_is_current)):
             if up and y > y0 + 0.85 * (y1 - y0):
                 up = False  # no room above
             elif not up and y < y0 + 0.15 * (y1 - y0):
                 up = True
-            width = label.boundingRect().width() / per_unit if per_unit > 0 else 0.0
-            side = 1.0 if left else 0.0
-            if (left and x - x0 < width) or (not left and x1 - x < width):
-                # no room on that side: the other, else centred on the point (the plot cuts what it must)
-                side = 0.0 if left and x1 - x >= width else 1.0 if not left and x - x0 >= width else 0.5
-            label.setAnchor((side, 1.0 if up else 0.0))
+            label.setAnchor((self._anchor_that_fits(label, x, y, left), 1.0 if up else 0.0))
             label.setPos(x, y)
             label.show()
+
+    def _replace_labels(self, *_args) -> None:
+        if self.point is not None and not getattr(self, "closed", False) and self.current_label.isVisible():
+            (a, b), (na, nb) = self.point.ab, self.point.next_ab
+            self._place_labels(a, b, na, nb)
+
+    def _anchor_that_fits(self, label, x, y, left: bool) -> float:
+        """The label's horizontal anchor: 1 (growing left) or 0 (right) as asked, shifted as little as needed
+        to keep it inside the map, which clips what sticks out ("(0.232, 0.28" for (0.232, 0.280) in a
+        narrow dock). It stays above or below its point, so the point shows."""
+        vb = self.plot.getViewBox()
+        box = vb.sceneBoundingRect()
+        px = vb.mapViewToScene(QtCore.QPointF(x, y)).x()
+        width = label.boundingRect().width()
+        if width <= 0:
+            return 1.0 if left else 0.0
+        lo = (px + width - box.right()) / width  # at least this much of it left of the point...
+        hi = (px - box.left()) / width  # ...and at most this much
+        anchor = min(max(1.0 if left else 0.0, lo), hi)
+        return min(max(anchor, 0.0), 1.0)
 
     def _screen_vector(self, a, b, na, nb) -> tuple[float, float]:
         vb = self.plot.getViewBox()

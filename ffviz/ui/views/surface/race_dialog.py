@@ -23,7 +23,9 @@ class RaceDialog(QtWidgets.QDialog):
         self.by_rate = QtWidgets.QRadioButton("Learning rates, same update rule")
         self.by_rule = QtWidgets.QRadioButton("Update rules, same learning rate")
         self.by_rate.setChecked(True)
-        self.rates = QtWidgets.QLineEdit(", ".join(fmt.number(self._lr * f, fmt.SIG3) for f in FACTORS))
+        # every digit the rate has (12 significant, so 0.1 × 0.3 reads 0.03): at 3 digits the "1×" runner of a
+        # run at η = 0.123456 raced at 0.123, not the run's own rate
+        self.rates = QtWidgets.QLineEdit(", ".join(fmt.plain(float(f"{self._lr * f:.12g}")) for f in FACTORS))
         self.rates.setToolTip("Comma-separated learning rates")
         self.rules = QtWidgets.QListWidget()
         for name in OPTIMIZERS:

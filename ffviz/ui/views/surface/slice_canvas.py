@@ -80,6 +80,18 @@ class SliceCanvas(pg.PlotWidget):
         if self.result is not None:
             self.show_result(self.result)
 
+    def clear_result(self) -> None:
+        """Nothing drawn (the network changed: the slice of the one before is not this one's)."""
+        self.result = None
+        for item in (self.curve, self.tangent, self.step_line):
+            item.setData([], [])
+        for item in (self.current, self.next):
+            item.setData([])
+        self.head.setVisible(False)
+        for label in (self.current_label, self.next_label):
+            label.setText("")
+        set_title(self.plot_item, "", self._theme)
+
     def show_result(self, r) -> None:
         self.result = r
         p = self.precision
@@ -96,7 +108,8 @@ class SliceCanvas(pg.PlotWidget):
         self.head.setVisible(r.step != 0)
         self.current_label.setText(f"{r.name} = {fmt.number(r.value, p)}   J = {fmt.number(r.center_loss, p)}")
         self.current_label.setPos(r.value, r.center_loss)
-        self.next_label.setText(f"next: {fmt.number(r.next_value, p)}   J = {fmt.number(r.next_loss, p)}")
+        # where −η·∂J/∂w lands, not "next": with momentum, Adam or a mini-batch the run's next update goes elsewhere
+        self.next_label.setText(f"w − η·∂J/∂w = {fmt.number(r.next_value, p)}   J = {fmt.number(r.next_loss, p)}")
         self.next_label.setPos(r.next_value, r.next_loss)
         finite = loss[np.isfinite(loss)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)

@@ -243,6 +243,11 @@ class LossSurfaceView(QtWidgets.QWidget):
             self._new_network(layout)
         self._snap = snap
         self._sync_freeze(snap)
+        if snap.state is None or snap.diverged is not None:
+            # nothing is asked for non-finite weights: what is drawn is from before, and says so
+            self.canvas.show_stale(f"stale: the run diverged at update {snap.step}")
+            self._say("The run diverged: recover it to see its loss surface again.", error=True)
+            return
         if not self._wanted_matches():
             self.recompute()
         else:
@@ -317,6 +322,8 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._mode = mode
         self._show_page()
         self._update_controls()
+        if self._snap is not None and self._layout is not None:
+            self._sync_freeze(self._snap)  # "frozen" means the mode's own weights: one for a slice, two else
         self.recompute()
 
     def set_3d(self, on: bool) -> None:
@@ -417,6 +424,7 @@ class LossSurfaceView(QtWidgets.QWidget):
             trajectory = snap.trajectory if snap.trajectory is not None and len(snap.trajectory) else None
             if self._mode == "pca" and (trajectory is None or len(trajectory) < 3):
                 self._in_flight = False
+                self._asked_for = None  # asked again with the next snapshot, once the path is long enough
                 self._say("The PCA plane needs a path: train a few updates first.")
                 return
             if req.resolution > PREVIEW_RESOLUTION and (self._result is None or not self._same_kind(self._result)):
@@ -460,7 +468,10 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._asked_for = None
         self._in_flight = False
         self.canvas.show_race(None)
-        self.canvas.show_point(None)
+        self.canvas.clear_result()  # the surface of the network before is not this one's
+        self.slice_canvas.clear_result()
+        if self.view3d is not None:
+            self.view3d.clear_result()
         self._update_controls()
 
     def _surface_request(self) -> SurfaceRequest:
@@ -655,8 +666,10 @@ class LossSurfaceView(QtWidgets.QWidget):
         if r is None:
             return ""
         res = r.request.resolution
-        what = f"{res}² grid" if self._mode != "slice" else f"{res} points"
-        text = f"Surface at update {r.step} ({what}, {getattr(r, 'dtype', 'float64')})"
+        if hasattr(r, "slope"):  # a slice: its `step` is −η·∂J/∂w, its update is `update`
+            text = f"Slice at update {r.update} ({res} points, float64)"
+        else:
+            text = f"Surface at update {r.step} ({res}² grid, {r.dtype})"
         if computing:
             text += "; computing the full surface…"
         if self._race is not None:

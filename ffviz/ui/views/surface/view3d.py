@@ -89,11 +89,20 @@ class Surface3D(QtWidgets.QWidget):
         if self.result is not None:
             self.show_result(self.result)
 
+    def clear_result(self) -> None:
+        """Nothing drawn (the network changed)."""
+        self.result = self.point = None
+        if self.gl is not None:
+            for item in (self.surface, self.path, self.step, self.markers, *self.labels):
+                item.setVisible(False)
+
     def show_result(self, result) -> None:
         """Draw an engine SurfaceResult: the grid as a coloured sheet centred at the origin."""
         self.result = result
         if self.gl is None:
             return
+        for item in (self.surface, self.path, self.step, self.markers, *self.labels):
+            item.setVisible(True)
         a, b = np.asarray(result.a, float), np.asarray(result.b, float)
         loss = np.asarray(result.loss, float)
         self._range = lo, hi = j_range(loss)
