@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtTest import QTest
 
 from ffviz.engine import Trainer, load_preset
@@ -270,6 +270,14 @@ def test_a_csv_file_is_previewed_and_then_trained_on(make_window, qtbot, tmp_pat
     assert win.files.open_file(path, ask=False)
     snap = wait_for(qtbot, win, lambda s: s.config.data.name == "csv")
     assert snap.dataset.class_names == ("setosa", "versicolor", "virginica") and snap.config.layers[-1].units == 3
+    # the file's names are what the user sees: the plot's axes, the diagram's inputs, the legend's classes
+    qtbot.waitUntil(lambda: win.boundary_plot.plot_item.getAxis("bottom").labelText == "length", timeout=5000)
+    assert win.boundary_plot.plot_item.getAxis("left").labelText == "width"
+    texts = {item.text() for item in win.network_view.scene().items()
+             if isinstance(item, QtWidgets.QGraphicsSimpleTextItem)}
+    assert {"length", "width"} <= texts
+    legend = [label.text for _, label in win.boundary_plot.legend.items]
+    assert legend[:3] == ["setosa", "versicolor", "virginica"]
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,y\n1,2,0\n3,oops,1\n")
     assert not win.files.open_file(bad, ask=False)

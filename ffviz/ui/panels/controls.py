@@ -294,7 +294,10 @@ class ControlsPanel(QtWidgets.QWidget):
             return False
         cfg = self._cfg
         width = probe.n_inputs
-        features = cfg.data.features if width == 2 and cfg.data.features is not None else None
+        # the raw plane (x1, x2 as they are) becomes the file's own columns, so their names label the axes and
+        # the diagram's inputs; other features of two columns (X₁², sin X₁, ...) are kept
+        keep = width == 2 and cfg.data.features not in (None, RAW_FEATURES)
+        features = cfg.data.features if keep else None
         data = replace(cfg.data, name="csv", path=str(path), label=None, task="auto", x=None, y=None,
                        features=features,
                        classes=probe.n_classes if probe.task == "multiclass" else cfg.data.classes)
