@@ -24,6 +24,8 @@ def _no_dangling_threads_or_windows(qapp):
     _started.clear()
     yield
     qapp.processEvents()
+    # widgets closed with deleteLater (pytest-qt's addWidget) go now, not while the list below is read
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     running = []
     for thread in _started:
         try:
