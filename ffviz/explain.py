@@ -81,34 +81,52 @@ def _chain_lines(chain, names, precision, fmt_kind: str, sample: int = 0) -> lis
 
     product = " · ".join(factor_value(f.values[s]) for f in chain.factors)
     head = " · ".join(f.symbol for f in chain.factors)
-    if fmt_kind == "latex":
+    latex = fmt_kind == "latex"
+    if latex:  # the chain in display maths; the sums below it are sentences with inline maths
+        out.append(r"\[")
         out.append(r"\begin{aligned}")
         head_tex, product_tex = _latex_symbol(head), product.replace("·", r"\cdot ")
         out.append(rf"\frac{{\partial J}}{{\partial {symbol.latex}}} &= {head_tex} \\")
         out += [factor_line(f) + r" \\" for f in chain.factors]
         out.append(rf"&= {product_tex} = {value(chain.terms[s])}")
         out.append(r"\end{aligned}")
+        out.append(r"\]")
+        gradient = rf"$\frac{{\partial J}}{{\partial {symbol.latex}}}"
+        times = r" \cdot "
+        arrow = r" $\to$ "
     else:
         out.append(f"∂J/∂{symbol.text} = {head}")
         out += [factor_line(f) for f in chain.factors]
         out.append(f"       = {product} = {value(chain.terms[s])}")
+        gradient, times, arrow = f"∂J/∂{symbol.text}", " · ", " → "
+
+    def maths(text):  # a value or product inline: $…$ in LaTeX
+        return f"${text}$" if latex else text
+
     if n > 1:
-        out.append(f"that is this sample's share; summed over the batch of {n}: ∂J/∂{symbol.text} = "
-                   f"{value(chain.data_gradient)}")
+        share = (f"that is this sample's share; summed over the batch of {n}: {gradient} = "
+                 f"{value(chain.data_gradient)}" + ("$" if latex else ""))
+        out.append(share[0].upper() + share[1:] + "." if latex else share)
     if chain.path_count > 1:
         if chain.paths:
-            out.append(f"{chain.path_count} paths lead from this weight to the outputs; ∂J/∂w is the sum of "
+            sum_of = r"$\partial J/\partial w$" if latex else "∂J/∂w"
+            out.append(f"{chain.path_count} paths lead from this weight to the outputs; {sum_of} is the sum of "
                        "their products:")
+            if latex:
+                out.append(r"\begin{itemize}")
             for p in chain.paths:
-                via = " → ".join(f"layer {l} unit {u + 1}" for l, u in p.units)
-                out.append(f"  via {via}: " + " · ".join(factor_value(f.values[s]) for f in p.factors)
-                           + f" = {value(p.terms[s])}")
-            out.append(f"  sum = {value(sum(float(p.terms[s]) for p in chain.paths))}")
+                via = arrow.join(f"layer {l} unit {u + 1}" for l, u in p.units)
+                terms = maths(times.join(factor_value(f.values[s]) for f in p.factors) + f" = {value(p.terms[s])}")
+                out.append((r"\item " if latex else "  ") + f"via {via}: {terms}")
+            if latex:
+                out.append(r"\end{itemize}")
+            out.append(("" if latex else "  ") + f"sum = {maths(value(sum(float(p.terms[s]) for p in chain.paths)))}")
         else:
+            factor = r"$\partial J/\partial a$" if latex else "∂J/∂a"
             out.append(f"{chain.path_count} paths lead from this weight to the outputs: backpropagation sums them "
-                       "into the one factor ∂J/∂a above.")
+                       f"into the one factor {factor} above.")
     if chain.regularization:
-        out.append(f"+ regularization {value(chain.regularization)} = {value(chain.gradient)}")
+        out.append(f"+ regularization {maths(value(chain.regularization))} = {maths(value(chain.gradient))}")
     if fmt_kind == "markdown":
         out = ["```"] + out + ["```"]
     return out
@@ -190,9 +208,7 @@ def _render(trainer, sections, chain, names, layer, kind, index, k0, format, pre
             lines.append(r"\end{align*}")
             if heading.startswith("Backward"):
                 lines.append(rf"\paragraph{{The chain rule for {_latex_text(name)}}}")
-                lines.append(r"\[")
                 lines += _chain_lines(chain, names, precision, "latex")
-                lines.append(r"\]")
         return "\n".join(lines) + "\n"
     h = (lambda t: f"## {t}") if format == "markdown" else (lambda t: f"{t}\n{'-' * len(t)}")
     lines.append(f"# {title}" if format == "markdown" else f"{title}\n{'=' * len(title)}")

@@ -100,6 +100,31 @@ def test_explain_works_the_slides_update_out_in_every_format():
     assert "Update 2" in md and "0.339" in md
 
 
+# a batch (its sum), fan-out (paths), a deep chain, softmax, the perceptron, a bias, full precision
+LATEX_CASES = [("lecture", "kernel1[0,0]", ()), ("xor-2", "kernel1[1,1]", ()), ("deep-sigmoid", "kernel5[0,0]", ()),
+               ("softmax", "kernel1[0,0]", ("--steps", "2")), ("perceptron", "kernel1[0,0]", ()),
+               ("circle", "bias2[1]", ("--digits", "full"))]
+LATEX_DOCUMENT = "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n\\input{fragment}\n\\end{document}\n"
+
+
+@pytest.mark.parametrize("spec, weight, extra", LATEX_CASES)
+def test_explain_latex_is_plain_tex_and_compiles_as_a_fragment(tmp_path, spec, weight, extra):
+    """Beyond the slides' one-sample net the LaTeX held a batch's sum and the paths as raw Unicode after the
+    aligned block (∂J/∂w₂₂⁽¹⁾), and w^{(1)}_{22}' (a double superscript): pdflatex refused both."""
+    res = run("explain", spec, "--weight", weight, "--format", "latex", *extra)
+    assert res.returncode == 0, res.stderr
+    body = "\n".join(line for line in res.stdout.splitlines() if not line.startswith("%"))
+    assert body.isascii(), [c for c in body if not c.isascii()][:5]
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base)")
+    (tmp_path / "fragment.tex").write_text(res.stdout, encoding="utf-8")
+    (tmp_path / "doc.tex").write_text(LATEX_DOCUMENT, encoding="utf-8")
+    tex = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert tex.returncode == 0 and (tmp_path / "doc.pdf").exists(), tex.stdout[-1500:]
+
+
 @pytest.mark.parametrize("args, needle", [
     (("--weight", "kernel9[0,0]"), "no layer 9"),
     (("--weight", "bias1[0]"), "bias"),

@@ -59,6 +59,8 @@ def test_desktop_entry_starts_the_installed_command():
     assert entry["Exec"].split()[0] in _pyproject()["scripts"], "Exec must name the console script pyproject installs"
     assert entry["Icon"] == APP_ID
     assert entry["Categories"].endswith(";") and "Education" in entry["Categories"].split(";")
+    # TryExec is a program, not a command line: menus hide an entry whose TryExec names no file
+    assert entry["TryExec"] == entry["Exec"].split()[0]
 
 
 def test_metainfo_describes_and_launches_the_app():

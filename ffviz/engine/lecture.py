@@ -298,7 +298,7 @@ def update_formulas(trace: TraceView, layer: int, unit: int, names: Names | None
 
     for i in shown:
         w = names.weight(layer, i, j)
-        prime = Symbol(w.text + "′", w.latex + "'")
+        prime = Symbol(w.text + "′", "{" + w.latex + "}'")
         if frozen(f"kernel{layer}[{i},{j}]"):
             out.append(Formula(prime, Symbol(w.text, w.latex), (), float(new[i, j]), ph,
                                frozen_rule))
@@ -314,12 +314,12 @@ def update_formulas(trace: TraceView, layer: int, unit: int, names: Names | None
         b = names.bias(layer, j)
         ob, nb = trace.old_biases[li][j], trace.new_biases[li][j]
         if frozen(f"bias{layer}[{j}]"):
-            out.append(Formula(Symbol(b.text + "′", b.latex + "'"), Symbol(b.text, b.latex), (),
+            out.append(Formula(Symbol(b.text + "′", "{" + b.latex + "}'"), Symbol(b.text, b.latex), (),
                                float(nb), ph, frozen_rule))
             return out
         nums = ((float(ob), MINUS, float(trace.learning_rate), TIMES, float(trace.grad_biases[li][j])) if plain
                 else (float(ob), PLUS, float(nb - ob)))
-        out.append(Formula(Symbol(b.text + "′", b.latex + "'"),
+        out.append(Formula(Symbol(b.text + "′", "{" + b.latex + "}'"),
                            Symbol(f"{b.text} − η·∂J/∂{b.text}", rf"{b.latex} - \eta \cdot \frac{{\partial J}}{{\partial {b.latex}}}")
                            if plain else Symbol(f"{b.text} + Δ{b.text}", rf"{b.latex} + \Delta {b.latex}"),
                            nums, float(nb), ph, rule))

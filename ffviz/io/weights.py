@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import tokenize
 import zipfile
 import zlib
 from dataclasses import replace
@@ -186,7 +187,9 @@ def _array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, name: str) -> n
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f, max_header_size=_MAX_NPY_HEADER)
         else:
             raise ValueError(f"format version {version[0]}.{version[1]}")
-    except (ValueError, SyntaxError, TypeError, OverflowError, struct.error, EOFError, MemoryError) as exc:
+    # NumPy parses the header with Python's tokenizer: an unclosed bracket there is a tokenize.TokenError
+    except (ValueError, SyntaxError, tokenize.TokenError, TypeError, OverflowError, struct.error, EOFError,
+            MemoryError) as exc:
         raise FfvizError(f"{name}: {key} is not a NumPy array ({shown(_reason(exc), 60)})") from None
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None or dtype.itemsize == 0:
         raise FfvizError(f"{name}: {key} holds Python objects or records, which ffviz never reads "

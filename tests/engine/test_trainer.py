@@ -342,3 +342,21 @@ def test_there_is_no_phase_before_the_start():
     assert not tr.step_back_phase()
     tr.step_phase()
     assert tr.step_back_phase() and tr.trace is None and tr.step_count == 0
+
+
+def test_going_back_after_divergence_lands_where_the_run_was_still_improving():
+    """The banner's "go back" is not the last finite weights (J ≈ 10¹²⁵ there): it is the last update whose loss
+    had not started to blow up, and "η ÷ 10" divides the learning rate of that update."""
+    cfg = load_preset("regression")
+    tr = Trainer(replace(cfg, optimizer=replace(cfg.optimizer, name="sgd")))
+    tr.step(100)
+    improving, rate = tr.evaluate().train_loss, tr.learning_rate
+    tr.set_learning_rate(3.0)  # thirty times too large: the loss grows for a while, then overflows
+    tr.step(5000)
+    assert tr.diverged is not None
+    k = tr.diverged.restore_step
+    assert k <= 100 < tr.step_count
+    tr.recover(divide_learning_rate=True)
+    assert tr.diverged is None and tr.step_count == k
+    assert tr.evaluate().train_loss <= 1.5 * improving
+    assert tr.learning_rate == pytest.approx(rate / 10)

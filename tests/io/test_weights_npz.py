@@ -205,6 +205,16 @@ def test_an_npy_header_that_lies_about_its_size_is_refused_before_allocating(tra
     assert "is truncated or damaged" in refusal(rezip(entries))
 
 
+def test_an_npy_header_cut_inside_its_brackets_is_refused(trained):
+    """Found by the 1,000-case fuzzing profile: NumPy reads the header with Python's tokenizer, which raises
+    tokenize.TokenError (no ValueError) for an unclosed '{'; it was an internal error."""
+    entries = entries_of(npz_of(trained))
+    header = npy(np.zeros(3))
+    cut = header.index(b"'shape'")
+    entries["kernel_0.npy"] = header[:cut] + b" " * (len(header) - cut - 1) + b"\n"
+    assert "kernel_0 is not a NumPy array" in refusal(rezip(entries))
+
+
 def test_a_zip_bomb_is_refused_without_inflating_it(monkeypatch):
     buf = io.BytesIO()
     zeros = bytes(64 << 20)

@@ -4,6 +4,7 @@ top-level windows left open (after napari's `_dangling_qthreads`): each would cr
 import multiprocessing
 
 import pytest
+import shiboken6
 from PySide6 import QtCore, QtWidgets
 
 _started: list = []
@@ -23,6 +24,8 @@ def _no_dangling_threads_or_windows(qapp):
     _started.clear()
     yield
     qapp.processEvents()
+    # widgets closed with deleteLater (pytest-qt's addWidget) go now, not while the list below is read
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     running = []
     for thread in _started:
         try:
@@ -31,7 +34,8 @@ def _no_dangling_threads_or_windows(qapp):
         except RuntimeError:  # the C++ object is gone: it cannot be running
             pass
     processes = [p for p in multiprocessing.active_children() if p.name == "ffviz-training"]
-    windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()]
+    # a widget deleted while the list is made (a deleteLater, a garbage-collected wrapper) is not left open
+    windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if shiboken6.isValid(w) and w.isVisible()]
     for thread in running:  # do not let one test's leak break the next
         thread.quit()
         thread.wait(2000)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtTest import QTest
 
 from ffviz.engine import Trainer, load_preset
@@ -270,6 +270,14 @@ def test_a_csv_file_is_previewed_and_then_trained_on(make_window, qtbot, tmp_pat
     assert win.files.open_file(path, ask=False)
     snap = wait_for(qtbot, win, lambda s: s.config.data.name == "csv")
     assert snap.dataset.class_names == ("setosa", "versicolor", "virginica") and snap.config.layers[-1].units == 3
+    # the file's names are what the user sees: the plot's axes, the diagram's inputs, the legend's classes
+    qtbot.waitUntil(lambda: win.boundary_plot.plot_item.getAxis("bottom").labelText == "length", timeout=5000)
+    assert win.boundary_plot.plot_item.getAxis("left").labelText == "width"
+    texts = {item.text() for item in win.network_view.scene().items()
+             if isinstance(item, QtWidgets.QGraphicsSimpleTextItem)}
+    assert {"length", "width"} <= texts
+    legend = [label.text for _, label in win.boundary_plot.legend.items]
+    assert legend[:3] == ["setosa", "versicolor", "virginica"]
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,y\n1,2,0\n3,oops,1\n")
     assert not win.files.open_file(bad, ask=False)
@@ -305,3 +313,23 @@ def test_an_animation_from_the_window_trains_a_copy_of_the_run(make_window, qtbo
     assert win.snapshot.step == before.step  # the window's run did not move
     assert not win.files.export_animation(tmp_path / "x.mp4", "loss", 6)
     assert "gif" in win.notice.label.text()
+
+
+def test_built_in_data_can_be_standardised_from_the_window_and_a_csv_is_by_default(make_window, qtbot, tmp_path):
+    win = make_window("circle")
+    box = win.controls.standardize
+    assert not box.isChecked() and win.snapshot.dataset.standardization is None
+    raw = np.array(win.snapshot.dataset.raw_train)
+    box.click()
+    snap = wait_for(qtbot, win, lambda s: s.dataset.standardization is not None)
+    np.testing.assert_allclose(snap.dataset.x_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(snap.dataset.x_train.std(axis=0), 1, atol=1e-12)
+    np.testing.assert_array_equal(snap.dataset.raw_train, raw)  # the plots stay in the data's units
+    box.click()
+    snap = wait_for(qtbot, win, lambda s: s.dataset.standardization is None)
+    np.testing.assert_array_equal(snap.dataset.x_train, raw)
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{100 * (i % 7)},{i % 2}\n" for i in range(40)))
+    assert win.files.open_file(path, ask=False)
+    wait_for(qtbot, win, lambda s: s.config.data.name == "csv" and s.dataset.standardization is not None)
+    assert box.isChecked()

@@ -18,7 +18,7 @@ from ffviz.engine.activations import ACTIVATIONS
 from ffviz.engine.config import (INITIALIZERS, NEW_HIDDEN_LAYER, OPTIMIZER_PARAMS, OPTIMIZERS, TASK_LABELS, DataSpec,
                                  LayerSpec, RunConfig, change_kind, fit_loss, fit_output, from_perceptron,
                                  layer_sizes_text, task_of, to_perceptron, validate, without_stale_train_only)
-from ffviz.engine.datasets import DATASETS, FEATURES, MAX_CLASSES, build_dataset
+from ffviz.engine.datasets import DATASETS, FEATURES, MAX_CLASSES, build_dataset, standardizes
 from ffviz.engine.losses import LOSSES, REGULARIZATIONS
 from ffviz.engine.presets import DEFAULT_PRESET, load_preset, preset_description, preset_names
 from ffviz.errors import FfvizError
@@ -294,9 +294,12 @@ class ControlsPanel(QtWidgets.QWidget):
             return False
         cfg = self._cfg
         width = probe.n_inputs
-        features = cfg.data.features if width == 2 and cfg.data.features is not None else None
+        # the raw plane (x1, x2 as they are) becomes the file's own columns, so their names label the axes and
+        # the diagram's inputs; other features of two columns (X₁², sin X₁, ...) are kept
+        keep = width == 2 and cfg.data.features not in (None, RAW_FEATURES)
+        features = cfg.data.features if keep else None
         data = replace(cfg.data, name="csv", path=str(path), label=None, task="auto", x=None, y=None,
-                       features=features,
+                       features=features, standardize=None,  # a file's columns: z-scored, as CSV data is by default
                        classes=probe.n_classes if probe.task == "multiclass" else cfg.data.classes)
         cfg = replace(cfg, data=data, input_units=len(features) if features is not None else width)
         self._file_tasks = {("csv", str(path)): probe.task}
@@ -404,6 +407,11 @@ class ControlsPanel(QtWidgets.QWidget):
         self.file_label = QtWidgets.QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("File", _row(self.open_csv_button, self.file_label))
+        self.standardize = QtWidgets.QCheckBox("standardise the inputs (z-scores)")
+        self.standardize.setToolTip("Feed the network each input minus its training mean, over its standard "
+                                    "deviation (on by default for CSV files); the plots stay in the data's units")
+        self.standardize.toggled.connect(self._on_standardize_toggled)
+        form.addRow("Inputs", self.standardize)
         self._data_form = form
         return box
 
@@ -583,6 +591,7 @@ class ControlsPanel(QtWidgets.QWidget):
             w.setStatusTip(why)
         self.file_label.setText(os.path.basename(d.path) if d.name == "csv" and d.path else "")
         self.file_label.setToolTip(d.path or "")
+        self.standardize.setChecked(standardizes(d))
 
     def _raw_width(self, cfg) -> int:
         """How many raw input columns the data has (features need exactly 2)."""
@@ -804,6 +813,11 @@ class ControlsPanel(QtWidgets.QWidget):
         cfg = replace(self._cfg, data=replace(self._cfg.data, classes=int(value)))
         cfg, note = fit_output(cfg, self._task(cfg), force=False)
         self._commit(cfg, [note])
+
+    def _on_standardize_toggled(self, on: bool) -> None:
+        if self._showing:
+            return
+        self._commit(replace(self._cfg, data=replace(self._cfg.data, standardize=bool(on))))
 
     def _on_open_csv_clicked(self) -> None:
         path, _filter = QtWidgets.QFileDialog.getOpenFileName(
