@@ -307,15 +307,17 @@ def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
 # ---------------------------------------------------------------- pre-activations and saturation
 
 def saturation_share(z: np.ndarray, activation: str, threshold: float = SATURATION) -> float:
-    """The share of entries of z (all samples × units) where |g'(z)| < threshold (softmax: the Jacobian's
-    diagonal g(1 − g))."""
+    """The share of the finite entries of z (samples × units) where |g'(z)| < threshold (softmax: the
+    Jacobian's diagonal g(1 − g), of each sample's own row of z)."""
     act = get_activation(activation)
     z = np.asarray(z, dtype=float)
-    if z.size == 0:
-        return math.nan
     with np.errstate(all="ignore"):
-        d = act.der(z, act.fn(z))
-    return float(np.count_nonzero(np.abs(d) < threshold)) / z.size
+        d = act.der(z, act.fn(z))  # on the whole (samples × units) z: softmax is taken row by row
+    finite = np.isfinite(z)
+    n = np.count_nonzero(finite)
+    if n == 0:
+        return math.nan
+    return float(np.count_nonzero((np.abs(d) < threshold) & finite)) / n
 
 
 @dataclass(frozen=True)
@@ -357,7 +359,7 @@ def preactivations(state, layer: int, bins: int = HIST_BINS) -> PreActivations:
     counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
     act = net.activations[layer - 1].name
     return PreActivations(layer, act, int(z.size), readonly(edges), readonly(counts), lo, hi,
-                          saturation_share(z[np.isfinite(z)], act) if finite.size else math.nan,
+                          saturation_share(z, act),
                           int(z.size - finite.size))
 
 

@@ -189,6 +189,20 @@ def test_preactivations_are_the_forward_pass_on_the_training_set():
         preactivations(state, 99)
 
 
+def test_a_softmax_layers_saturation_is_counted_per_sample():
+    # softmax's g′ (the Jacobian's diagonal a(1 − a)) is of each sample's own row of z: counted over all the
+    # samples' z as one row, every a was tiny and nearly every z "saturated"
+    t = Trainer(load_preset("softmax"))
+    t.step(20)
+    p = preactivations(t.state(), len(t.kernels))
+    assert p.activation == "softmax"
+    out = t.predict(t.dataset.x_train)[-1]  # the softmax of every sample's z
+    direct = np.count_nonzero(out * (1 - out) < 0.01) / out.size
+    assert p.saturated == direct
+    z = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]])  # a(1 − a): 2/9 three times; 9.1e−5, 4.5e−5, 4.5e−5
+    assert saturation_share(z, "softmax") == 0.5
+
+
 def test_softmax_of_a_typed_vector():
     z, s = softmax_of_text("1, 2, 3")
     e = np.exp([1.0, 2.0, 3.0])
