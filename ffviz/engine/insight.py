@@ -269,9 +269,27 @@ class MoveEstimate:
 MAX_UPDATES = 10**15  # more than any run makes; below 2**53, where counting in floats stays exact
 
 
-def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
-    """How many plain gradient-descent updates at this gradient (held fixed) move a weight by |target − start|.
-    FfvizError (one line) for a value that is not a finite number or a learning rate that is not positive."""
+PLAIN_STEPS = ("sgd", "perceptron")  # optimizers whose every update is w ← w − η·∂J/∂w (engine/optimizers.py)
+
+
+def frozen_reason(config, layer: int, kind: str, index) -> str:
+    """Why no update moves this parameter of `config`'s network ("" when updates do): a bias that is not
+    trained, or a weight left out of optimizer.train_only. FfvizError for a parameter the network lacks."""
+    from ffviz.engine.config import param_layout, train_only_mask
+    layout = param_layout(config)
+    pos = layout.index(layer, kind, index)
+    if layout.trainable()[pos] == 0:
+        return f"layer {layer}'s bias is not trained"
+    mask = train_only_mask(config)
+    if mask is not None and mask[pos] == 0:
+        return f"{layout.name(pos)} is frozen (only {', '.join(config.optimizer.train_only)} train)"
+    return ""
+
+
+def updates_to_move(start, target, gradient, learning_rate, frozen: str = "") -> MoveEstimate:
+    """How many plain gradient-descent updates at this gradient (held fixed) move a weight by |target − start|
+    (none ever when the weight is `frozen`: the reason, see frozen_reason). FfvizError (one line) for a value
+    that is not a finite number or a learning rate that is not positive."""
     vals = []
     for name, v in (("the start", start), ("the target", target), ("the gradient", gradient),
                     ("the learning rate", learning_rate)):
@@ -291,6 +309,8 @@ def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
         raise FfvizError("these numbers are too large: η·|∂J/∂w| or |b − a| is not a finite number")
     if distance == 0:
         return MoveEstimate(a, b, g, lr, step, 0, "it is there already")
+    if frozen:
+        return MoveEstimate(a, b, g, lr, step, None, f"never: {frozen}, so no update moves it")
     if step == 0:
         return MoveEstimate(a, b, g, lr, step, None, "never: the gradient is 0, so no update moves it")
     q = distance / step
