@@ -458,7 +458,8 @@ def log_scale(values) -> LogScale:
     if v.size == 0:
         return LogScale(1.0, 1)
     top, low = float(v.max()), float(v.min())
-    decades = math.ceil(math.log10(top / low) - 1e-9) + 1 if low < top else 1
+    # log10 of each, not of top / low: 1e200 / 1e−200 is inf in floats
+    decades = math.ceil(math.log10(top) - math.log10(low) - 1e-9) + 1 if low < top else 1
     return LogScale(top, int(min(MAX_DECADES, max(1, decades))))
 
 
@@ -466,8 +467,9 @@ def log_position(values, scale: LogScale) -> np.ndarray:
     """Where each value sits on [−1, 1] of the signed log scale: sign(v) · (log10|v| − log10 floor) / decades,
     clipped; 0 at or below the floor; NaN/inf pass through as NaN/±1."""
     v = np.asarray(values, dtype=float)
+    log_floor = math.log10(scale.top) - scale.decades  # not log10(floor): a floor below 5e−324 is 0 in floats
     with np.errstate(all="ignore"):
-        t = (np.log10(np.abs(v)) - math.log10(scale.floor)) / scale.decades
-        t = np.clip(np.where(np.abs(v) > scale.floor, t, 0.0), 0.0, 1.0) * np.sign(v)
+        t = (np.log10(np.abs(v)) - log_floor) / scale.decades
+        t = np.clip(np.where(t > 0, t, 0.0), 0.0, 1.0) * np.sign(v)
         t = np.where(np.isnan(v), np.nan, t)
     return t

@@ -226,6 +226,18 @@ def test_signed_log_scale_positions():
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=8))
+def test_a_log_scale_is_found_for_any_gradients(values):
+    # a diverging run has gradients of 1e200 beside 1e−200: their ratio is inf in floats (it was an
+    # OverflowError, and the diagram went undrawn)
+    sc = log_scale(values)
+    assert 1 <= sc.decades <= 8 and math.isfinite(sc.top) and sc.top > 0
+    t = log_position(values, sc)
+    assert np.all(np.isnan(t) | (np.abs(t) <= 1))
+    assert log_scale([1e200, -1e-200]) == log_scale([1e200, 1e180])  # 8 decades, from the top down
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
 def test_any_typed_softmax_vector_is_a_result_or_one_line(text):
     try:
