@@ -376,7 +376,10 @@ def preactivations(state, layer: int, bins: int = HIST_BINS) -> PreActivations:
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     if hi - lo < 1e-9:  # every z the same: a bin around it
         lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+    # z of a run blowing up can span more than the largest float (−1e308 … 1e308): binned at half the scale
+    half = 0.5 if not math.isfinite(hi - lo) else 1.0
+    counts, edges = np.histogram(finite * half, bins=bins, range=(lo * half, hi * half))
+    edges = edges / half
     act = net.activations[layer - 1].name
     return PreActivations(layer, act, int(z.size), readonly(edges), readonly(counts), lo, hi,
                           saturation_share(z, act),

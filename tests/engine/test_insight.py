@@ -203,6 +203,18 @@ def test_a_softmax_layers_saturation_is_counted_per_sample():
     assert saturation_share(z, "softmax") == 0.5
 
 
+def test_preactivations_wider_than_the_largest_float_are_still_a_histogram():
+    cfg = load_preset("circle")
+    t = Trainer(cfg)
+    kernels = [np.array(k) for k in t.kernels]
+    kernels[0][:] = 0.0
+    kernels[0][0, 0], kernels[0][0, 1] = 1e308, -1e308  # z of unit 1 and 2: ±1e308 · x1 (a run blowing up)
+    t.set_parameters({(1, "kernel", (i, j)): kernels[0][i, j] for i, j in np.ndindex(kernels[0].shape)})
+    p = preactivations(t.state(), 1)
+    assert p.counts.sum() + p.nonfinite == p.count and p.edges[0] == p.low and p.edges[-1] == p.high
+    assert p.low < -1e307 and p.high > 1e307
+
+
 def test_softmax_of_a_typed_vector():
     z, s = softmax_of_text("1, 2, 3")
     e = np.exp([1.0, 2.0, 3.0])
