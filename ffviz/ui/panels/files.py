@@ -281,7 +281,10 @@ class FilesController(QtCore.QObject):
     def _on_session_saved(self, path: str) -> None:
         self._set_session_path(path)
         self.add_recent(path)
-        self.window.statusBar().showMessage(f"Saved the session {path}", 6000)
+        snap = self.window.snapshot
+        rewound = "" if snap is None or snap.rewound_from is None else (
+            f" (the whole run, to update {snap.rewound_from}: it opens there, not at update {snap.step} shown now)")
+        self.window.statusBar().showMessage(f"Saved the session {path}{rewound}", 8000)
         self.session_written.emit(path)
 
     def open_session(self, path) -> bool:

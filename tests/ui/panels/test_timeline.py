@@ -184,3 +184,13 @@ def test_back_at_the_newest_update_of_a_diverged_run_its_banner_is_back(window, 
     qtbot.waitUntil(win.banner.isVisible, timeout=TIMEOUT)  # it stopped there: say so, with the way back
     assert f"Go back to step {snap.diverged.restore_step}" == win.banner.button.text()
     assert win.act_restore.isEnabled()
+
+
+def test_saving_while_rewound_says_the_session_is_the_whole_run(window, qtbot, tmp_path):
+    win = window(steps=60)
+    win.timeline.go_to(25)
+    at(qtbot, win, 25, newest=60)
+    with qtbot.waitSignal(win.files.session_written, timeout=TIMEOUT):
+        win.save_session(tmp_path / "run.ffviz")
+    message = win.statusBar().currentMessage()
+    assert "to update 60" in message and "not at update 25" in message
