@@ -18,6 +18,13 @@ def _recording_start(self, *args, **kwargs):
 QtCore.QThread.start = _recording_start
 
 
+def _visible(widget) -> bool:
+    try:
+        return widget.isVisible()
+    except RuntimeError:  # deleted (a deleteLater that ran while the list was made): no window left open
+        return False
+
+
 @pytest.fixture(autouse=True)
 def _no_dangling_threads_or_windows(qapp):
     _started.clear()
@@ -31,7 +38,7 @@ def _no_dangling_threads_or_windows(qapp):
         except RuntimeError:  # the C++ object is gone: it cannot be running
             pass
     processes = [p for p in multiprocessing.active_children() if p.name == "ffviz-training"]
-    windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if w.isVisible()]
+    windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if _visible(w)]
     for thread in running:  # do not let one test's leak break the next
         thread.quit()
         thread.wait(2000)
