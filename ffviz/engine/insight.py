@@ -269,9 +269,27 @@ class MoveEstimate:
 MAX_UPDATES = 10**15  # more than any run makes; below 2**53, where counting in floats stays exact
 
 
-def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
-    """How many plain gradient-descent updates at this gradient (held fixed) move a weight by |target − start|.
-    FfvizError (one line) for a value that is not a finite number or a learning rate that is not positive."""
+PLAIN_STEPS = ("sgd", "perceptron")  # optimizers whose every update is w ← w − η·∂J/∂w (engine/optimizers.py)
+
+
+def frozen_reason(config, layer: int, kind: str, index) -> str:
+    """Why no update moves this parameter of `config`'s network ("" when updates do): a bias that is not
+    trained, or a weight left out of optimizer.train_only. FfvizError for a parameter the network lacks."""
+    from ffviz.engine.config import param_layout, train_only_mask
+    layout = param_layout(config)
+    pos = layout.index(layer, kind, index)
+    if layout.trainable()[pos] == 0:
+        return f"layer {layer}'s bias is not trained"
+    mask = train_only_mask(config)
+    if mask is not None and mask[pos] == 0:
+        return f"{layout.name(pos)} is frozen (only {', '.join(config.optimizer.train_only)} train)"
+    return ""
+
+
+def updates_to_move(start, target, gradient, learning_rate, frozen: str = "") -> MoveEstimate:
+    """How many plain gradient-descent updates at this gradient (held fixed) move a weight by |target − start|
+    (none ever when the weight is `frozen`: the reason, see frozen_reason). FfvizError (one line) for a value
+    that is not a finite number or a learning rate that is not positive."""
     vals = []
     for name, v in (("the start", start), ("the target", target), ("the gradient", gradient),
                     ("the learning rate", learning_rate)):
@@ -291,6 +309,8 @@ def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
         raise FfvizError("these numbers are too large: η·|∂J/∂w| or |b − a| is not a finite number")
     if distance == 0:
         return MoveEstimate(a, b, g, lr, step, 0, "it is there already")
+    if frozen:
+        return MoveEstimate(a, b, g, lr, step, None, f"never: {frozen}, so no update moves it")
     if step == 0:
         return MoveEstimate(a, b, g, lr, step, None, "never: the gradient is 0, so no update moves it")
     q = distance / step
@@ -307,15 +327,17 @@ def updates_to_move(start, target, gradient, learning_rate) -> MoveEstimate:
 # ---------------------------------------------------------------- pre-activations and saturation
 
 def saturation_share(z: np.ndarray, activation: str, threshold: float = SATURATION) -> float:
-    """The share of entries of z (all samples × units) where |g'(z)| < threshold (softmax: the Jacobian's
-    diagonal g(1 − g))."""
+    """The share of the finite entries of z (samples × units) where |g'(z)| < threshold (softmax: the
+    Jacobian's diagonal g(1 − g), of each sample's own row of z)."""
     act = get_activation(activation)
     z = np.asarray(z, dtype=float)
-    if z.size == 0:
-        return math.nan
     with np.errstate(all="ignore"):
-        d = act.der(z, act.fn(z))
-    return float(np.count_nonzero(np.abs(d) < threshold)) / z.size
+        d = act.der(z, act.fn(z))  # on the whole (samples × units) z: softmax is taken row by row
+    finite = np.isfinite(z)
+    n = np.count_nonzero(finite)
+    if n == 0:
+        return math.nan
+    return float(np.count_nonzero((np.abs(d) < threshold) & finite)) / n
 
 
 @dataclass(frozen=True)
@@ -354,10 +376,13 @@ def preactivations(state, layer: int, bins: int = HIST_BINS) -> PreActivations:
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     if hi - lo < 1e-9:  # every z the same: a bin around it
         lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+    # z of a run blowing up can span more than the largest float (−1e308 … 1e308): binned at half the scale
+    half = 0.5 if not math.isfinite(hi - lo) else 1.0
+    counts, edges = np.histogram(finite * half, bins=bins, range=(lo * half, hi * half))
+    edges = edges / half
     act = net.activations[layer - 1].name
     return PreActivations(layer, act, int(z.size), readonly(edges), readonly(counts), lo, hi,
-                          saturation_share(z[np.isfinite(z)], act) if finite.size else math.nan,
+                          saturation_share(z, act),
                           int(z.size - finite.size))
 
 
@@ -436,7 +461,8 @@ def log_scale(values) -> LogScale:
     if v.size == 0:
         return LogScale(1.0, 1)
     top, low = float(v.max()), float(v.min())
-    decades = math.ceil(math.log10(top / low) - 1e-9) + 1 if low < top else 1
+    # log10 of each, not of top / low: 1e200 / 1e−200 is inf in floats
+    decades = math.ceil(math.log10(top) - math.log10(low) - 1e-9) + 1 if low < top else 1
     return LogScale(top, int(min(MAX_DECADES, max(1, decades))))
 
 
@@ -444,8 +470,9 @@ def log_position(values, scale: LogScale) -> np.ndarray:
     """Where each value sits on [−1, 1] of the signed log scale: sign(v) · (log10|v| − log10 floor) / decades,
     clipped; 0 at or below the floor; NaN/inf pass through as NaN/±1."""
     v = np.asarray(values, dtype=float)
+    log_floor = math.log10(scale.top) - scale.decades  # not log10(floor): a floor below 5e−324 is 0 in floats
     with np.errstate(all="ignore"):
-        t = (np.log10(np.abs(v)) - math.log10(scale.floor)) / scale.decades
-        t = np.clip(np.where(np.abs(v) > scale.floor, t, 0.0), 0.0, 1.0) * np.sign(v)
+        t = (np.log10(np.abs(v)) - log_floor) / scale.decades
+        t = np.clip(np.where(t > 0, t, 0.0), 0.0, 1.0) * np.sign(v)
         t = np.where(np.isnan(v), np.nan, t)
     return t

@@ -743,6 +743,21 @@ class Trainer:
         losing the future. The snapshot carries the run's newest update (rewound_from) and its whole history
         (future), and a serial of this run's, so views take it as the newest picture."""
         k = int(k)
+        copy_ = self.copy_at(k)
+        snap = copy_.snapshot(plane_resolution)
+        shown_ = self.timeline.display()
+        i = int(np.searchsorted(shown_.steps, k, side="right"))
+        self._serial += 1
+        first = self.timeline.first_step
+        return replace(snap, serial=self._serial, trajectory=Trajectory(shown_.steps[:i], shown_.params[:i]),
+                       first_step=first if first is not None else k, rewound_from=self.step_count,
+                       future=self.history())
+
+    def copy_at(self, k: int) -> "Trainer":
+        """A copy of this run as it was after update k, exactly (its history, layer norms and slice up to k;
+        update k's numbers on its trace; its timeline from the checkpoint it was restored from): what
+        snapshot_at shows, and what an animation of "the next updates" goes on from while k is shown."""
+        k = int(k)
         if not 0 <= k <= self.step_count:
             raise FfvizError(f"update {k} is not in this run (0 to {self.step_count})")
         c = self.timeline.checkpoint_before(k)
@@ -767,14 +782,7 @@ class Trainer:
         copy_._retrace(self.timeline)
         copy_.plane_slice = self.plane_slice
         copy_._ckpt = copy_._checkpoint()
-        snap = copy_.snapshot(plane_resolution)
-        shown_ = self.timeline.display()
-        i = int(np.searchsorted(shown_.steps, k, side="right"))
-        self._serial += 1
-        first = self.timeline.first_step
-        return replace(snap, serial=self._serial, trajectory=Trajectory(shown_.steps[:i], shown_.params[:i]),
-                       first_step=first if first is not None else k, rewound_from=self.step_count,
-                       future=self.history())
+        return copy_
 
     def absorb(self, progress: Progress) -> None:
         """Take in what a copy of this run did in the training process (Progress): the same run, here. The

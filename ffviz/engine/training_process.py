@@ -14,7 +14,7 @@ home: `Runner.trainer` takes it back first (the process sends its last Progress 
 between two updates and cannot forget to bring the run home.
 
 Messages (pickled by multiprocessing, between processes of this program only; nothing is read from a file):
-    to the process:  ("run", state, run_id, batch_curve, norms) · ("frame", plane_resolution) · ("stop",) · None (exit)
+    to the process:  ("run", state, run_id, batch_curve, norms, plane_slice) · ("frame", plane_resolution) · ("stop",) · None (exit)
     from it:         ("ready",) · ("progress", Progress) · ("returned", Progress, reason, message)
 Reasons: "stopped" (asked to), "diverged", "error" (an update raised; message says what). No Qt here.
 """
@@ -66,6 +66,7 @@ def _serve(conn) -> None:
                 if kind == "run":
                     try:
                         trainer = Trainer.resume(msg[1], msg[2], journal=True, batch_curve=msg[3], norms=msg[4])
+                        trainer.plane_slice = msg[5]  # the frames' planes are the slice the window chose
                         marks, chunk = {}, 1
                     except Exception as exc:  # noqa: BLE001 - a state that cannot run: it stays at home
                         conn.send(("returned", None, "error", f"the training process could not take the run: "
@@ -143,9 +144,10 @@ class TrainingProcess:
                 raise ProcessGone("the training process did not start")
         return self._ready
 
-    def run(self, state, run_id: int, batch_curve=None, norms=None) -> None:
-        """Hand the process this run (a TrainerState, and its plotted batch loss so far) to train."""
-        self._send(("run", state, run_id, batch_curve, norms))
+    def run(self, state, run_id: int, batch_curve=None, norms=None, plane_slice=None) -> None:
+        """Hand the process this run (a TrainerState, its plotted batch loss and layer norms so far, and the
+        slice its planes show: engine/plane.py) to train."""
+        self._send(("run", state, run_id, batch_curve, norms, plane_slice))
         self.running = True
 
     def frame(self, plane_resolution: int | None, timeout: float = 10.0) -> tuple:
@@ -283,7 +285,7 @@ class Runner:
             if not self._process.ready():
                 return False
             self._process.run(self._home.state(), self._home.run_id, self._home.batch_curve,
-                              self._home.norm_history)
+                              self._home.norm_history, self._home.plane_slice)
         except Exception as exc:  # noqa: BLE001 - ProcessGone, or the OS refused a process: train here
             self._give_up(f"training goes on in the window's process: {exc}")
             return False

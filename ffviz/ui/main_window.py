@@ -726,7 +726,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self._update_status(snap)
             self._mark_sample()
             if snap.diverged is None and self.banner.isVisible():
-                self.banner.hide()
+                self.banner.hide()  # recovered, or an earlier update shown (rewound: it had not diverged yet)
+            elif snap.diverged is not None and not self.banner.isVisible():
+                self.banner.show_divergence(snap.diverged)  # back at the newest update of a run that diverged
             self.act_restore.setEnabled(snap.diverged is not None)
         finally:
             # Tell the worker once the views have painted this snapshot, not before: it trains in between.

@@ -313,10 +313,12 @@ class TrainingWorker(QtCore.QObject):
     @Slot()
     @guarded
     def capture(self) -> None:
-        """Send a copy of the run as it is now (run_captured), e.g. to animate its next updates elsewhere."""
+        """Send a copy of the run as it is now (run_captured), e.g. to animate its next updates elsewhere; while
+        an earlier update is shown, of the run as it was then (the next updates are the ones after it)."""
         from ffviz.engine.session_state import capture
         try:
-            saved = capture(self._trainer)
+            trainer = self._trainer if self._rewound is None else self._trainer.copy_at(self._rewound)
+            saved = capture(trainer)
         except FfvizError as exc:
             self.failed.emit(str(exc))
             return

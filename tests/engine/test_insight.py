@@ -189,6 +189,32 @@ def test_preactivations_are_the_forward_pass_on_the_training_set():
         preactivations(state, 99)
 
 
+def test_a_softmax_layers_saturation_is_counted_per_sample():
+    # softmax's g′ (the Jacobian's diagonal a(1 − a)) is of each sample's own row of z: counted over all the
+    # samples' z as one row, every a was tiny and nearly every z "saturated"
+    t = Trainer(load_preset("softmax"))
+    t.step(20)
+    p = preactivations(t.state(), len(t.kernels))
+    assert p.activation == "softmax"
+    out = t.predict(t.dataset.x_train)[-1]  # the softmax of every sample's z
+    direct = np.count_nonzero(out * (1 - out) < 0.01) / out.size
+    assert p.saturated == direct
+    z = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]])  # a(1 − a): 2/9 three times; 9.1e−5, 4.5e−5, 4.5e−5
+    assert saturation_share(z, "softmax") == 0.5
+
+
+def test_preactivations_wider_than_the_largest_float_are_still_a_histogram():
+    cfg = load_preset("circle")
+    t = Trainer(cfg)
+    kernels = [np.array(k) for k in t.kernels]
+    kernels[0][:] = 0.0
+    kernels[0][0, 0], kernels[0][0, 1] = 1e308, -1e308  # z of unit 1 and 2: ±1e308 · x1 (a run blowing up)
+    t.set_parameters({(1, "kernel", (i, j)): kernels[0][i, j] for i, j in np.ndindex(kernels[0].shape)})
+    p = preactivations(t.state(), 1)
+    assert p.counts.sum() + p.nonfinite == p.count and p.edges[0] == p.low and p.edges[-1] == p.high
+    assert p.low < -1e307 and p.high > 1e307
+
+
 def test_softmax_of_a_typed_vector():
     z, s = softmax_of_text("1, 2, 3")
     e = np.exp([1.0, 2.0, 3.0])
@@ -209,6 +235,18 @@ def test_signed_log_scale_positions():
     assert np.isnan(t[5])
     assert log_scale([]).decades == 1
     assert log_scale([1e-30, 1.0]).decades == 8  # at most MAX_DECADES
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=8))
+def test_a_log_scale_is_found_for_any_gradients(values):
+    # a diverging run has gradients of 1e200 beside 1e−200: their ratio is inf in floats (it was an
+    # OverflowError, and the diagram went undrawn)
+    sc = log_scale(values)
+    assert 1 <= sc.decades <= 8 and math.isfinite(sc.top) and sc.top > 0
+    t = log_position(values, sc)
+    assert np.all(np.isnan(t) | (np.abs(t) <= 1))
+    assert log_scale([1e200, -1e-200]) == log_scale([1e200, 1e180])  # 8 decades, from the top down
 
 
 @settings(max_examples=300, deadline=None)

@@ -97,3 +97,29 @@ def test_the_iris_example_opens_and_its_plane_is_a_slice():
     np.testing.assert_array_equal(np.loadtxt(example.parent / "iris.csv", delimiter=",", skiprows=1,
                                              usecols=(0, 1, 2, 3)), raw_iris())  # the tests' copy
     assert tr.snapshot(plane_resolution=4).plane.axes == (0, 1)
+
+
+def test_a_run_training_in_the_training_process_draws_the_chosen_slice():
+    # Playing as fast as it goes, the run trains in another process, which makes the frames' planes: the slice
+    # chosen in the window must be the one drawn there too (it drew the first two inputs at their means)
+    import time
+    from ffviz.engine.training_process import Runner
+    runner = Runner(iris_run(steps=5))
+    chosen = PlaneSlice(axes=(2, 3), held=((0, 7.0),))
+    runner.trainer.set_plane_slice(chosen)
+    deadline = time.perf_counter() + 30
+    while not runner.send_away():
+        assert time.perf_counter() < deadline, "the training process did not start"
+        time.sleep(0.01)
+    try:
+        time.sleep(0.1)
+        plane = runner.snapshot(9).plane
+        assert plane.axes == (2, 3) and plane.held[0] == (0, 7.0)
+        assert runner.away
+        other = PlaneSlice(axes=(1, 0))
+        runner.trainer.set_plane_slice(other)  # brought home to take the command, as the worker does
+        assert runner.send_away()
+        time.sleep(0.1)
+        assert runner.snapshot(9).plane.axes == (1, 0)
+    finally:
+        runner.end()

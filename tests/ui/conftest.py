@@ -4,8 +4,7 @@ top-level windows left open (after napari's `_dangling_qthreads`): each would cr
 import multiprocessing
 
 import pytest
-import shiboken6
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 _started: list = []
 _original_start = QtCore.QThread.start
@@ -34,8 +33,9 @@ def _no_dangling_threads_or_windows(qapp):
         except RuntimeError:  # the C++ object is gone: it cannot be running
             pass
     processes = [p for p in multiprocessing.active_children() if p.name == "ffviz-training"]
-    # a widget deleted while the list is made (a deleteLater, a garbage-collected wrapper) is not left open
-    windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if shiboken6.isValid(w) and w.isVisible()]
+    # Top-level QWindows, not QWidgets: listing topLevelWidgets() makes Python wrappers for every widget Qt
+    # owns (combo-box popups, tooltips), one of which may be half destroyed; it crashed a run now and then.
+    windows = [w for w in QtGui.QGuiApplication.topLevelWindows() if w.isVisible()]
     for thread in running:  # do not let one test's leak break the next
         thread.quit()
         thread.wait(2000)
@@ -46,5 +46,5 @@ def _no_dangling_threads_or_windows(qapp):
         p.join(2)
     _started.clear()
     assert not running, f"{len(running)} QThread(s) still running after the test"
-    assert not windows, f"top-level window(s) left open: {[type(w).__name__ for w in windows]}"
+    assert not windows, f"top-level window(s) left open: {[w.title() or w.objectName() for w in windows]}"
     assert not processes, f"{len(processes)} training process(es) still alive after the test"

@@ -17,6 +17,7 @@ class Driver(QtCore.QObject):
     branch = Signal()
     lr = Signal(float)
     drawn = Signal()
+    capture = Signal()
 
     def __init__(self, worker, ack=True):
         super().__init__()
@@ -25,6 +26,9 @@ class Driver(QtCore.QObject):
         self.rewind.connect(worker.rewind_to)
         self.branch.connect(worker.branch_here)
         self.lr.connect(worker.set_learning_rate)
+        self.capture.connect(worker.capture)
+        self.captured = []
+        worker.run_captured.connect(self.on_captured)
         self.drawn.connect(worker.frame_drawn)
         worker.snapshot_ready.connect(self.on_snapshot)
         worker.failed.connect(self.on_failed)
@@ -40,6 +44,10 @@ class Driver(QtCore.QObject):
         self.snaps.append(snap)
         if self.ack:
             self.drawn.emit()
+
+    @Slot(object)
+    def on_captured(self, saved):
+        self.captured.append(saved)
 
     @Slot(str)
     def on_failed(self, message):
@@ -149,3 +157,18 @@ def test_rewinding_a_run_that_played_in_the_training_process_is_exact(qtbot):
         np.testing.assert_array_equal(snap.params, _fresh("circle", 333).params)
     finally:
         assert wt.shutdown(2000)
+
+
+def test_a_copy_taken_while_rewound_is_of_the_update_shown(running, qtbot):
+    # what "export an animation of the next updates" trains on: the updates after the one on screen
+    worker, d = running("circle")
+    d.step.emit(300)
+    qtbot.waitUntil(lambda: bool(d.snaps) and d.snaps[-1].step == 300)
+    d.rewind.emit(120)
+    qtbot.waitUntil(lambda: d.snaps[-1].step == 120)
+    d.capture.emit()
+    qtbot.waitUntil(lambda: bool(d.captured))
+    saved = d.captured[-1]
+    assert saved.state.step == 120
+    np.testing.assert_array_equal(saved.state.params, _fresh("circle", 120).params)
+    assert worker.rewound == 120 and worker.trainer.step_count == 300  # the run itself is where it was

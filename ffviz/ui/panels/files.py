@@ -49,7 +49,37 @@ def view_settings(window) -> dict:
         "log_gradient": bool(net.log_gradient),
         **window.gradient_view.view_settings(),
         **window.gallery_view.view_settings(),
+        **_plane_slice_settings(window.snapshot),
     }
+
+
+def _plane_slice_settings(snap) -> dict:
+    """More than two inputs: the slice the decision boundary shows (its axes, and the held values chosen)."""
+    plane = None if snap is None else snap.plane
+    if plane is None or plane.axes is None:
+        return {}
+    return {"plane_slice": {"axes": [int(a) for a in plane.axes],
+                            "held": [[int(c), float(v)] for c, v in plane.held if c in plane.chosen]}}
+
+
+def _apply_plane_slice(window, settings: dict) -> None:
+    """The session's slice, if it is one of this data's (values of the wrong kind are left out)."""
+    from ffviz.engine.plane import PlaneSlice, checked_slice, has_slices
+    raw, snap = settings.get("plane_slice"), window.snapshot
+    if not isinstance(raw, dict) or snap is None or not has_slices(snap.dataset):
+        return
+    axes, held = raw.get("axes"), raw.get("held")
+    numbers = (int, float)
+    if not (isinstance(axes, list) and len(axes) == 2 and all(type(a) is int for a in axes)
+            and isinstance(held, list) and all(isinstance(h, list) and len(h) == 2 and type(h[0]) is int
+                                               and isinstance(h[1], numbers) and not isinstance(h[1], bool)
+                                               for h in held)):
+        return
+    try:
+        sl = checked_slice(snap.dataset, PlaneSlice(tuple(axes), tuple((c, v) for c, v in held)))
+    except FfvizError:
+        return
+    window.plane_slice_requested.emit(sl)
 
 
 def apply_view_settings(views: dict, settings: dict) -> None:
@@ -109,6 +139,7 @@ def apply_window_settings(window, settings: dict) -> None:
         window.set_projector_plot(plot)
     views = _views_by_key(window)
     apply_view_settings(views, settings)
+    _apply_plane_slice(window, settings)
     window.act_gradient.setChecked(window.network_view.color_mode() == "gradient")
     window.act_log_gradient.setChecked(window.network_view.log_gradient)
     window.act_log.setChecked(window.loss_plot.log_scale)
@@ -281,7 +312,10 @@ class FilesController(QtCore.QObject):
     def _on_session_saved(self, path: str) -> None:
         self._set_session_path(path)
         self.add_recent(path)
-        self.window.statusBar().showMessage(f"Saved the session {path}", 6000)
+        snap = self.window.snapshot
+        rewound = "" if snap is None or snap.rewound_from is None else (
+            f" (the whole run, to update {snap.rewound_from}: it opens there, not at update {snap.step} shown now)")
+        self.window.statusBar().showMessage(f"Saved the session {path}{rewound}", 8000)
         self.session_written.emit(path)
 
     def open_session(self, path) -> bool:

@@ -17,7 +17,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from ffviz.engine.insight import TwinRequest, layer_spread, relu_twin, silent_layers, updates_to_move
+from ffviz.engine.insight import (PLAIN_STEPS, TwinRequest, frozen_reason, layer_spread, relu_twin, silent_layers,
+                                  updates_to_move)
 from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
@@ -519,13 +520,15 @@ class GradientNormView(QtWidgets.QWidget):
         g = self._weight_gradient()
         w = self._weight_value()
         name = self._weight_name()
+        frozen = frozen_reason(snap.config, *self._weight)
         if g is None:
-            self.move_label.setText(f'<span style="color:{muted}">{name}: its gradient is computed by the first '
-                                    "update (Right)</span>" + error)
+            why = (f"never: {frozen}, so no update moves it" if frozen
+                   else "its gradient is computed by the first update (Right)")
+            self.move_label.setText(f'<span style="color:{muted}">{name}: {why}</span>' + error)
             return
         a, b = self._move
         try:
-            est = updates_to_move(a, b, g, snap.learning_rate)
+            est = updates_to_move(a, b, g, snap.learning_rate, frozen)
         except FfvizError as exc:
             self.move_label.setText(f'<span style="color:{P.error.name()}">{html.escape(str(exc))}</span>')
             return
@@ -536,7 +539,7 @@ class GradientNormView(QtWidgets.QWidget):
             count = f"{est.updates:,}".replace(",", "\u2009")  # thin spaces between thousands: 1 930 931
             result = (f"⌈{fmt.number(abs(b - a))} / {fmt.number(est.step_size)}⌉ = "
                       f'<b style="font-size:large">{count} update{"s" if est.updates != 1 else ""}</b>')
-        plain = snap.config.optimizer.name == "sgd"
+        plain = snap.config.optimizer.name in PLAIN_STEPS or est.updates is None
         caveat = "" if plain else (f'<br><span style="color:{muted}">({snap.config.optimizer.name} scales its '
                                    "steps; this counts plain gradient-descent steps of η|g|)</span>")
         self.move_label.setText(

@@ -125,3 +125,20 @@ def test_whatever_is_typed_the_bar_sends_a_finite_value_or_says_why_in_one_line(
             assert bar.field(2).text() == "0.5000"
             assert "\n" not in bar.message.text()
     typed()
+
+
+def test_a_session_reopens_on_the_slice_it_was_saved_with(win, qtbot, tmp_path):
+    from ffviz.engine.plane import PlaneSlice
+    win.plane_slice_requested.emit(PlaneSlice((2, 3), ((0, 7.0),)))
+    qtbot.waitUntil(lambda: win.snapshot.plane.axes == (2, 3), timeout=TIMEOUT)
+    path = tmp_path / "iris.ffviz"
+    with qtbot.waitSignal(win.files.session_written, timeout=TIMEOUT):
+        win.save_session(path)
+    win.plane_slice_requested.emit(PlaneSlice((0, 1), ()))
+    qtbot.waitUntil(lambda: win.snapshot.plane.axes == (0, 1), timeout=TIMEOUT)
+    with qtbot.waitSignal(win.files.session_opened, timeout=TIMEOUT):
+        assert win.open_file(path)
+    qtbot.waitUntil(lambda: win.snapshot.plane.axes == (2, 3), timeout=TIMEOUT)
+    plane = win.snapshot.plane
+    assert plane.held[0] == (0, 7.0) and plane.chosen == (0,)
+    assert win.boundary_plot.slice_bar.x_combo.currentIndex() == 2

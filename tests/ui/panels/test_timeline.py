@@ -164,3 +164,33 @@ def test_continue_from_here_asks_then_plays_from_k(window, qtbot, monkeypatch):
     snap = win.snapshot
     assert not win.timeline.continue_button.isVisible()
     np.testing.assert_array_equal(snap.params, fresh("circle", snap.step).params)  # the branch from 25, exactly
+
+
+def test_back_at_the_newest_update_of_a_diverged_run_its_banner_is_back(window, qtbot):
+    from dataclasses import replace
+    win = window("regression", steps=20)
+    cfg = win.snapshot.config
+    win.config_requested.emit(replace(cfg, optimizer=replace(cfg.optimizer, name="sgd", learning_rate=1e5)))
+    qtbot.waitUntil(lambda: win.snapshot.learning_rate == 1e5, timeout=TIMEOUT)
+    win.step_requested.emit(200)
+    qtbot.waitUntil(lambda: win.snapshot.diverged is not None and win.banner.isVisible(), timeout=TIMEOUT)
+    newest = win.snapshot.step
+    win.timeline.go_to(10)
+    at(qtbot, win, 10, newest=newest)
+    assert not win.banner.isVisible()  # update 10 had not diverged
+    win.timeline.go_newest()
+    snap = at(qtbot, win, newest)
+    assert snap.diverged is not None
+    qtbot.waitUntil(win.banner.isVisible, timeout=TIMEOUT)  # it stopped there: say so, with the way back
+    assert f"Go back to step {snap.diverged.restore_step}" == win.banner.button.text()
+    assert win.act_restore.isEnabled()
+
+
+def test_saving_while_rewound_says_the_session_is_the_whole_run(window, qtbot, tmp_path):
+    win = window(steps=60)
+    win.timeline.go_to(25)
+    at(qtbot, win, 25, newest=60)
+    with qtbot.waitSignal(win.files.session_written, timeout=TIMEOUT):
+        win.save_session(tmp_path / "run.ffviz")
+    message = win.statusBar().currentMessage()
+    assert "to update 60" in message and "not at update 25" in message

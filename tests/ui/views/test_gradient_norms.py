@@ -130,6 +130,30 @@ def test_updates_to_move_the_selected_weight_is_the_hand_formula(view):
     assert view.estimate.updates == math.ceil(0.1 / (eta * abs(g7)))
 
 
+def test_the_perceptrons_rule_is_plain_steps_and_a_frozen_weight_never_moves(view):
+    from dataclasses import replace
+    t, snap = trained("perceptron", steps=5)
+    view.show_snapshot(snap)
+    g = float(snap.grad_kernels[0][0, 0])
+    assert view.estimate.updates == math.ceil(0.7 / (snap.learning_rate * abs(g)))
+    assert "scales its steps" not in view.move_text()  # w ← w − η·g: the steps counted are its own
+    cfg = load_preset("circle")
+    t = Trainer(replace(cfg, optimizer=replace(cfg.optimizer, train_only=("kernel1[0,1]",))))
+    t.step(5)
+    snap = t.snapshot()
+    view.show_snapshot(snap)
+    assert float(snap.grad_kernels[0][0, 0]) != 0  # it has a gradient …
+    assert view.estimate.updates is None and "frozen" in view.move_text()  # … but no update moves it
+    view.set_selection(1, "kernel", (0, 1))
+    assert view.estimate.updates is not None
+    cfg = load_preset("deep-sigmoid")
+    t = Trainer(replace(cfg, layers=(replace(cfg.layers[0], train_bias=False),) + cfg.layers[1:]))
+    t.step(5)
+    view.show_snapshot(t.snapshot())
+    view.set_selection(1, "bias", (0,))
+    assert "never: layer 1's bias is not trained" in view.move_text() and "first update" not in view.move_text()
+
+
 def test_from_its_current_value_keeps_the_distance(view):
     t, snap = trained(steps=3)
     view.show_snapshot(snap)
