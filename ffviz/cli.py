@@ -146,7 +146,7 @@ def _train(args) -> int:
     from ffviz.engine.trainer import Trainer
     from ffviz.errors import shown_path
     from ffviz.io.files import encode_text, ensure_folder, history_csv, load_spec, network_file_text, write_run
-    from ffviz.io.session import load_session, looks_like_session, session_bytes
+    from ffviz.io.session import load_session, looks_like_session, session_writer
     from ffviz.io.weights import npz_bytes
 
     if args.steps < 0:
@@ -207,7 +207,7 @@ def _train(args) -> int:
         "weights.json": encode_text(network_file_text(*params, base_dir, trained, stats)),
         "weights.npz": npz_bytes(*params, base_dir=base_dir, trained=trained, standardization=stats),
         "history.csv": encode_text(history_csv(trainer.history())),  # with η at each evaluation
-        "session.ffviz": session_bytes(capture(trainer), view),
+        "session.ffviz": session_writer(capture(trainer), view),
     }
     if args.plots:
         files.update(_plots(trainer, view))

@@ -46,7 +46,9 @@ def capture(trainer: Trainer) -> SavedRun:
     if not isinstance(timeline, Timeline):  # a trainer in the training process records into a Journal
         raise FfvizError("this run is being trained in the training process: take it back before saving")
     history = trainer.history()
-    updates = (np.array(history.update_step, dtype=float), np.array(history.batch_loss, dtype=float))
+    # The history's columns are views that never change (its buffers are only appended to, and growing or
+    # truncating allocates new ones): kept as they are, a million updates' history is not copied to be saved.
+    updates = (history.update_step, history.batch_loss)
     evals = tuple(np.array(c, dtype=float) for c in (
         history.eval_step, history.train_loss, history.test_loss, history.train_accuracy,
         history.test_accuracy, history.eval_learning_rate))  # EVAL_COLUMNS, η as it was at each evaluation

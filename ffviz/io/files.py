@@ -20,8 +20,9 @@ from ffviz.io.reading import MissingFileError, encodable, os_reason, read_regula
 MAX_JSON_BYTES = 50 * 1024 * 1024
 
 
-def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write to a temp file beside `path`, then rename over it: a crash never leaves half a file."""
+def atomic_write_bytes(path, data) -> Path:
+    """Write to a temp file beside `path`, then rename over it: a crash never leaves half a file. `data` is
+    bytes, or a function that writes into a binary file (a session, written without a copy in memory)."""
     path = Path(encodable(path))
     folder = path.parent if str(path.parent) else Path(".")
     where = shown_path(path)
@@ -33,7 +34,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
         raise FfvizError(f"cannot write {where}: {os_reason(exc)}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            _put(fh, data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _mode_for(path))
@@ -47,6 +48,13 @@ def atomic_write_bytes(path, data: bytes) -> Path:
             raise FfvizError(f"cannot write {where}: {os_reason(exc)}") from None
         raise
     return path
+
+
+def _put(fh, data) -> None:
+    if callable(data):
+        data(fh)
+    else:
+        fh.write(data)
 
 
 def _mode_for(path: Path) -> int:
@@ -67,8 +75,9 @@ def encode_text(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
-def write_run(folder, files: dict[str, bytes]) -> Path:
-    """Write `files` ({name: bytes}) into `folder` so that they are all replaced or none is.
+def write_run(folder, files: dict) -> Path:
+    """Write `files` ({name: bytes, or a function writing into a binary file}) into `folder` so that they are
+    all replaced or none is.
 
     Everything is first written and synced in a staging folder inside `folder` (so on its file system, even
     when `folder` is a mount point, and needing no permission on its parent); only then is each file renamed
@@ -95,7 +104,7 @@ def write_run(folder, files: dict[str, bytes]) -> Path:
         for name, data in files.items():
             current = targets[name]
             with open(staging / name, "wb") as fh:
-                fh.write(data)
+                _put(fh, data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(staging / name, _mode_for(targets[name]))

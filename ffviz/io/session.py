@@ -69,6 +69,16 @@ class Session:
 
 def session_bytes(run: SavedRun, view: dict | None = None) -> bytes:
     """The session file of `run` (and the window's `view` settings) as bytes; see the module's docstring."""
+    buf = io.BytesIO()
+    session_writer(run, view)(buf)
+    return buf.getvalue()
+
+
+def session_writer(run: SavedRun, view: dict | None = None):
+    """A function that writes the session file of `run` into a binary file object, for atomic_write_bytes and
+    write_run. Everything that can be refused (view settings, numbers that are not finite) is refused here,
+    before a file is opened; the arrays are written straight from the run's buffers, so a long run's session
+    costs no second copy of its history in memory."""
     w = _Writer()
     view = {} if view is None else view
     try:
@@ -98,8 +108,8 @@ def session_bytes(run: SavedRun, view: dict | None = None) -> bytes:
         "configs": w.configs, "datasets": w.datasets, "states": w.states, "state": current,
         "timeline": timeline,
         "history": {
-            "updates": w.array(np.array(run.updates, dtype=float).reshape(len(UPDATE_COLUMNS), -1)),
-            "evals": w.array(np.array(run.evals, dtype=float).reshape(len(EVAL_COLUMNS), -1)),
+            "updates": w.rows(run.updates, len(UPDATE_COLUMNS)),
+            "evals": w.rows(run.evals, len(EVAL_COLUMNS)),
             "batch_curve": {"cap": int(curve["cap"]), "width": int(curve["width"]), "count": int(curve["count"]),
                             "x": w.array(curve["x"]), "y": w.array(curve["y"]), "sums": w.array(curve["sums"])},
         },
@@ -114,25 +124,28 @@ def session_bytes(run: SavedRun, view: dict | None = None) -> bytes:
         text = json.dumps(manifest, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except ValueError:  # a learning rate or a number of the config that is not finite
         raise FfvizError("the run holds a number that is not finite; nothing was written") from None
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", allowZip64=True) as zf:
-        # The manifest first: readers tell a session from weights.npz by the first entry's name.
-        zf.writestr(zipfile.ZipInfo(_MANIFEST, date_time=(2020, 1, 1, 0, 0, 0)), encode_text(text),
-                    compress_type=zipfile.ZIP_DEFLATED)
-        for name, arr in w.arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(2020, 1, 1, 0, 0, 0))
-            with zf.open(info, "w", force_zip64=arr.nbytes > 2**30) as f:  # stored: arrays hardly compress
-                np.lib.format.write_array(f, np.ascontiguousarray(arr), allow_pickle=False)
-    data = buf.getvalue()
-    if len(data) > MAX_SESSION_BYTES:
-        raise FfvizError(f"the session would be {format_bytes(len(data))}; ffviz reads sessions of at most "
+    manifest_bytes = encode_text(text)
+    # Entries are stored, not compressed (arrays hardly compress), so the file's size is known before writing.
+    size = len(manifest_bytes) + sum(a.nbytes + 256 for a in w.arrays.values()) + 512
+    if size > MAX_SESSION_BYTES:
+        raise FfvizError(f"the session would be {format_bytes(size)}; ffviz reads sessions of at most "
                          f"{format_bytes(MAX_SESSION_BYTES)}")
-    return data
+
+    def write(fh) -> None:
+        with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
+            # The manifest first: readers tell a session from weights.npz by the first entry's name.
+            zf.writestr(zipfile.ZipInfo(_MANIFEST, date_time=(2020, 1, 1, 0, 0, 0)), manifest_bytes,
+                        compress_type=zipfile.ZIP_DEFLATED)
+            for name, arr in w.arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(2020, 1, 1, 0, 0, 0))
+                with zf.open(info, "w", force_zip64=arr.nbytes > 2**30) as f:
+                    arr.write(f)
+    return write
 
 
 def save_session(path, run: SavedRun, view: dict | None = None) -> Path:
     """Write a session file atomically (a crash never leaves half a file)."""
-    return atomic_write_bytes(path, session_bytes(run, view))
+    return atomic_write_bytes(path, session_writer(run, view))
 
 
 def _recent_checkpoints(states: list, w: "_Writer") -> list:
@@ -156,11 +169,36 @@ def _recent_checkpoints(states: list, w: "_Writer") -> list:
 _DATA_ARRAYS = ("x_train", "y_train", "x_test", "y_test", "raw_train", "raw_test")
 
 
+class _Entry:
+    """One .npy entry to write: a float64 or int64 array of shape (len(rows), n) given as its rows, written one
+    after the other (C order), so that stacking the columns of a long history never copies them."""
+
+    def __init__(self, rows, dtype, shape):
+        self.rows, self.dtype, self.shape = rows, np.dtype(dtype), shape
+        self.nbytes = self.dtype.itemsize * math.prod(shape)
+
+    @classmethod
+    def of(cls, arr, dtype) -> "_Entry":
+        arr = np.asarray(arr, dtype=dtype)
+        return cls([arr.reshape(-1)], dtype, arr.shape)
+
+    def write(self, f) -> None:
+        np.lib.format.write_array_header_1_0(f, {"descr": np.lib.format.dtype_to_descr(self.dtype),
+                                                 "fortran_order": False, "shape": self.shape})
+        for row in self.rows:
+            row = np.ascontiguousarray(row, dtype=self.dtype)
+            for start in range(0, row.size, _CHUNK):  # a bounded buffer for what zipfile copies
+                f.write(memoryview(row[start:start + _CHUNK]).cast("B"))
+
+
+_CHUNK = 2**20  # items written at once
+
+
 class _Writer:
     """Collects the manifest's configs, datasets and states and the arrays they refer to, each once."""
 
     def __init__(self):
-        self.arrays: dict[str, np.ndarray] = {}
+        self.arrays: dict[str, _Entry] = {}
         self.ids: dict[int, str] = {}  # id of an array (or a tuple of weights) → its entry name
         self._keep: list = []  # what the ids are of, alive until written (an id is only unique while alive)
         self.configs: list = []
@@ -174,9 +212,19 @@ class _Writer:
         if key not in self.ids:
             self._keep.append(arr)
             name = f"a{len(self.arrays)}"
-            self.arrays[name] = np.asarray(arr, dtype=dtype)
+            self.arrays[name] = _Entry.of(arr, dtype)
             self.ids[key] = name
         return self.ids[key]
+
+    def rows(self, columns, count: int) -> str:
+        """An entry of shape (count, n) made of `count` equal-length 1-D columns, not stacked in memory."""
+        columns = [np.asarray(c, dtype=np.float64).reshape(-1) for c in columns]
+        n = columns[0].size if columns else 0
+        if len(columns) != count or any(c.size != n for c in columns):
+            raise FfvizError(f"the run's history has {len(columns)} columns of unequal lengths; expected {count}")
+        name = f"a{len(self.arrays)}"
+        self.arrays[name] = _Entry(columns, np.float64, (count, n))
+        return name
 
     def config(self, cfg: RunConfig) -> int:
         if cfg not in self._config_index:

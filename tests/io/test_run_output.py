@@ -152,3 +152,19 @@ def test_folder_names_the_system_refuses_are_one_line(tmp_path, folder, needle):
     with pytest.raises(FfvizError) as err:
         write_run(tmp_path / folder, NEW)
     assert needle in str(err.value) and len(str(err.value)) < 250
+
+
+def test_a_file_can_be_given_as_a_function_that_writes_it(out):
+    write_run(out, dict(NEW, **{"history.csv": lambda fh: fh.write(b"streamed csv")}))
+    assert contents(out)["history.csv"] == b"streamed csv"
+    assert contents(out)["weights.json"] == b"new json"
+
+
+def test_a_writing_function_that_fails_changes_nothing(out):
+    def half_then_fail(fh):
+        fh.write(b"half of it")
+        raise FfvizError("the session would be too big")
+
+    with pytest.raises(FfvizError, match="too big"):
+        write_run(out, dict(NEW, **{"weights.npz": half_then_fail}))
+    assert_untouched(out)

@@ -17,7 +17,8 @@ from ffviz.engine.session_state import capture, restore
 from ffviz.engine.state import same_state
 from ffviz.errors import FfvizError
 from ffviz.io import session as session_io
-from ffviz.io.session import is_session, load_session, parse_session, save_session, session_bytes
+from ffviz.io.session import is_session, load_session, parse_session, save_session, session_bytes, \
+    session_writer
 from ffviz.io.weights import npz_bytes
 from tests.engine.compare import assert_same
 from tests.io.test_fuzz import JSON_VALUES, only_ffviz_errors
@@ -47,6 +48,24 @@ def test_a_reopened_session_predicts_and_trains_on_bit_for_bit(tmp_path):
     assert same_state(straight.state(), again.state())
     assert_same(straight.history(), again.history())
     assert_same(straight.trace, again.trace)
+
+
+def test_the_history_is_written_from_the_runs_own_buffers_as_an_array_of_rows(tmp_path):
+    trainer = Trainer(load_preset("circle"))
+    trainer.step(3000)  # past the history's first buffers: its columns are views of a grown buffer
+    run = capture(trainer)
+    history = trainer.history()
+    assert np.shares_memory(run.updates[1], history.batch_loss)  # captured without a copy
+    streamed = io.BytesIO()
+    session_writer(run)(streamed)
+    assert streamed.getvalue() == session_bytes(run)
+    zf = zipfile.ZipFile(io.BytesIO(streamed.getvalue()))
+    manifest = json.loads(zf.read("manifest.json"))
+    with zf.open(manifest["history"]["updates"] + ".npy") as f:
+        updates = np.lib.format.read_array(f, allow_pickle=False)
+    np.testing.assert_array_equal(updates, np.stack([history.update_step, history.batch_loss]))
+    again = restore(load_session(save_session(tmp_path / "run.ffviz", run)).run)
+    assert_same(trainer.history(), again.history())
 
 
 def test_csv_data_comes_back_from_the_session_even_when_the_file_changed(tmp_path):
