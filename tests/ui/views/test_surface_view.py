@@ -2,6 +2,8 @@
 surface's values, clicks that move exactly two weights, "freeze the others", races, staleness and the slice.
 Numbers are checked against a direct NumPy computation of the lecture's one-sample network."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6 import QtCore
@@ -274,18 +276,25 @@ def test_a_map_answered_after_switching_to_the_slice_is_not_taken_for_it(window,
 def test_a_new_network_never_shows_the_surface_of_the_one_before(window, qtbot):
     from dataclasses import replace
     from ffviz.engine.config import LayerSpec
+    from ffviz.engine.requests import Answer
     win = window("circle")
     view, canvas = win.surface_view, win.surface_view.canvas
+    asked = []
+    send = view._requester.ask
+    view._requester.ask = lambda request: (asked.append(request), send(request))
     wait_point(qtbot, view, 0)
     win.step_requested.emit(30)
     qtbot.waitUntil(lambda: win.snapshot.step == 30, timeout=TIMEOUT)
     view.set_mode("pca")
     qtbot.waitUntil(lambda: view.result is not None and view.result.kind == "pca"
                     and view.result.request.resolution > 25, timeout=TIMEOUT)
+    old_map, asked_for = view.result, [r for r in asked if r.channel == "surface"][-1]
     cfg = win.snapshot.config
     win.config_requested.emit(replace(cfg, layers=(cfg.layers[0], LayerSpec(3, "tanh")) + cfg.layers[1:]))
     qtbot.waitUntil(lambda: len(win.snapshot.config.layers) == len(cfg.layers) + 1, timeout=TIMEOUT)
     qtbot.wait(300)
+    # the old network's plane, answered late (nothing new was asked on its channel: no path yet), is dropped
+    view.show_answer(Answer(request=asked_for, value=old_map))
     # the old network's plane (its J, its update 30, its axes) is gone, and the view says why there is none
     assert canvas.result is None and canvas.image.image is None
     assert "at update 30" not in canvas.plot.titleLabel.text
@@ -496,3 +505,23 @@ def test_the_points_labels_stay_inside_the_map(qtbot, width):
             assert abs(r.left() - box.left()) <= 1, (label.toPlainText(), r, box)
             continue
         assert box.left() - 1 <= r.left() and r.right() <= box.right() + 1, (label.toPlainText(), r, box)
+
+
+def test_a_step_too_small_for_the_digits_shown_labels_one_point_not_two(qtbot):
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface, point_on
+    from ffviz.ui.views.surface.canvas import SurfaceCanvas
+    tr = Trainer(load_preset("lecture"))
+    res = compute_surface(SurfaceRequest.two_weights(0, 1, resolution=25), Landscape.of_trainer(tr))
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 480)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.show_result(res)
+    point = point_on(res, Landscape.of_trainer(tr))
+    canvas.show_point(point)
+    assert canvas.next_label.isVisible()  # (0.350, 0.400) → (0.290, 0.339): both
+    tiny = replace(point, step_ab=1e-6 * np.asarray(point.step_ab))  # a step of 6e−8: 0.350 either way
+    canvas.show_point(tiny)
+    assert canvas.current_label.isVisible() and not canvas.next_label.isVisible()
+    assert canvas.current_label.toPlainText() == "(0.350, 0.400)"

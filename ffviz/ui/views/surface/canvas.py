@@ -487,6 +487,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         upper_is_current = b >= nb
         for label, x, y, up in ((self.current_label, a, b, upper_is_current),
                                 (self.next_label, na, nb, not upper_is_current)):
+            if label is self.next_label and label.toPlainText() == self.current_label.toPlainText():
+                label.hide()  # a step too small for the digits shown: one label, not the same one twice
+                continue
             if up and y > y0 + 0.85 * (y1 - y0):
                 up = False  # no room above
             elif not up and y < y0 + 0.15 * (y1 - y0):

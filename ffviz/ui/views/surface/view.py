@@ -467,6 +467,10 @@ class LossSurfaceView(QtWidgets.QWidget):
         self._result = self._point = self._race = self._ranges = None
         self._asked_for = None
         self._in_flight = False
+        if self._requester is not None:
+            # what is still being computed is the network before's: its answers are no longer wanted, even
+            # where nothing new is asked on their channel (a PCA plane of a run with no path yet)
+            self._requester.forget()
         self.canvas.show_race(None)
         self.canvas.clear_result()  # the surface of the network before is not this one's
         self.slice_canvas.clear_result()
