@@ -5,6 +5,7 @@ batch, and the numbers read back from a screenshot."""
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,6 +217,33 @@ def test_the_chain_panel_of_a_deep_weight_lists_its_paths_and_their_sum(window, 
     assert "4 paths lead from this weight" in text and text.count("L1u3 →") == 4
     g = win.snapshot.trace.grad_kernels[0][1, 2]
     assert _3(g) in text  # the sum over the batch of the samples' products: the gradient
+
+
+def test_the_deep_lecture_example_writes_each_paths_product_and_their_sum(window, qtbot):
+    from ffviz.io.files import load_spec
+    cfg, _ = load_spec(str(Path(__file__).resolve().parents[2] / "examples" / "lecture-deep.json"))
+    win = window(cfg)
+    before = win.snapshot
+    x, y = before.dataset.x_train[0], before.dataset.y_train[0, 0]
+    W = [np.array(k) for k in before.kernels]
+    # the forward pass again, by hand: sigmoid everywhere, no biases yet (they start at 0)
+    a = [x]
+    for k in W:
+        a.append(1 / (1 + np.exp(-(a[-1] @ k))))
+    slope = [ai * (1 - ai) for ai in a[1:]]  # g'(Σ) of each layer
+    out = (a[-1][0] - y) * slope[3][0]  # ∂J/∂Σ of the output, ½ squared error
+    terms = [out * W[3][j3, 0] * slope[2][j3] * W[2][j2, j3] * slope[1][j2] * W[1][0, j2] * slope[0][0] * x[0]
+             for j2 in range(3) for j3 in range(3)]  # the order the panel lists them: layer 2's unit, then 3's
+    for _ in range(9):  # the forward pass, the loss, the backward pass to layer 1
+        phase(win, qtbot)
+    qtbot.waitUntil(lambda: "kernel1[0,0]" in win.chain_panel.chain_text(), timeout=TIMEOUT)
+    text = win.chain_panel.chain_text()
+    lines = [line for line in text.splitlines() if line.strip().startswith("L1u1 →")]
+    assert len(lines) == 9 and "9 paths lead from this weight" in text
+    assert [line.rsplit("= ", 1)[1] for line in lines] == [_3(t) for t in terms]
+    assert all("· −" not in line for line in lines)  # a negative factor is in parentheses
+    assert f"sum = {_3(sum(terms))}" in text
+    assert _3(sum(terms)) == _3(win.snapshot.trace.grad_kernels[0][0, 0])
 
 
 def test_the_perceptron_shows_its_error_and_its_update(window, qtbot):

@@ -36,6 +36,11 @@ def _reached(trace, layer: int) -> bool:
     return True
 
 
+def _product(values: list[str]) -> str:
+    """Factors written as a product, a negative one in parentheses: 0.248 · (−0.232), not 0.248 · −0.232."""
+    return " · ".join(f"({v})" if v.startswith(fmt.MINUS) else v for v in values)
+
+
 class ChainRulePanel(QtWidgets.QTextBrowser):
     export_name = "chain-rule"
 
@@ -161,7 +166,7 @@ class ChainRulePanel(QtWidgets.QTextBrowser):
                         f'<td style="color:{muted}; padding-left:12px">{html.escape(f.description)}</td></tr>')
         values = [self._value(f, s, hidden and _reached(tr, f.layer)) for f in chain.factors]
         known = all(v != "?" for v in values)
-        product = " · ".join(f"({v})" if v.startswith(fmt.MINUS) else v for v in values)
+        product = _product(values)
         total = fmt.number(chain.terms[s], self._options.precision) if known and np.isfinite(chain.terms[s]) else "?"
         rows.append(f'<tr><td colspan="3" style="font-size:large"><b>= {product} = {total}</b></td></tr>')
         out = [f'<table cellspacing="2">{"".join(rows)}</table>']
@@ -177,11 +182,11 @@ class ChainRulePanel(QtWidgets.QTextBrowser):
                     via = " → ".join(f"L{l}u{u + 1}" for l, u in p.units)
                     pv = [self._value(f, s, hidden and _reached(tr, f.layer)) for f in p.factors]
                     term = fmt.number(p.terms[s], self._options.precision) if all(v != "?" for v in pv) else "?"
-                    items.append(f"<li>{via}: " + " · ".join(pv) + f" = <b>{term}</b></li>")
+                    items.append(f"<li>{via}: {_product(pv)} = <b>{term}</b></li>")
                 more = "" if len(chain.paths) <= MAX_PATHS_SHOWN else f"<li>… and {len(chain.paths) - MAX_PATHS_SHOWN} more</li>"
                 out.append(f'<p style="color:{fg}">{chain.path_count} paths lead from this weight to the outputs '
                            "(the unit fans out); the gradient is the sum of their products:</p><ul>"
-                           + "".join(items) + more + "</ul>")
+                           + "".join(items) + more + f"</ul><p style='color:{fg}'><b>sum = {total}</b></p>")
             else:
                 out.append(f'<p style="color:{muted}">{chain.path_count} paths lead from this weight to the '
                            "outputs: backpropagation sums them into the factor ∂J/∂a.</p>")

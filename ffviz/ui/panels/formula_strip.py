@@ -7,24 +7,23 @@ selected neuron and sample, and writes them in the lecture's precision; in the q
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
 from ffviz.engine.requests import LectureRequest
 from ffviz.explain import formula_text
 from ffviz.ui import theme as themes
 from ffviz.ui.lecture import LectureOptions
+from ffviz.ui.panels import WrappingLabel
 
 MAX_FORMULAS = 4
 
 
-class FormulaStrip(QtWidgets.QLabel):
+class FormulaStrip(WrappingLabel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("formulaStrip")
-        self.setWordWrap(True)
         self.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
         self._theme = themes.DEFAULT
         self._options = LectureOptions()
         self._requester = None

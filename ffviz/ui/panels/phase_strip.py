@@ -3,14 +3,15 @@ highlighted and its layer named, large enough to be read from the back of the ha
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
 from ffviz.ui import theme as themes
+from ffviz.ui.panels import WrappingLabel
 
 STEPS = (("forward", "Forward"), ("loss", "Loss"), ("backward", "Backward"), ("update", "Update"))
 
 
-class PhaseStrip(QtWidgets.QLabel):
+class PhaseStrip(WrappingLabel):
     """Which phase of the update the numbers on screen are of (empty between two free-running updates)."""
 
     def __init__(self, parent=None):
@@ -18,8 +19,6 @@ class PhaseStrip(QtWidgets.QLabel):
         self.setObjectName("phaseStrip")
         self.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.setWordWrap(True)  # a narrow window (or large text) wraps it instead of pushing the docks away
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
         self._theme = themes.DEFAULT
         self._snap = None
         self._playing = False

@@ -805,6 +805,8 @@ class NetworkView(QtWidgets.QGraphicsView):
         label still shows the new value)."""
         boxes = [n.box.rect() for column in self._nodes for n in column]
         labels = [n.bias.rect() for column in self._nodes for n in column if n.bias is not None]
+        # the columns' names ("Hidden 3", "layer 3") are what tells the layers apart: numbers never cover them
+        headers = [h.rect() for pair in self._headers for h in pair if h.text.isVisible() and h.text.text()]
 
         def rect(block):
             return block.item.sceneBoundingRect().adjusted(3, 3, -3, -3)
@@ -815,7 +817,7 @@ class NetworkView(QtWidgets.QGraphicsView):
             if any(m != k and placed[m][0].item.isVisible() and r.intersects(rect(placed[m][0]))
                    for m in range(len(placed))):
                 return 2
-            if any(b != own and r.intersects(b) for b in boxes):
+            if any(b != own and r.intersects(b) for b in boxes) or any(r.intersects(h) for h in headers):
                 return 1
             if own is not None and any(r.intersects(b) for b in labels if not own.intersects(b.adjusted(0, -8, 0, 0))):
                 return 1
