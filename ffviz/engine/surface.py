@@ -25,7 +25,8 @@ How a chunk of grid points is evaluated (all give the same numbers; tests/engine
   change as a rank-one update per changed unit, and only the layers after that run in full. Two last-layer
   weights leave every hidden activation as it is.
 - planes (`_forward_columns`): every layer in full, one batched product per layer for all points of the chunk,
-  samples in columns (units × samples per point) so every elementwise pass runs along the long axis.
+  samples in columns (units × samples per point) so every elementwise pass runs along the long axis; the first
+  layer's z, linear in θ, from the plane's three basis vectors' z (`_PlaneGrid`).
 
 The grid may be float32 (the picture; the request says which, and so does the result); the values reported at
 the current point (J, the gradient, the step) are always float64.
@@ -539,10 +540,11 @@ class _ColumnsLayout:
 
 
 def _forward_columns(net: Network, inputs: np.ndarray, y: np.ndarray, params: np.ndarray,
-                     buffers: _Buffers | None = None) -> np.ndarray:
+                     buffers: _Buffers | None = None, first_z: np.ndarray | None = None) -> np.ndarray:
     """J (without penalty) at G parameter vectors (G, P), samples in columns: per point z_l is units × samples,
     one batched product per layer. `inputs` is Landscape.inputs_with_ones (xᵀ over a row of ones). The
-    arithmetic is `params`'s dtype."""
+    arithmetic is `params`'s dtype. `first_z` (G, units, n), when given, is the first layer's z already made
+    (a plane's, from its basis): the first layer is skipped."""
     g, n = params.shape[0], inputs.shape[1]
     dt = params.dtype
     cols = _columns_layout(net.layout)
@@ -553,17 +555,28 @@ def _forward_columns(net: Network, inputs: np.ndarray, y: np.ndarray, params: np
     with np.errstate(all="ignore"):  # a far corner of the grid may overflow: its J is inf, not a warning
         for i, (kt_idx, has_bias) in enumerate(zip(cols.kernels_t, cols.has_bias)):
             units, fan_in = kt_idx.shape[0], kt_idx.shape[1] - has_bias
-            z = buffers.get(i, (g, units, n), dt)
-            if i == 0 and has_bias:  # [kernelᵀ | bias] · [xᵀ; 1]
-                np.matmul(params[:, kt_idx], a, out=z)
+            if i == 0 and first_z is not None:
+                z = first_z
             else:
-                np.matmul(params[:, kt_idx[:, :fan_in]], a[..., :fan_in, :], out=z)
-                if has_bias:
-                    z += params[:, kt_idx[:, fan_in]][:, :, None]
+                z = buffers.get(i, (g, units, n), dt)
+                if i == 0 and has_bias:  # [kernelᵀ | bias] · [xᵀ; 1]
+                    np.matmul(params[:, kt_idx], a, out=z)
+                else:
+                    np.matmul(params[:, kt_idx[:, :fan_in]], a[..., :fan_in, :], out=z)
+                    if has_bias:
+                        z += params[:, kt_idx[:, fan_in]][:, :, None]
             if i == last:
                 return _output_losses(net, y, z)
-            a = net.activations[i].fn(z)
+            a = _activate(net.activations[i], z)
     raise AssertionError("unreachable: a network has at least one layer")
+
+
+def _activate(act, z: np.ndarray) -> np.ndarray:
+    """g(z), written over z when g is a NumPy ufunc (tanh): z is a buffer no one reads again, and a fresh
+    array of a chunk's size per layer costs a pass of page faults."""
+    if isinstance(act.fn, np.ufunc):
+        return act.fn(z, out=z)
+    return act.fn(z)
 
 
 _COLUMNS_LAYOUTS: dict = {}
@@ -603,7 +616,9 @@ class _PlainGrid:
 
 
 class _PlaneGrid:
-    """Planes: every parameter moves, so every layer runs in full (samples in columns)."""
+    """Planes: every parameter moves, so every layer runs in full (samples in columns) — but the first layer's
+    z is linear in θ, so on the plane it is [1, α, β] · [z₁(centre); z₁(d₁); z₁(d₂)]: three forward products
+    made once, then one matrix product per chunk instead of a batched product per point."""
 
     def __init__(self, landscape: Landscape, directions: np.ndarray, dtype: str):
         self.landscape, self.directions, self.dtype = landscape, directions, dtype
@@ -611,11 +626,23 @@ class _PlaneGrid:
         self.widest = max(landscape.layout.sizes[1:])
         self.buffers = _Buffers()
         self.basis = np.vstack([landscape.center, directions])  # θ = [1, α, β] · basis
+        cols = _columns_layout(landscape.layout)
+        kt, has_bias = cols.kernels_t[0], cols.has_bias[0]
+        fan_in = kt.shape[1] - has_bias
+        # z₁ of each basis vector in float64 (a direction's bias part is z₁'s too: PCA directions have one)
+        rows = landscape.inputs_with_ones if has_bias else landscape.inputs_with_ones[:fan_in]
+        self.units, self.n = kt.shape[0], rows.shape[1]
+        self.first_z = (self.basis[:, kt] @ rows).reshape(3, -1).astype(dtype)  # (3, units · n)
 
     def __call__(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
         ls = self.landscape
-        params = np.column_stack([np.ones_like(alpha), alpha, beta]) @ self.basis
-        losses = _forward_columns(ls.net, self.inputs, ls.y, params.astype(self.dtype), self.buffers)
+        coefficients = np.column_stack([np.ones_like(alpha), alpha, beta])
+        params = coefficients @ self.basis
+        g = params.shape[0]
+        first = self.buffers.get("first z", (g, self.units * self.n), self.dtype)
+        np.matmul(coefficients.astype(self.dtype), self.first_z, out=first)
+        losses = _forward_columns(ls.net, self.inputs, ls.y, params.astype(self.dtype), self.buffers,
+                                  first.reshape(g, self.units, self.n))
         return losses + ls.penalties(params) if ls.penalized else losses
 
 
@@ -711,7 +738,7 @@ class _SparseGrid:
                             z[:, j, :] += offs[slot] * (new[i] if i in new else self.inputs[layer][i])
                     if layer == last:
                         break
-                    a = net.activations[layer].fn(z)
+                    a = _activate(net.activations[layer], z)
                 losses = _output_losses(net, self.y, z)
         if self.landscape.penalized:
             losses = losses + self._penalty_change([np.asarray(o, dtype=float) for o in offsets])

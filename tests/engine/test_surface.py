@@ -120,6 +120,32 @@ def test_fast_paths_equal_the_plain_path(preset_or_loss, dtype, rtol):
         np.testing.assert_allclose(fast.loss, plain.loss, rtol=rtol, atol=rtol * 1e-2, err_msg=str(fast.names))
 
 
+@pytest.mark.parametrize("layers", [
+    [{"units": 4}, {"units": 3, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}],  # four inputs
+    [{"units": 2}, {"units": 3, "activation": "tanh", "use_bias": False}, {"units": 1, "activation": "sigmoid"}],
+    [{"units": 3}, {"units": 1, "activation": "sigmoid"}],  # no hidden layer: the first layer is the output
+    [{"units": 2}, {"units": 2, "activation": "relu", "use_bias": False},
+     {"units": 1, "activation": "sigmoid", "use_bias": False}],
+])
+def test_planes_made_from_the_first_layers_z_of_the_basis_are_J_at_those_weights(layers):
+    # the plane path builds the first layer's z from z₁ of the centre and of the two directions; a PCA
+    # plane's directions move the first layer's biases too (a random one's do not)
+    ins = layers[0]["units"]
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(30, ins))
+    y = (x.sum(axis=1, keepdims=True) > 0).astype(float)
+    spec = {"layers": layers, "loss": "binary_crossentropy", "seed": 2, "optimizer": {"learning_rate": 0.5},
+            "data": {"x": x.tolist(), "y": y.tolist()}}
+    tr = Trainer(from_dict(spec))
+    tr.step(15)
+    ls, traj = Landscape.of_trainer(tr), tr.timeline.trajectory()
+    for req in (SurfaceRequest.random_plane(seed=2, resolution=9), SurfaceRequest.pca_plane(resolution=9)):
+        result = compute_surface(replace(req, dtype="float64"), ls, traj)
+        _check_random_points(tr, result, 1e-10, 1e-12)
+        result32 = compute_surface(req, ls, traj)
+        _check_random_points(tr, result32, 1e-4, 1e-5)
+
+
 def test_chunk_size_does_not_change_the_surface():
     tr = _trainer("relu", "binary_crossentropy")
     ls = Landscape.of_trainer(tr)
