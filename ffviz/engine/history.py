@@ -202,3 +202,24 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, per_bin: int) -> tuple[np.ndarra
     index = np.concatenate([[0], pick[keep], np.arange(end, n)])
     fixed = 1 + int(keep.sum())
     return x[index], y[index], fixed
+
+
+def visible_path(points: np.ndarray, cells: tuple[float, float]) -> np.ndarray:
+    """The indices of a 2-D path's points worth drawing at a resolution of `cells` (a cell's width and height in
+    the path's units): the first point, every point that lies in another cell than the point before it, and the
+    last. A run that creeps within one cell for a thousand updates is drawn as the step into the cell and the
+    step out of it; every point returned is a point of the path, and the line through them is nowhere further
+    than about one cell from the path's. Non-finite points are kept (a drawing leaves them out)."""
+    points = np.asarray(points, dtype=float)
+    n = points.shape[0]
+    if n <= 2:
+        return np.arange(n)
+    cell = np.asarray(cells, dtype=float)
+    if not np.all(np.isfinite(cell) & (cell > 0)):
+        return np.arange(n)
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = np.floor((points - points[0]) / cell)
+    moved = np.ones(n, dtype=bool)
+    moved[1:] = np.any(q[1:] != q[:-1], axis=1)  # NaN ≠ NaN: a non-finite point stays
+    moved[-1] = True
+    return np.flatnonzero(moved)

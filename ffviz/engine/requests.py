@@ -10,7 +10,7 @@ ui/compute.py). `compute(cancelled)` may stop early, between chunks, when `cance
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -29,6 +29,9 @@ class Request:
     run_id: int
     step: int  # the update of the snapshot the request was made for
     serial: int = 0  # the snapshot's serial: several requests for one step stay in order
+    # Heavy enough to be answered in the compute process (engine/compute_process.py) when there is one: a
+    # class attribute, not a field
+    offload: ClassVar[bool] = False
 
     @property
     def key(self) -> tuple:
@@ -164,6 +167,7 @@ def _until_done(progresses, cancelled):
 class SurfaceViewRequest(Request):
     """A loss surface around the run's current weights, with the run's recorded path drawn on it."""
 
+    offload = True
     state: TrainerState = field(default=None, repr=False)
     surface: object = None  # engine.surface.SurfaceRequest
     trajectory: object = field(default=None, repr=False)  # engine.timeline.Trajectory, or None
@@ -205,6 +209,7 @@ class SliceViewRequest(Request):
 class RaceViewRequest(Request):
     """Optimizers or learning rates raced from the run's current state (engine/race.py)."""
 
+    offload = True
     state: TrainerState = field(default=None, repr=False)
     race: object = None  # engine.race.RaceRequest
 

@@ -99,6 +99,24 @@ def _serve(conn) -> None:
         return  # the worker's end closed (the window ended, however it ended): nothing left to train for
 
 
+def spawn(target, name: str):
+    """(our end of a pipe, the started process running target(their end)): a daemon in a fresh interpreter."""
+    ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of the window's Qt state (fork would)
+    ours, theirs = ctx.Pipe()
+    proc = ctx.Process(target=target, args=(theirs,), name=name, daemon=True)
+    # A spawned process imports the parent's main module first (to find pickled functions defined there),
+    # and runs it again if it is a script without an `if __name__ == "__main__"` guard: a user's script
+    # would open a second window. The targets need nothing from it; an empty stand-in is imported instead.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        proc.start()
+    finally:
+        sys.modules["__main__"] = main
+    theirs.close()
+    return ours, proc
+
+
 class TrainingProcess:
     """The handle on one training process. Used from one thread only.
 
@@ -109,19 +127,7 @@ class TrainingProcess:
 
     def __init__(self, abort=lambda: False):
         self._abort = abort
-        ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of the window's Qt state (fork would)
-        self._conn, theirs = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(theirs,), name="ffviz-training", daemon=True)
-        # A spawned process imports the parent's main module first (to find pickled functions defined there),
-        # and runs it again if it is a script without an `if __name__ == "__main__"` guard: a user's script
-        # would open a second window. _serve needs nothing from it; an empty stand-in is imported instead.
-        main = sys.modules["__main__"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            self._proc.start()
-        finally:
-            sys.modules["__main__"] = main
-        theirs.close()
+        self._conn, self._proc = spawn(_serve, "ffviz-training")
         self._ready = False
         self._started = time.perf_counter()
         self.running = False  # a run is out there

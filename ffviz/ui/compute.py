@@ -5,22 +5,33 @@ immutable data, so it needs no lock and no access to the run. Per channel only t
 computed; an older one still waiting is skipped, and one being computed is cancelled between its chunks.
 A Requester, one per view, remembers the latest request it made per channel and drops any other answer: an
 answer that arrives after the run moved on is never drawn.
+
+Heavy requests (`Request.offload`: loss surfaces, races) go on to a compute process (engine/compute_process.py),
+started at the first of them; the worker's thread then only waits on a pipe, and the window's painting no
+longer takes turns with the surface's Python for one interpreter lock. While that process starts, and for good
+if it cannot start or dies, they are answered on the thread as before: the same numbers, with the window less
+smooth.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from PySide6 import QtCore
 from PySide6.QtCore import Signal, Slot
 
+from ffviz.engine.compute_process import ComputeProcess
 from ffviz.engine.requests import Answer, Request, answer
+from ffviz.engine.training_process import ProcessGone
+
+log = logging.getLogger(__name__)
 
 
 class ComputeWorker(QtCore.QObject):
     answered = Signal(object)  # Answer
 
-    def __init__(self):
+    def __init__(self, use_process: bool = True):
         super().__init__()  # no parent: it is moved to its thread
         self._lock = threading.Lock()  # guards _latest, written from the GUI thread by submit_now
         self._latest: dict[str, Request] = {}
@@ -29,6 +40,8 @@ class ComputeWorker(QtCore.QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._work)
         self.stopping = False
+        self.use_process = use_process  # turned off for good when the process cannot start or dies
+        self._process: ComputeProcess | None = None
 
     def note(self, request: Request) -> None:
         """Record `request` as its channel's newest (from any thread), so a computation of an older one stops."""
@@ -51,12 +64,60 @@ class ComputeWorker(QtCore.QObject):
         for request in todo:
             if self._is_stale(request):
                 continue
-            result = answer(request, lambda r=request: self._is_stale(r))
+            result = self._answer(request)
             with self._lock:
                 if self._latest.get(request.channel) is request:
                     del self._latest[request.channel]
             if result is not None and not self.stopping:
                 self.answered.emit(result)
+
+    def _answer(self, request: Request) -> Answer | None:
+        def stale():
+            return self._is_stale(request)
+        process = self._ready_process() if request.offload else None
+        if process is not None:
+            try:
+                return process.compute(request, stale, abort=lambda: self.stopping)
+            except ProcessGone as exc:
+                if self.stopping:
+                    return None
+                self._give_up(str(exc))
+            except Exception as exc:  # noqa: BLE001 - a request that would not pickle: answered here
+                log.warning("a %s went unsent to the compute process (%s: %s); answered here",
+                            type(request).__name__, type(exc).__name__, exc)
+        return answer(request, stale)
+
+    def _ready_process(self) -> ComputeProcess | None:
+        """The compute process if it can take a request now (started at the first call); None: answer here."""
+        if not self.use_process or self.stopping:
+            return None
+        try:
+            if self._process is None:
+                self._process = ComputeProcess()
+            return self._process if self._process.ready() else None
+        except Exception as exc:  # noqa: BLE001 - ProcessGone, or the OS refused a process
+            self._give_up(str(exc))
+            return None
+
+    def _give_up(self, message: str) -> None:
+        log.warning("surfaces and races are computed in the window's process from now on: %s", message)
+        self.use_process = False
+        self.close_process()
+
+    @property
+    def process(self) -> ComputeProcess | None:
+        return self._process
+
+    def kill_process(self) -> None:
+        """End the compute process now, from any thread (the window is closing)."""
+        process = self._process
+        if process is not None:
+            process.kill()
+
+    def close_process(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.close()
 
 
 class ComputeThread(QtCore.QObject):
@@ -64,9 +125,9 @@ class ComputeThread(QtCore.QObject):
 
     submitted = Signal(object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, use_process: bool = True):
         super().__init__(parent)
-        self.worker = ComputeWorker()
+        self.worker = ComputeWorker(use_process)
         self.thread = QtCore.QThread()
         self.thread.setObjectName("ffviz-compute")
         self.worker.moveToThread(self.thread)
@@ -82,8 +143,12 @@ class ComputeThread(QtCore.QObject):
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         self.worker.stopping = True
+        self.worker.kill_process()  # a wait for its answer ends at once
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        ended = self.thread.wait(timeout_ms)
+        if ended:
+            self.worker.close_process()  # reaped; the thread that used it has ended
+        return ended
 
 
 class Requester:

@@ -1184,6 +1184,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._settings.sync()
 
     @property
+    def compute(self) -> ComputeThread:
+        """Where views' requests are answered (ui/compute.py)."""
+        return self._compute
+
+    @property
     def snapshot(self):
         """The snapshot drawn last (None before the first)."""
         return self._snapshot

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ffviz.engine import Trainer, load_preset
-from ffviz.engine.history import Envelope, Series, peak_decimate
+from ffviz.engine.history import Envelope, Series, peak_decimate, visible_path
 
 
 def test_envelope_is_exact_while_small_and_bin_means_when_large():
@@ -88,3 +88,26 @@ def test_thinning_leaves_short_curves_alone():
         np.testing.assert_array_equal(tx, x)
         np.testing.assert_array_equal(ty, y)
         assert fixed == 4
+
+
+def test_a_visible_path_keeps_every_point_that_enters_another_cell_and_nothing_in_between():
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(scale=0.01, size=(5000, 2)), axis=0)
+    walk[1234] = np.nan  # a point that did not compute stays (and the drawing leaves it out)
+    cells = (0.1, 0.08)
+    keep = visible_path(walk, cells)
+    assert keep[0] == 0 and keep[-1] == len(walk) - 1 and np.all(np.diff(keep) > 0) and 1234 in keep
+    cell = np.floor((walk - walk[0]) / cells)
+    # every point left out is in the cell of the last point kept before it: the line through the kept
+    # points passes through every cell the path visits, in order
+    last = -1
+    for i in range(len(walk)):
+        if i in set(keep.tolist()):
+            last = i
+        else:
+            assert np.array_equal(cell[i], cell[last]), i
+    assert len(keep) < len(walk) // 4  # a walk of small steps is drawn with far fewer points
+    creep = np.column_stack([np.linspace(0, 1e-6, 1000), np.zeros(1000)])
+    assert visible_path(creep, (1e-3, 1e-3)).tolist() == [0, 999]
+    assert visible_path(walk[:2], cells).tolist() == [0, 1]
+    assert len(visible_path(walk, (0.0, 1.0))) == len(walk)  # no cell size: everything

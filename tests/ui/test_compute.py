@@ -1,6 +1,9 @@
 """Requests answered off the GUI thread: the right numbers, only the newest request per channel computed, and
 answers that arrive after the run moved on are not taken."""
 
+import itertools
+import logging
+import os
 import threading
 from dataclasses import dataclass
 
@@ -10,6 +13,7 @@ import pytest
 from ffviz.engine import Trainer, load_preset
 from ffviz.engine.requests import Answer, Cancelled, GradientRequest, Request
 from ffviz.ui.compute import ComputeThread, Requester
+from tests.engine.test_compute_process import WhereAmI
 
 
 @pytest.fixture
@@ -87,3 +91,32 @@ def test_a_failing_request_is_one_line(compute, qtbot):
     compute.submit(Broken("x", 1, 0))
     qtbot.waitUntil(lambda: bool(got), timeout=5000)
     assert got[0][0].error == "internal error: ZeroDivisionError: division by zero"
+
+
+def test_heavy_requests_go_to_the_compute_process_and_come_home_when_it_dies(compute, qtbot, caplog):
+    got = collect(qtbot, compute)
+    serial = itertools.count()
+
+    def where() -> int:
+        n = len(got)
+        compute.submit(WhereAmI("where", 1, 0, next(serial)))
+        qtbot.waitUntil(lambda: len(got) > n, timeout=5000)
+        ans, on_gui_thread = got[-1]
+        assert ans.error is None and not on_gui_thread
+        return ans.value
+
+    # answered here while the process starts (started by the first), then there
+    for _ in range(300):
+        if where() != os.getpid():
+            break
+        qtbot.wait(20)
+    process = compute.worker.process
+    assert process is not None and where() == process._proc.pid
+    compute.submit(GradientRequest("tangent", 1, 0, 1, Trainer(load_preset("lecture")).state()))
+    qtbot.waitUntil(lambda: got[-1][0].request.channel == "tangent", timeout=5000)  # light: answered here
+    with caplog.at_level(logging.WARNING, logger="ffviz.ui.compute"):
+        process.kill()
+        assert where() == os.getpid()
+    assert not compute.worker.use_process and compute.worker.process is None
+    assert "computed in the window's process from now on" in caplog.text
+    assert where() == os.getpid()  # and stays here

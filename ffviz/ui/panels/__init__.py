@@ -1,6 +1,6 @@
 """Panels: the window's controls and its explanatory side panels (unlike views, they edit the run or explain it)."""
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 
 class WrappingLabel(QtWidgets.QLabel):
@@ -31,3 +31,51 @@ class WrappingLabel(QtWidgets.QLabel):
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             self.updateGeometry()  # the height it needs changed with the width
+
+
+class SteadyLabel(QtWidgets.QLabel):
+    """A label for numbers that change every frame: its size hints only grow (to the largest its texts have
+    needed, at the width it has when it wraps), so a number one digit longer or a line that wraps once more
+    does not lay the window out again every frame. Beside the gradient norms' numbers and under the loss
+    surface, that re-laid and repainted the plots 25 times a second (docs/benchmarks.md). `release()` lets
+    it fit its text again (a new run, another kind of text); a wrapping label also does when its width
+    changes."""
+
+    def __init__(self, parent=None, wrap: bool = False):
+        super().__init__(parent)
+        self.setWordWrap(wrap)
+        if wrap:
+            self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
+        self._held = {"min": QtCore.QSize(0, 0), "size": QtCore.QSize(0, 0)}
+        self._held_heights: dict[int, int] = {}
+
+    def _grow(self, which: str, hint: QtCore.QSize) -> QtCore.QSize:
+        if self.wordWrap() and self.width() >= 100 and self.text():  # laid out: what the text needs here
+            hint = QtCore.QSize(0 if which == "min" else hint.width(), self.heightForWidth(self.width()))
+        self._held[which] = held = self._held[which].expandedTo(hint)
+        return QtCore.QSize(held)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return self._grow("min", super().minimumSizeHint())
+
+    def heightForWidth(self, width: int) -> int:
+        # what a layout asks a wrapping label for, rather than its size hints: held per width
+        # (layouts ask at other widths too, when they work out their minimum)
+        if len(self._held_heights) > 64:
+            self._held_heights.clear()
+        held = self._held_heights[width] = max(self._held_heights.get(width, 0), super().heightForWidth(width))
+        return held
+
+    def sizeHint(self) -> QtCore.QSize:
+        return self._grow("size", super().sizeHint())
+
+    def release(self) -> None:
+        """Fit the text again from now on (it may shrink)."""
+        self._held = {"min": QtCore.QSize(0, 0), "size": QtCore.QSize(0, 0)}
+        self._held_heights: dict[int, int] = {}
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.wordWrap() and event.size().width() != event.oldSize().width():
+            self.release()  # at another width the text needs another height

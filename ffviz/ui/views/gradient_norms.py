@@ -22,6 +22,7 @@ from ffviz.engine.insight import (PLAIN_STEPS, TwinRequest, frozen_reason, layer
 from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
+from ffviz.ui.panels import SteadyLabel
 from ffviz.ui.pgkit import log_range, log_ticks, set_label, set_title, step_ceil, style_axes
 from ffviz.ui.views import Staleness, seen
 
@@ -116,17 +117,18 @@ class GradientNormView(QtWidgets.QWidget):
         # It takes the height the numbers leave (its own wish is ignored), so a 4:3 still has room for all.
         self.plot_widget.setMinimumHeight(100)
         self.plot_widget.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
-        self.headline_label = QtWidgets.QLabel()
+        # Steady: the numbers change every frame, and a line that wraps once more or a digit more would
+        # lay the dock out again every frame
+        self.headline_label = SteadyLabel(wrap=True)
         self.headline_label.setObjectName("layerSpread")
         self.headline_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.headline_label.setWordWrap(True)
         lay.addWidget(self.headline_label)
         lay.addWidget(self.plot_widget, 1)
         self._lines: list[pg.PlotDataItem] = []  # built when the number of layers changes, updated in place
         self._twin_lines: list[pg.PlotDataItem] = []
         self._ranges = None
 
-        self.values_label = QtWidgets.QLabel()
+        self.values_label = SteadyLabel()
         self.values_label.setObjectName("layerValues")
         self.values_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         # Under the plots, a column per layer: its name in its line's colour (the legend) and its value now,
@@ -219,6 +221,7 @@ class GradientNormView(QtWidgets.QWidget):
         if key not in dict(MEASURES):
             raise ValueError(f"measure must be one of {[k for k, _ in MEASURES]}, not {key!r}")
         self._measure = key
+        self.headline_label.release()
         i = [k for k, _ in MEASURES].index(key)
         if self.measure_combo.currentIndex() != i:
             self.measure_combo.setCurrentIndex(i)
@@ -342,6 +345,7 @@ class GradientNormView(QtWidgets.QWidget):
         # connect="finite": a stretch where a layer has no gradient at all (0: nothing to draw on a log axis)
         # is a gap, not a straight line across it
         self._lines = [pg.PlotDataItem(connect="finite") for _ in range(n)]
+        self.values_label.release()  # another number of columns
         self._twin_lines = [pg.PlotDataItem(connect="finite") for _ in range(n)]
         for item in self._lines:
             self.plot.addItem(item)

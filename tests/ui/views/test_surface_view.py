@@ -525,3 +525,29 @@ def test_a_step_too_small_for_the_digits_shown_labels_one_point_not_two(qtbot):
     canvas.show_point(tiny)
     assert canvas.current_label.isVisible() and not canvas.next_label.isVisible()
     assert canvas.current_label.toPlainText() == "(0.350, 0.400)"
+
+
+def test_a_long_path_is_drawn_through_every_cell_it_visits_and_its_dots_share_brushes(qtbot):
+    from ffviz.engine.history import visible_path
+    from ffviz.engine.surface import Landscape, SurfaceRequest, compute_surface
+    from ffviz.ui.views.surface.canvas import PATH_CELLS, SurfaceCanvas
+    tr = Trainer(load_preset("circle"))
+    tr.step(3000)
+    traj = tr.timeline.trajectory()
+    res = compute_surface(SurfaceRequest.two_weights(0, 3, resolution=21), Landscape.of_trainer(tr), traj)
+    canvas = SurfaceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 500)
+    canvas.show_result(res)
+    cells = ((res.a[-1] - res.a[0]) / PATH_CELLS, (res.b[-1] - res.b[0]) / PATH_CELLS)
+    keep = visible_path(res.path, cells)
+    for line in canvas.path_lines:
+        np.testing.assert_array_equal(line.xData, res.path[keep, 0])
+        np.testing.assert_array_equal(line.yData, res.path[keep, 1])
+    assert line.xData[0] == res.path[0, 0] and line.yData[-1] == res.path[-1, 1]
+    brushes = canvas.path_points.data["brush"]
+    colors = canvas.colors_of(res.path_loss[::int(np.ceil(len(res.path) / 200))])
+    assert [b.color().getRgb() for b in brushes] == [c.getRgb() for c in colors]
+    canvas.show_result(res)
+    again = canvas.path_points.data["brush"]
+    assert all(a is b for a, b in zip(brushes, again))  # the same brush objects: symbols rendered once

@@ -17,12 +17,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Signal
 
 from ffviz.engine.contour import iso_segments
+from ffviz.engine.history import peak_decimate, visible_path
 from ffviz.ui import format as fmt
 from ffviz.ui import theme as themes
 from ffviz.ui.pgkit import Sample, ScreenCache, log_ticks, no_si_prefix, repaint_one_rect, set_label, set_title, \
     style_axes, style_legend
 
 LEVELS = 12  # level curves drawn over the heatmap
+PATH_CELLS = 2000  # the path is drawn to 1/2000 of the map's width and height (a pixel of a 2000-pixel map)
 LOG_AUTO = 30.0  # "auto" colours are logarithmic when the largest J is this many times the smallest
 WHITE, BLACK = QtGui.QColor(255, 255, 255), QtGui.QColor(0, 0, 0)
 STEP_COLOR = QtGui.QColor(255, 64, 129)  # the −η∇J arrow: apart from every viridis colour, light or dark
@@ -122,9 +124,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.contours)
         # The map and its level curves change once per surface, the path and markers every frame: keep the
         # first two as pixmaps so a frame repaints a few lines, not thousands of segments.
-        for item in (self.image, self.contours):
+        self.path_lines = halo_curve(2)  # the path too: it changes with the surface
+        for item in (self.image, self.contours, *self.path_lines):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.path_lines = halo_curve(2)
         self.tail_lines = halo_curve(2)  # the run since the surface was computed
         self.step_lines = halo_curve(6)
         for item in self.path_lines + self.tail_lines + self.step_lines:
@@ -182,6 +184,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             style_axes(plot, theme)
         lut = theme.sequential_lut
         self._lut = lut
+        self._brushes = None
         self.color_bar.setColorMap(pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut))
         bar_axis = self.color_bar.axis
         bar_axis.setPen(pg.mkPen(P.foreground))
@@ -303,16 +306,26 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         db = (b[-1] - b[0]) / max(1, b.size - 1)
         self.contours.setData(a[0] + (x - 0.5) * da, b[0] + (y - 0.5) * db, connect="pairs")
 
-    def colors_of(self, loss) -> list[QtGui.QColor]:
-        """The heatmap's colour of each J (so a point coloured by its true J matches the surface where they agree)."""
+    def _lut_rows(self, loss) -> np.ndarray:
+        """The map's colour (a row of its lookup table) of each J."""
         loss = np.asarray(loss, float)
         lo, hi = self._levels
         with np.errstate(all="ignore"):
             v = np.log10(np.maximum(loss, 10 ** lo)) if self.log else loss
             t = np.clip((v - lo) / (hi - lo), 0.0, 1.0)
         t = np.where(np.isfinite(t), t, 1.0)
-        rows = self._lut[np.round(t * (len(self._lut) - 1)).astype(int)]
-        return [QtGui.QColor(int(r), int(g), int(b_)) for r, g, b_, _ in rows]
+        return np.round(t * (len(self._lut) - 1)).astype(int)
+
+    def colors_of(self, loss) -> list[QtGui.QColor]:
+        """The heatmap's colour of each J (so a point coloured by its true J matches the surface where they agree)."""
+        return [QtGui.QColor(int(r), int(g), int(b_)) for r, g, b_, _ in self._lut[self._lut_rows(loss)]]
+
+    def brushes_of(self, loss) -> list[QtGui.QBrush]:
+        """colors_of's colours as brushes, one QBrush per colour of the map: pyqtgraph renders a dot's symbol
+        once per brush object, so 200 fresh brushes a surface cost 6 ms and these cost it once."""
+        if self._brushes is None or len(self._brushes) != len(self._lut):
+            self._brushes = [pg.mkBrush(QtGui.QColor(int(r), int(g), int(b_))) for r, g, b_, _ in self._lut]
+        return [self._brushes[i] for i in self._lut_rows(loss)]
 
     def _draw_path(self, result) -> None:
         if result.path is None or len(result.path) == 0:
@@ -322,12 +335,17 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             self.start_point.setData([])
             return
         path = np.asarray(result.path, float)
+        # A long run's path has tens of thousands of points, most a fraction of a pixel from the one before:
+        # drawn, only the points that enter a new cell of 1/PATH_CELLS of the grid's width and height (drawing
+        # 20,000 segments took 20 ms a paint).
+        cells = ((result.a[-1] - result.a[0]) / PATH_CELLS, (result.b[-1] - result.b[0]) / PATH_CELLS)
+        drawn = path[visible_path(path, cells)]
         for item in self.path_lines:
-            item.setData(path[:, 0], path[:, 1])
+            item.setData(drawn[:, 0], drawn[:, 1])
         # at most ~200 dots: more would hide the surface under them
         every = max(1, int(math.ceil(len(path) / 200)))
         idx = np.arange(0, len(path), every)
-        self.path_points.setData(pos=path[idx], brush=[pg.mkBrush(c) for c in self.colors_of(result.path_loss[idx])])
+        self.path_points.setData(pos=path[idx], brush=self.brushes_of(result.path_loss[idx]))
         self.start_point.setData(pos=path[:1])
 
     def _draw_strip(self, result) -> None:
@@ -342,8 +360,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self._show_strip()
         steps = np.asarray(result.path_steps, float)
         true, under = np.asarray(result.path_loss, float), np.asarray(result.path_surface_loss, float)
-        self.strip_true.setData(steps, true)
-        self.strip_surface.setData(steps, under)
+        per_bin = len(steps) // PATH_CELLS  # the strip is at most PATH_CELLS pixels wide: its extremes per pixel
+        self.strip_true.setData(*peak_decimate(steps, true, per_bin)[:2])
+        self.strip_surface.setData(*peak_decimate(steps, under, per_bin)[:2])
         both = np.concatenate([true[np.isfinite(true)], under[np.isfinite(under)]])
         lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
         pad = 0.08 * (hi - lo) if hi > lo else 0.5

@@ -31,6 +31,7 @@ from ffviz.engine.requests import RaceViewRequest, SliceViewRequest, SurfacePoin
 from ffviz.engine.surface import PREVIEW_RESOLUTION, SliceRequest, SurfaceRequest
 from ffviz.errors import FfvizError
 from ffviz.ui import format as fmt
+from ffviz.ui.panels import SteadyLabel
 from ffviz.ui import theme as themes
 from ffviz.ui.lecture import LectureOptions
 from ffviz.ui.views import Staleness, in_view
@@ -133,8 +134,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         self.race_button = QtWidgets.QPushButton("Race…")
         self.race_button.setToolTip("Run several learning rates or optimizers from here and draw their paths")
         self.recompute_button = QtWidgets.QPushButton("Recompute")
-        self.state_label = QtWidgets.QLabel("")
-        self.state_label.setWordWrap(True)
+        self.state_label = SteadyLabel(wrap=True)  # "computing…" and the finished surface's line: one height
         # Two short rows, not one long one: the dock shares its width with the boundary and must not
         # squeeze the diagram beside it.
         for box in (self.mode_box, self.first_box, self.second_box, self.scale_box):
@@ -320,6 +320,7 @@ class LossSurfaceView(QtWidgets.QWidget):
         if mode == self._mode:
             return
         self._mode = mode
+        self.state_label.release()
         self._show_page()
         self._update_controls()
         if self._snap is not None and self._layout is not None:
