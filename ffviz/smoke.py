@@ -4,8 +4,8 @@ library or module shows only when the window is made, draws or trains.
 It builds the main window offscreen on the default preset and drives it as a user would, through the window's
 signals only: a few updates, one phase, half a second of play (which starts the training process), pause; then
 it draws every view once by exporting PNG and SVG, and closes the window. A spawned process of this same program
-also answers a round trip, so a bundle that cannot start its training process fails here rather than in a
-lecture. One line out, exit status 0 when all is well; one line and status 1 on any failure (FFVIZ_DEBUG=1
+also answers a round trip, and a compute process (where the window computes loss surfaces) computes a surface
+equal to one computed here, so a bundle that cannot start its processes fails here rather than in a lecture. One line out, exit status 0 when all is well; one line and status 1 on any failure (FFVIZ_DEBUG=1
 shows the traceback). The whole run is bounded by TIME_LIMIT_S, so a hang fails CI instead of blocking it.
 
 Only the window's public surface is used (MainWindow(config), its command signals, `snapshot`,
@@ -124,6 +124,7 @@ def _smoke_test(start: float) -> str:
                        and window.snapshot.trace.step == after + 1, "one phase step did not show")
 
             training = _play(window, wait)
+            _surface_in_compute_process(wait)
 
             window.pause_requested.emit()
             wait.quiet(lambda: window.snapshot, "training did not stop after pause")
@@ -143,8 +144,8 @@ def _smoke_test(start: float) -> str:
             raise SmokeFailure("the training process was still running after the window closed")
         probe.check(wait)
         problems.check()
-    return (f"{STEPS} updates, phase step, {PLAY_S:g} s of play in a training process, "
-            f"{rendered} files rendered")
+    return (f"{STEPS} updates, phase step, {PLAY_S:g} s of play in a training process, a loss surface from the "
+            f"compute process, {rendered} files rendered")
 
 
 class _Problems:
@@ -254,6 +255,44 @@ def _play(window, wait: _Waiter) -> list:
     if not seen:
         raise SmokeFailure("playing as fast as it goes started no training process")
     return list(seen.values())
+
+
+def _surface_in_compute_process(wait: _Waiter) -> None:
+    """A loss surface computed in a compute process of this program equals the same surface computed here."""
+    import numpy
+
+    from ffviz.engine import DEFAULT_PRESET, Trainer, load_preset
+    from ffviz.engine.compute_process import ComputeProcess
+    from ffviz.engine.requests import SurfaceViewRequest, answer
+    from ffviz.engine.surface import SurfaceRequest
+    from ffviz.engine.training_process import ProcessGone
+    trainer = Trainer(load_preset(DEFAULT_PRESET))
+    trainer.step(STEPS)
+    request = SurfaceViewRequest("surface", trainer.run_id, trainer.step_count, 0, trainer.state(),
+                                 SurfaceRequest.random_plane(resolution=11), trainer.timeline.trajectory())
+    process = ComputeProcess()
+
+    def started() -> bool:
+        try:
+            return process.ready()
+        except ProcessGone:
+            return True  # gone: ready() says so again below
+
+    try:
+        wait.spin(started, WAIT_S)
+        if not process.ready():
+            raise SmokeFailure(f"the compute process did not start within {WAIT_S:g} s")
+        there = process.compute(request)
+    except ProcessGone as exc:
+        raise SmokeFailure(str(exc)) from None
+    finally:
+        process.close()
+    here = answer(request)
+    if there is None or there.error is not None or here.error is not None:
+        raise SmokeFailure("the compute process gave no surface: "
+                           f"{there.error if there is not None else 'no answer'}")
+    if not numpy.array_equal(there.value.loss, here.value.loss, equal_nan=True):
+        raise SmokeFailure("the compute process's surface differs from the one computed here")
 
 
 def _wait_ended(processes: list, wait: _Waiter) -> bool:

@@ -52,7 +52,8 @@ def test_smoke_test_passes_and_says_what_it_checked():
     assert line.startswith(PASSED)
     # 14 files: the diagram, boundary, curves, surface, chain rule, vanishing gradients and activation
     # gallery, PNG and SVG each
-    for part in ("7 updates", "phase step", "training process", "14 files rendered"):
+    for part in ("7 updates", "phase step", "training process", "a loss surface from the compute process",
+                 "14 files rendered"):
         assert part in line, line
 
 
@@ -113,3 +114,11 @@ def test_smoke_test_takes_no_arguments():
                          env=_env(), timeout=60)
     assert res.returncode == 2
     assert _one_failure_line(res).startswith(FAILED + "--smoke-test takes no arguments")
+
+
+def test_a_compute_process_that_gives_no_surface_fails(tmp_path):
+    res = _run_broken(tmp_path, """
+        from ffviz.engine.compute_process import ComputeProcess
+        ComputeProcess.compute = lambda self, request, *args, **kwargs: None
+    """)
+    assert "the compute process gave no surface" in _one_failure_line(res)
