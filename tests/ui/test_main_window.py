@@ -204,6 +204,33 @@ def test_closing_while_the_training_process_runs_ends_it_promptly(make_window, q
     assert not win._worker_thread.thread.isRunning() and not process.is_alive()
 
 
+def test_closing_while_the_compute_process_computes_a_surface_ends_it_promptly(make_window, qtbot):
+    from ffviz.engine import Trainer, load_preset
+    from ffviz.engine.requests import SurfaceViewRequest
+    from ffviz.engine.surface import SurfaceRequest
+    from tests.engine.test_compute_process import WhereAmI
+    win = make_window("circle")
+    worker = win.compute.worker
+    got = []
+    worker.answered.connect(got.append)
+    for serial in range(300):  # the first are answered on the thread while the process starts
+        win.compute.submit(WhereAmI("where", 1, 0, serial))
+        qtbot.waitUntil(lambda: len(got) > serial, timeout=TIMEOUT)
+        if got[-1].value != os.getpid():
+            break
+        qtbot.wait(20)
+    process = worker.process._proc
+    assert got[-1].value == process.pid
+    tr = Trainer(load_preset("circle"))
+    slow = SurfaceRequest.two_weights(0, 3, resolution=401, method="plain")  # seconds of work there
+    win.compute.submit(SurfaceViewRequest("surface", tr.run_id, 0, 1, tr.state(), slow))
+    qtbot.wait(200)
+    t0 = time.perf_counter()
+    win.close()
+    assert time.perf_counter() - t0 < 1.0
+    assert not win.compute.thread.isRunning() and not process.is_alive()
+
+
 def test_ctrl_c_in_the_terminal_closes_the_window_as_a_user_would(make_window, qtbot, settings):
     """Qt's loop runs in C++: without the wakeup socket, Python would handle Ctrl+C only at the next event."""
     win = make_window("circle")
