@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 class ComputeWorker(QtCore.QObject):
     answered = Signal(object)  # Answer
+    fell_back = Signal(str)  # the compute process could not start or died: why, in one line
 
     def __init__(self, use_process: bool = True):
         super().__init__()  # no parent: it is moved to its thread
@@ -100,9 +101,11 @@ class ComputeWorker(QtCore.QObject):
             return None
 
     def _give_up(self, message: str) -> None:
-        log.warning("surfaces and races are computed in the window's process from now on: %s", message)
+        line = f"loss surfaces and races are computed in the window's process from now on: {message}"
+        log.warning("%s", line)
         self.use_process = False
         self.close_process()
+        self.fell_back.emit(line)
 
     @property
     def process(self) -> ComputeProcess | None:

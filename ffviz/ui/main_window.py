@@ -583,6 +583,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.surface_view.parameters_requested.connect(self.parameters_requested)
         self.surface_view.freeze_requested.connect(self._on_freeze_requested)
         self._compute.worker.answered.connect(self._on_answer)
+        self._compute.worker.fell_back.connect(self._on_compute_fell_back)  # a method: queued to this thread
 
         self.controls.config_requested.connect(self.config_requested)
         self.controls.preset_requested.connect(self.preset_requested)
@@ -764,6 +765,11 @@ class MainWindow(QtWidgets.QMainWindow):
                 view.show_answer(ans)
 
     @Slot(str)
+    @Slot(str)
+    def _on_compute_fell_back(self, line: str) -> None:
+        # the window works on without its compute process, less smoothly while surfaces compute: said once
+        self.statusBar().showMessage(f"⚠ {line}", 10000)
+
     def _on_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"⚠ {message}", 10000)
         self.notice.show_error(message)

@@ -114,9 +114,13 @@ def test_heavy_requests_go_to_the_compute_process_and_come_home_when_it_dies(com
     assert process is not None and where() == process._proc.pid
     compute.submit(GradientRequest("tangent", 1, 0, 1, Trainer(load_preset("lecture")).state()))
     qtbot.waitUntil(lambda: got[-1][0].request.channel == "tangent", timeout=5000)  # light: answered here
+    said = []
+    compute.worker.fell_back.connect(said.append)
     with caplog.at_level(logging.WARNING, logger="ffviz.ui.compute"):
         process.kill()
         assert where() == os.getpid()
+    qtbot.waitUntil(lambda: bool(said), timeout=5000)
+    assert len(said) == 1 and said[0].startswith("loss surfaces and races are computed in the window's process")
     assert not compute.worker.use_process and compute.worker.process is None
     assert "computed in the window's process from now on" in caplog.text
     assert where() == os.getpid()  # and stays here

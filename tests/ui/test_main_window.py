@@ -204,23 +204,41 @@ def test_closing_while_the_training_process_runs_ends_it_promptly(make_window, q
     assert not win._worker_thread.thread.isRunning() and not process.is_alive()
 
 
-def test_closing_while_the_compute_process_computes_a_surface_ends_it_promptly(make_window, qtbot):
-    from ffviz.engine import Trainer, load_preset
-    from ffviz.engine.requests import SurfaceViewRequest
-    from ffviz.engine.surface import SurfaceRequest
+def _in_compute_process(win, qtbot) -> list:
+    """Ask until heavy requests are answered in the window's compute process; the answers so far."""
     from tests.engine.test_compute_process import WhereAmI
-    win = make_window("circle")
-    worker = win.compute.worker
     got = []
-    worker.answered.connect(got.append)
+    win.compute.worker.answered.connect(got.append)
     for serial in range(300):  # the first are answered on the thread while the process starts
         win.compute.submit(WhereAmI("where", 1, 0, serial))
         qtbot.waitUntil(lambda: len(got) > serial, timeout=TIMEOUT)
         if got[-1].value != os.getpid():
             break
         qtbot.wait(20)
-    process = worker.process._proc
-    assert got[-1].value == process.pid
+    assert got[-1].value == win.compute.worker.process._proc.pid
+    return got
+
+
+def test_a_compute_process_that_dies_is_said_in_the_status_bar_and_surfaces_go_on(make_window, qtbot):
+    from tests.engine.test_compute_process import WhereAmI
+    win = make_window("circle")
+    got = _in_compute_process(win, qtbot)
+    win.compute.worker.process.kill()
+    win.compute.submit(WhereAmI("where", 1, 0, 1000))
+    qtbot.waitUntil(lambda: got[-1].request.serial == 1000, timeout=TIMEOUT)
+    assert got[-1].value == os.getpid()  # answered here
+    qtbot.waitUntil(lambda: "computed in the window's process" in win.statusBar().currentMessage(),
+                    timeout=TIMEOUT)
+    assert win.statusBar().currentMessage().startswith("⚠ loss surfaces and races")
+
+
+def test_closing_while_the_compute_process_computes_a_surface_ends_it_promptly(make_window, qtbot):
+    from ffviz.engine import Trainer, load_preset
+    from ffviz.engine.requests import SurfaceViewRequest
+    from ffviz.engine.surface import SurfaceRequest
+    win = make_window("circle")
+    _in_compute_process(win, qtbot)
+    process = win.compute.worker.process._proc
     tr = Trainer(load_preset("circle"))
     slow = SurfaceRequest.two_weights(0, 3, resolution=401, method="plain")  # seconds of work there
     win.compute.submit(SurfaceViewRequest("surface", tr.run_id, 0, 1, tr.state(), slow))
