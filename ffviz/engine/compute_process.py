@@ -1,9 +1,9 @@
 """Where heavy requests are answered (loss surfaces, races: `Request.offload`): a compute process of its own.
 
-A surface is NumPy in chunks with Python between them. On the window's compute thread it took turns with
-pyqtgraph's painting for one interpreter lock, and the window stalled for up to 0.2 s while surfaces computed
-(docs/benchmarks.md, "The loss surface"). In the compute process it runs in another interpreter; the compute
-thread only waits on a pipe, which lets go of the lock.
+A surface is NumPy in chunks with Python between them. On the window's compute thread it takes turns with
+pyqtgraph's painting for one interpreter lock, and the window stalls while surfaces compute (docs/benchmarks.md,
+"The loss surface"). In the compute process it runs in another interpreter; the compute thread only waits on a
+pipe, which lets go of the lock.
 
 Messages (pickled by multiprocessing, between processes of this program only; nothing is read from a file):
     to the process:  ("compute", serial, pickled request) · ("cancel", serial) · None (exit)

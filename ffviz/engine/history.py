@@ -193,7 +193,9 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, per_bin: int) -> tuple[np.ndarra
         return x, y, max(n - 1, 0)
     end = 1 + bins * per_bin
     runs = y[1:end].reshape(bins, per_bin)
-    lo, hi = runs.argmin(axis=1), runs.argmax(axis=1)
+    # argmin and argmax pick a NaN where there is one: a bin keeps its finite extremes (all NaN: its first)
+    lo = np.where(np.isnan(runs), np.inf, runs).argmin(axis=1)
+    hi = np.where(np.isnan(runs), -np.inf, runs).argmax(axis=1)
     first, second = np.minimum(lo, hi), np.maximum(lo, hi)
     start = 1 + np.arange(bins) * per_bin
     pick = np.column_stack([start + first, start + second])

@@ -25,6 +25,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import time
 import types
 from dataclasses import dataclass
@@ -99,6 +100,9 @@ def _serve(conn) -> None:
         return  # the worker's end closed (the window ended, however it ended): nothing left to train for
 
 
+_SPAWNING = threading.Lock()  # the training worker's thread and the compute thread both spawn
+
+
 def spawn(target, name: str):
     """(our end of a pipe, the started process running target(their end)): a daemon in a fresh interpreter."""
     ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of the window's Qt state (fork would)
@@ -107,12 +111,14 @@ def spawn(target, name: str):
     # A spawned process imports the parent's main module first (to find pickled functions defined there),
     # and runs it again if it is a script without an `if __name__ == "__main__"` guard: a user's script
     # would open a second window. The targets need nothing from it; an empty stand-in is imported instead.
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        proc.start()
-    finally:
-        sys.modules["__main__"] = main
+    # Under a lock: two threads swapping at once would leave the stand-in in place of the real module.
+    with _SPAWNING:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            proc.start()
+        finally:
+            sys.modules["__main__"] = main
     theirs.close()
     return ours, proc
 

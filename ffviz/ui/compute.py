@@ -83,9 +83,13 @@ class ComputeWorker(QtCore.QObject):
                 if self.stopping:
                     return None
                 self._give_up(str(exc))
-            except Exception as exc:  # noqa: BLE001 - a request that would not pickle: answered here
-                log.warning("a %s went unsent to the compute process (%s: %s); answered here",
-                            type(request).__name__, type(exc).__name__, exc)
+                # Not computed again here: it may be what ended the process (memory, a crash in BLAS).
+                # The next request is answered on this thread.
+                return Answer(request, error=f"the compute process ended while computing this ({exc}); "
+                                             "asked again, it is computed in the window's process")
+            except Exception as exc:  # noqa: BLE001 - a request or answer that would not (un)pickle
+                log.warning("a %s could not go to or come back from the compute process (%s: %s); "
+                            "answered here", type(request).__name__, type(exc).__name__, exc)
         return answer(request, stale)
 
     def _ready_process(self) -> ComputeProcess | None:
@@ -95,6 +99,8 @@ class ComputeWorker(QtCore.QObject):
         try:
             if self._process is None:
                 self._process = ComputeProcess()
+            elif self._process.ready() and not self._process.alive:  # ended between two requests
+                raise ProcessGone("the compute process ended")
             return self._process if self._process.ready() else None
         except Exception as exc:  # noqa: BLE001 - ProcessGone, or the OS refused a process
             self._give_up(str(exc))

@@ -765,11 +765,11 @@ class MainWindow(QtWidgets.QMainWindow):
                 view.show_answer(ans)
 
     @Slot(str)
-    @Slot(str)
     def _on_compute_fell_back(self, line: str) -> None:
         # the window works on without its compute process, less smoothly while surfaces compute: said once
         self.statusBar().showMessage(f"⚠ {line}", 10000)
 
+    @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"⚠ {message}", 10000)
         self.notice.show_error(message)

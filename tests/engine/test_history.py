@@ -111,3 +111,11 @@ def test_a_visible_path_keeps_every_point_that_enters_another_cell_and_nothing_i
     assert visible_path(creep, (1e-3, 1e-3)).tolist() == [0, 999]
     assert visible_path(walk[:2], cells).tolist() == [0, 1]
     assert len(visible_path(walk, (0.0, 1.0))) == len(walk)  # no cell size: everything
+
+
+def test_peak_decimation_keeps_a_bins_finite_extremes_beside_a_nan():
+    y = np.array([0.0, 5.0, np.nan, 1.0, 9.0, 3.0, np.nan, np.nan, np.nan, 2.0])
+    x = np.arange(y.size, dtype=float)
+    tx, ty, _ = peak_decimate(x, y, 4)  # bins: 1–4 and 5–8, then the last point
+    assert tx.tolist() == [0, 3, 4, 5, 9]  # 1.0 and 9.0 from the first bin; the second: its finite 3.0
+    assert ty[1:3].tolist() == [1.0, 9.0]

@@ -232,3 +232,33 @@ def test_every_preset_goes_on_identically_from_its_state(preset):
         tr.step(40)
     assert same_state(a.state(), b.state())
     np.testing.assert_array_equal(a.history().batch_loss[-40:], b.history().batch_loss[-40:])
+
+
+def _answer_and_exit(conn):
+    conn.send("up")
+    conn.close()
+
+
+def test_two_threads_spawning_at_once_leave_the_main_module_in_place():
+    import sys
+    import threading
+
+    from ffviz.engine.training_process import spawn
+    main = sys.modules["__main__"]
+    started = []
+
+    def spawn_some():
+        for _ in range(4):
+            started.append(spawn(_answer_and_exit, "ffviz-test"))
+
+    threads = [threading.Thread(target=spawn_some) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sys.modules["__main__"] is main
+    for conn, proc in started:
+        assert conn.poll(30) and conn.recv() == "up"
+        proc.join(10)
+        conn.close()
+    assert len(started) == 8

@@ -118,9 +118,36 @@ def test_heavy_requests_go_to_the_compute_process_and_come_home_when_it_dies(com
     compute.worker.fell_back.connect(said.append)
     with caplog.at_level(logging.WARNING, logger="ffviz.ui.compute"):
         process.kill()
-        assert where() == os.getpid()
+        qtbot.waitUntil(lambda: not process.alive, timeout=5000)
+        assert where() == os.getpid()  # gone between two requests: the next is answered here
     qtbot.waitUntil(lambda: bool(said), timeout=5000)
     assert len(said) == 1 and said[0].startswith("loss surfaces and races are computed in the window's process")
     assert not compute.worker.use_process and compute.worker.process is None
     assert "computed in the window's process from now on" in caplog.text
     assert where() == os.getpid()  # and stays here
+
+
+def test_a_request_the_compute_process_died_computing_is_an_error_and_the_next_is_answered_here(compute, qtbot):
+    from ffviz.engine.requests import SurfaceViewRequest
+    from ffviz.engine.surface import SurfaceRequest
+    got = collect(qtbot, compute)
+    for serial in range(300):  # until the process answers
+        compute.submit(WhereAmI("where", 1, 0, serial))
+        qtbot.waitUntil(lambda: len(got) > serial, timeout=5000)
+        if got[-1][0].value != os.getpid():
+            break
+        qtbot.wait(20)
+    process = compute.worker.process
+    tr = Trainer(load_preset("circle"))
+    slow = SurfaceRequest.two_weights(0, 3, resolution=401, method="plain")  # seconds of work there
+    compute.submit(SurfaceViewRequest("surface", tr.run_id, 0, 1, tr.state(), slow))
+    qtbot.wait(300)
+    n = len(got)
+    process.kill()  # as an out-of-memory kill would, in the middle of it
+    qtbot.waitUntil(lambda: len(got) > n, timeout=5000)
+    ans = got[-1][0]
+    assert ans.request.channel == "surface" and ans.value is None
+    assert ans.error.startswith("the compute process ended while computing this")  # not run again here
+    compute.submit(WhereAmI("where", 1, 0, 999))
+    qtbot.waitUntil(lambda: got[-1][0].request.serial == 999, timeout=5000)
+    assert got[-1][0].value == os.getpid() and not compute.worker.use_process

@@ -223,7 +223,9 @@ def test_a_compute_process_that_dies_is_said_in_the_status_bar_and_surfaces_go_o
     from tests.engine.test_compute_process import WhereAmI
     win = make_window("circle")
     got = _in_compute_process(win, qtbot)
-    win.compute.worker.process.kill()
+    process = win.compute.worker.process
+    process.kill()
+    qtbot.waitUntil(lambda: not process.alive, timeout=TIMEOUT)
     win.compute.submit(WhereAmI("where", 1, 0, 1000))
     qtbot.waitUntil(lambda: got[-1].request.serial == 1000, timeout=TIMEOUT)
     assert got[-1].value == os.getpid()  # answered here

@@ -36,10 +36,9 @@ class WrappingLabel(QtWidgets.QLabel):
 class SteadyLabel(QtWidgets.QLabel):
     """A label for numbers that change every frame: its size hints only grow (to the largest its texts have
     needed, at the width it has when it wraps), so a number one digit longer or a line that wraps once more
-    does not lay the window out again every frame. Beside the gradient norms' numbers and under the loss
-    surface, that re-laid and repainted the plots 25 times a second (docs/benchmarks.md). `release()` lets
-    it fit its text again (a new run, another kind of text); a wrapping label also does when its width
-    changes."""
+    does not lay the window out again every frame, and repaint the plots beside it (docs/benchmarks.md, "The
+    loss surface again"). `release()` lets it fit its text again (a new run, another kind of text); a
+    wrapping label also does when its width changes."""
 
     def __init__(self, parent=None, wrap: bool = False):
         super().__init__(parent)

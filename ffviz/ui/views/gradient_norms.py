@@ -196,6 +196,8 @@ class GradientNormView(QtWidgets.QWidget):
             return False
         if new_run:
             self._ranges = None
+            self.headline_label.release()
+            self.values_label.release()
         if self._snap is None or new_run:
             self._weight = self._valid_weight(snap, self._weight)
         self._snap = snap

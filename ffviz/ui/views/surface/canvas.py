@@ -322,7 +322,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
 
     def brushes_of(self, loss) -> list[QtGui.QBrush]:
         """colors_of's colours as brushes, one QBrush per colour of the map: pyqtgraph renders a dot's symbol
-        once per brush object, so 200 fresh brushes a surface cost 6 ms and these cost it once."""
+        once per brush object, so fresh brushes for every surface would render every dot's symbol again."""
         if self._brushes is None or len(self._brushes) != len(self._lut):
             self._brushes = [pg.mkBrush(QtGui.QColor(int(r), int(g), int(b_))) for r, g, b_, _ in self._lut]
         return [self._brushes[i] for i in self._lut_rows(loss)]
@@ -335,9 +335,9 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
             self.start_point.setData([])
             return
         path = np.asarray(result.path, float)
-        # A long run's path has tens of thousands of points, most a fraction of a pixel from the one before:
-        # drawn, only the points that enter a new cell of 1/PATH_CELLS of the grid's width and height (drawing
-        # 20,000 segments took 20 ms a paint).
+        # A path's points are often a fraction of a pixel from the one before (a long run's, as `ffviz surface`
+        # draws it; the window's carries at most the timeline's DISPLAY_POINTS): drawn, only the points that
+        # enter a new cell of 1/PATH_CELLS of the grid's width and height, whose line stays within a cell.
         cells = ((result.a[-1] - result.a[0]) / PATH_CELLS, (result.b[-1] - result.b[0]) / PATH_CELLS)
         drawn = path[visible_path(path, cells)]
         for item in self.path_lines:
@@ -360,7 +360,7 @@ class SurfaceCanvas(pg.GraphicsLayoutWidget):
         self._show_strip()
         steps = np.asarray(result.path_steps, float)
         true, under = np.asarray(result.path_loss, float), np.asarray(result.path_surface_loss, float)
-        per_bin = len(steps) // PATH_CELLS  # the strip is at most PATH_CELLS pixels wide: its extremes per pixel
+        per_bin = len(steps) // PATH_CELLS  # a long path's (`ffviz surface`): its extremes per pixel column
         self.strip_true.setData(*peak_decimate(steps, true, per_bin)[:2])
         self.strip_surface.setData(*peak_decimate(steps, under, per_bin)[:2])
         both = np.concatenate([true[np.isfinite(true)], under[np.isfinite(under)]])

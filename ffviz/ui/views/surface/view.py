@@ -688,6 +688,8 @@ class LossSurfaceView(QtWidgets.QWidget):
         pal = self.state_label.palette()
         pal.setColor(QtGui.QPalette.ColorRole.WindowText, color)
         self.state_label.setPalette(pal)
+        if error != bool(self._error):
+            self.state_label.release()  # an error's lines are not held for the status lines after it
         self.state_label.setText(text)
         self._error = text if error else ""
 
