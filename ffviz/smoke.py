@@ -28,6 +28,7 @@ from pathlib import Path
 TIME_LIMIT_S = 60.0  # the whole smoke test; past it, the process prints why and ends (a hang fails, not blocks)
 WAIT_S = 20.0  # for any one thing the window should do
 STEPS = 7
+ANIMATION_UPDATES = 2
 PLAY_S = 0.5
 QUIET_S = 0.2  # paused: no new snapshot for this long means training has stopped
 POLL_MS = 20
@@ -125,6 +126,7 @@ def _smoke_test(start: float) -> str:
 
             training = _play(window, wait)
             _surface_in_compute_process(wait)
+            _animations()
 
             window.pause_requested.emit()
             wait.quiet(lambda: window.snapshot, "training did not stop after pause")
@@ -145,7 +147,7 @@ def _smoke_test(start: float) -> str:
         probe.check(wait)
         problems.check()
     return (f"{STEPS} updates, phase step, {PLAY_S:g} s of play in a training process, a loss surface from the "
-            f"compute process, {rendered} files rendered")
+            f"compute process, {rendered} files rendered, a GIF and an APNG of {ANIMATION_UPDATES} updates")
 
 
 class _Problems:
@@ -293,6 +295,26 @@ def _surface_in_compute_process(wait: _Waiter) -> None:
                            f"{there.error if there is not None else 'no answer'}")
     if not numpy.array_equal(there.value.loss, here.value.loss, equal_nan=True):
         raise SmokeFailure("the compute process's surface differs from the one computed here")
+
+
+def _animations() -> None:
+    """A GIF and an APNG of a few updates of the loss curves (Pillow in a bundle), read back frame by frame."""
+    import io
+
+    from PIL import Image
+
+    from ffviz.engine import DEFAULT_PRESET, Trainer, load_preset
+    from ffviz.ui import animation
+    frames = animation.record(Trainer(load_preset(DEFAULT_PRESET)), "loss", ANIMATION_UPDATES, width=320)
+    for fmt in animation.FORMATS:
+        data = animation.encode(frames, fmt)
+        try:
+            with Image.open(io.BytesIO(data)) as picture:
+                shown = getattr(picture, "n_frames", 1)
+        except Exception as exc:  # noqa: BLE001 - what Pillow says is the failure line
+            raise SmokeFailure(f"the {fmt.upper()} animation does not read back: {exc}") from None
+        if shown != len(frames) or len(frames) != ANIMATION_UPDATES + 1:
+            raise SmokeFailure(f"the {fmt.upper()} animation has {shown} frames, not {ANIMATION_UPDATES + 1}")
 
 
 def _wait_ended(processes: list, wait: _Waiter) -> bool:

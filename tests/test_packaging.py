@@ -305,3 +305,39 @@ def test_the_desktop_entry_has_the_window_report_a_file_it_cannot_open():
     """Launched from a menu nobody reads stderr: --errors-in-window shows the error in the window."""
     entry = (ROOT / "packaging" / "io.github.ffviz.desktop").read_text()
     assert "Exec=ffviz --errors-in-window %f" in entry.splitlines()
+
+
+def test_the_bundles_stand_in_for_qtopengl_lets_pyqtgraph_draw_and_says_what_is_missing():
+    # the bundle leaves Qt's OpenGL bindings out (packaging/ffviz.spec); its runtime hook stands in for them
+    script = f"""
+import runpy, sys
+runpy.run_path({str(PACKAGING / "rthook_qtopengl.py")!r})
+import pyqtgraph as pg
+from PySide6 import QtWidgets
+app = QtWidgets.QApplication([])
+w = pg.PlotWidget()
+w.plot([1, 2, 3], [3, 1, 2])
+w.resize(120, 90)
+w.show()
+app.processEvents()
+assert w.grab().width() == 120
+import PySide6.QtOpenGL as gl
+assert gl is sys.modules["PySide6.QtOpenGL"] and "stand-in" in gl.__doc__
+try:
+    gl.QOpenGLBuffer
+except ImportError as exc:
+    print("refused:", exc)
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "refused: PySide6.QtOpenGL.QOpenGLBuffer: this build of ffviz leaves out" in res.stdout
+    assert "QtOpenGL" not in _spec_list("QT_MODULES")
+
+
+def test_ffviz_never_switches_on_pyqtgraphs_opengl_drawing():
+    # what the stand-in for QtOpenGL relies on: pyqtgraph touches QtOpenGL only to draw with OpenGL
+    for path in (ROOT / "ffviz").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for word in ("useOpenGL", "enableExperimental", "PySide6.QtOpenGL ", "from PySide6 import QtOpenGL\n"):
+            assert word not in source, f"{path.relative_to(ROOT)} uses {word.strip()}: the bundle has no QtOpenGL"

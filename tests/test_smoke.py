@@ -53,7 +53,7 @@ def test_smoke_test_passes_and_says_what_it_checked():
     # 14 files: the diagram, boundary, curves, surface, chain rule, vanishing gradients and activation
     # gallery, PNG and SVG each
     for part in ("7 updates", "phase step", "training process", "a loss surface from the compute process",
-                 "14 files rendered"):
+                 "14 files rendered", "a GIF and an APNG of 2 updates"):
         assert part in line, line
 
 
@@ -122,3 +122,11 @@ def test_a_compute_process_that_gives_no_surface_fails(tmp_path):
         ComputeProcess.compute = lambda self, request, *args, **kwargs: None
     """)
     assert "the compute process gave no surface" in _one_failure_line(res)
+
+
+def test_an_animation_that_does_not_read_back_fails(tmp_path):
+    res = _run_broken(tmp_path, """
+        from ffviz.ui import animation
+        animation.encode = lambda frames, fmt, fps=10.0: b"GIF89a" + bytes(20)
+    """)
+    assert "animation does not read back" in _one_failure_line(res)
