@@ -15,6 +15,7 @@ Runs offscreen unless a display is set (QT_QPA_PLATFORM decides, as for the app)
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -69,6 +70,7 @@ def gui_run(preset: str, seconds: float, surface: str | None = None, compute_pro
     win.compute.worker.use_process = compute_process
     win.resize(1500, 920)
     win.show()
+    gc.freeze()  # as ffviz/ui/app.py does once the window is up
     if surface:
         def show_surface():  # once the window has its first layout (which raises the boundary's tab)
             win.surface_dock.raise_()

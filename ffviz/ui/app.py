@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes.util
+import gc
 import os
 import signal
 import socket
@@ -109,6 +110,10 @@ def run_app(config=None, base_dir=None, argv=None, *, theme: str | None = None, 
     errors = ErrorHandler(log_path, window).install()  # an error anywhere ends in a dialog, never a silent death
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
     window.show()
+    # The window's objects (Qt wrappers, pyqtgraph items, the views' arrays) live as long as it does: out of the
+    # collector's generations, a full collection (every few seconds while a run plays) does not walk them on
+    # the GUI thread, where it stalled a frame by 30 ms (docs/benchmarks.md).
+    gc.freeze()
     if session is not None:
         window.open_file(session)
     with close_on_signals(window) as received:
