@@ -305,6 +305,7 @@ def _animations() -> None:
 
     from ffviz.engine import DEFAULT_PRESET, Trainer, load_preset
     from ffviz.ui import animation
+    # the loss curves: they change with every update (Pillow merges identical consecutive frames into one)
     frames = animation.record(Trainer(load_preset(DEFAULT_PRESET)), "loss", ANIMATION_UPDATES, width=320)
     for fmt in animation.FORMATS:
         data = animation.encode(frames, fmt)

@@ -111,8 +111,8 @@ def run_app(config=None, base_dir=None, argv=None, *, theme: str | None = None, 
     app.aboutToQuit.connect(window.shutdown)  # however the app ends, the worker thread ends first
     window.show()
     # The window's objects (Qt wrappers, pyqtgraph items, the views' arrays) live as long as it does: out of the
-    # collector's generations, a full collection (every few seconds while a run plays) does not walk them on
-    # the GUI thread, where it stalled a frame by 30 ms (docs/benchmarks.md).
+    # collector's generations, a full collection (which Python starts by itself now and then in a long
+    # session) does not walk them on the GUI thread, in the middle of a frame (docs/benchmarks.md).
     gc.freeze()
     if session is not None:
         window.open_file(session)
