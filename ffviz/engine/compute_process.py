@@ -18,12 +18,11 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import time
 from typing import Callable
 
 from ffviz.engine.requests import Answer, Request, answer
 from ffviz.engine.snapshot import readonly_tree
-from ffviz.engine.training_process import NICENESS, START_SECONDS, ProcessGone, spawn
+from ffviz.engine.training_process import NICENESS, ChildProcess, ProcessGone
 
 POLL_SECONDS = 0.02  # how often the waiting thread looks whether its request went stale
 
@@ -61,34 +60,14 @@ def _serve(conn) -> None:
         return  # the window's end closed (the window ended, however it ended)
 
 
-class ComputeProcess:
-    """The handle on one compute process, used from one thread (the compute worker's) but for `kill`.
+class ComputeProcess(ChildProcess):
+    """The handle on one compute process, used from one thread (the compute worker's) but for `kill`."""
 
-    A process that has gone, or does not start in time, raises ProcessGone and the handle is closed."""
+    what = "compute"
 
     def __init__(self):
-        self._conn, self._proc = spawn(_serve, "ffviz-compute")
-        self._ready = False
-        self._started = time.perf_counter()
+        super().__init__(_serve, "ffviz-compute")
         self._serial = 0
-
-    @property
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
-
-    def ready(self) -> bool:
-        """Whether the process has started and can take a request (never waits)."""
-        if not self._ready:
-            try:
-                if self._conn.poll():
-                    self._ready = self._conn.recv() == ("ready",)
-            except (EOFError, OSError) as exc:
-                self.close()
-                raise ProcessGone(f"the compute process did not start ({exc})") from None
-            if not self._ready and (not self.alive or time.perf_counter() - self._started > START_SECONDS):
-                self.close()
-                raise ProcessGone("the compute process did not start")
-        return self._ready
 
     def compute(self, request: Request, stale: Callable[[], bool] = lambda: False,
                 abort: Callable[[], bool] = lambda: False) -> Answer | None:
@@ -121,27 +100,3 @@ class ComputeProcess:
         if cancelled or stale():
             return None
         return Answer(request, readonly_tree(value), error)
-
-    def kill(self) -> None:
-        """End the process now, from any thread; a thread waiting for an answer sees it gone at once."""
-        proc = self._proc
-        if proc is not None:
-            proc.kill()
-
-    def close(self, timeout: float = 1.0) -> None:
-        """End the process (killed: it holds nothing worth saving) and wait for it, bounded."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        proc.kill()
-        proc.join(timeout)
-        self._conn.close()
-
-    def _send(self, msg) -> None:
-        if self._proc is None:
-            raise ProcessGone("the compute process was closed")
-        try:
-            self._conn.send(msg)
-        except (OSError, ValueError) as exc:
-            self.close()
-            raise ProcessGone(f"the compute process ended ({exc})") from None

@@ -123,7 +123,65 @@ def spawn(target, name: str):
     return ours, proc
 
 
-class TrainingProcess:
+class ChildProcess:
+    """A process of this program's own (spawned by `spawn`, serving `target`), with its start and its end: the
+    base of the training process's handle here and the compute process's (engine/compute_process.py).
+
+    The child sends ("ready",) once it can work. A process that does not start in time, or has gone, raises
+    ProcessGone, and the handle is closed (a new one can be made)."""
+
+    what = "child"  # its name in messages: "the training process did not start"
+
+    def __init__(self, target, name: str):
+        self._conn, self._proc = spawn(target, name)
+        self._ready = False
+        self._started = time.perf_counter()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def ready(self) -> bool:
+        """Whether the process has started and can take work (never waits)."""
+        if not self._ready:
+            try:
+                if self._conn.poll():
+                    self._ready = self._conn.recv() == ("ready",)
+            except (EOFError, OSError) as exc:
+                self.close()
+                raise ProcessGone(f"the {self.what} process did not start ({exc})") from None
+            if not self._ready and (not self.alive or time.perf_counter() - self._started > START_SECONDS):
+                self.close()
+                raise ProcessGone(f"the {self.what} process did not start")
+        return self._ready
+
+    def kill(self) -> None:
+        """End the process now, from any thread: what it works on is thrown away (the window is closing).
+        The owner's thread, if it waits for an answer, sees the process gone at once."""
+        proc = self._proc
+        if proc is not None:
+            proc.kill()
+
+    def close(self, timeout: float = 1.0) -> None:
+        """End the process (killed: it holds nothing worth saving) and wait for it, bounded."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        proc.kill()
+        proc.join(timeout)
+        self._conn.close()
+
+    def _send(self, msg) -> None:
+        if self._proc is None:
+            raise ProcessGone(f"the {self.what} process was closed")
+        try:
+            self._conn.send(msg)
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise ProcessGone(f"the {self.what} process ended ({exc})") from None
+
+
+class TrainingProcess(ChildProcess):
     """The handle on one training process. Used from one thread only.
 
     Every method that waits has a bound, and gives up early when `abort()` says so (the window is closing);
@@ -131,30 +189,12 @@ class TrainingProcess:
     new one can be made).
     """
 
+    what = "training"
+
     def __init__(self, abort=lambda: False):
+        super().__init__(_serve, "ffviz-training")
         self._abort = abort
-        self._conn, self._proc = spawn(_serve, "ffviz-training")
-        self._ready = False
-        self._started = time.perf_counter()
         self.running = False  # a run is out there
-
-    @property
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
-
-    def ready(self) -> bool:
-        """Whether the process has started and can take a run (never waits)."""
-        if not self._ready:
-            try:
-                if self._conn.poll():
-                    self._ready = self._conn.recv() == ("ready",)
-            except (EOFError, OSError) as exc:
-                self.close()
-                raise ProcessGone(f"the training process did not start ({exc})") from None
-            if not self._ready and (not self.alive or time.perf_counter() - self._started > START_SECONDS):
-                self.close()
-                raise ProcessGone("the training process did not start")
-        return self._ready
 
     def run(self, state, run_id: int, batch_curve=None, norms=None, plane_slice=None) -> None:
         """Hand the process this run (a TrainerState, its plotted batch loss and layer norms so far, and the
@@ -195,31 +235,9 @@ class TrainingProcess:
             raise ProcessGone(f"the training process ended ({exc})") from None
         return None
 
-    def kill(self) -> None:
-        """End the process now, from any thread: what it trains is thrown away (the window is closing).
-        The owner's thread, if it waits for an answer, sees the process gone at once."""
-        proc = self._proc
-        if proc is not None:
-            proc.kill()
-
     def close(self, timeout: float = 1.0) -> None:
-        """End the process (killed: it holds nothing worth saving) and wait for it, bounded."""
-        proc, self._proc = self._proc, None
         self.running = False
-        if proc is None:
-            return
-        proc.kill()
-        proc.join(timeout)
-        self._conn.close()
-
-    def _send(self, msg) -> None:
-        if self._proc is None:
-            raise ProcessGone("the training process was closed")
-        try:
-            self._conn.send(msg)
-        except (OSError, ValueError) as exc:
-            self.close()
-            raise ProcessGone(f"the training process ended ({exc})") from None
+        super().close(timeout)
 
     def _receive(self, timeout: float):
         deadline = time.perf_counter() + timeout

@@ -32,7 +32,7 @@ class ComputeWorker(QtCore.QObject):
     answered = Signal(object)  # Answer
     fell_back = Signal(str)  # the compute process could not start or died: why, in one line
 
-    def __init__(self, use_process: bool = True):
+    def __init__(self):
         super().__init__()  # no parent: it is moved to its thread
         self._lock = threading.Lock()  # guards _latest, written from the GUI thread by submit_now
         self._latest: dict[str, Request] = {}
@@ -41,7 +41,7 @@ class ComputeWorker(QtCore.QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._work)
         self.stopping = False
-        self.use_process = use_process  # turned off for good when the process cannot start or dies
+        self.use_process = True  # turned off for good when the process cannot start or dies
         self._process: ComputeProcess | None = None
 
     def note(self, request: Request) -> None:
@@ -134,9 +134,9 @@ class ComputeThread(QtCore.QObject):
 
     submitted = Signal(object)
 
-    def __init__(self, parent=None, use_process: bool = True):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.worker = ComputeWorker(use_process)
+        self.worker = ComputeWorker()
         self.thread = QtCore.QThread()
         self.thread.setObjectName("ffviz-compute")
         self.worker.moveToThread(self.thread)

@@ -45,8 +45,11 @@ class SteadyLabel(QtWidgets.QLabel):
         self.setWordWrap(wrap)
         if wrap:
             self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
-        self._held = {"min": QtCore.QSize(0, 0), "size": QtCore.QSize(0, 0)}
-        self._held_heights: dict[int, int] = {}
+        self._forget()
+
+    def _forget(self) -> None:
+        self._held = {"min": QtCore.QSize(0, 0), "size": QtCore.QSize(0, 0)}  # the largest hints given
+        self._held_heights: dict[int, int] = {}  # the largest height given, per width asked
 
     def _grow(self, which: str, hint: QtCore.QSize) -> QtCore.QSize:
         if self.wordWrap() and self.width() >= 100 and self.text():  # laid out: what the text needs here
@@ -70,8 +73,7 @@ class SteadyLabel(QtWidgets.QLabel):
 
     def release(self) -> None:
         """Fit the text again from now on (it may shrink)."""
-        self._held = {"min": QtCore.QSize(0, 0), "size": QtCore.QSize(0, 0)}
-        self._held_heights: dict[int, int] = {}
+        self._forget()
         self.updateGeometry()
 
     def resizeEvent(self, event) -> None:
